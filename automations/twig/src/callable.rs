@@ -1,0 +1,106 @@
+//! The interface between the evaluator (lexer/parser/eval) and the library
+//! of filters, functions and tests (`library/`).
+//!
+//! The evaluator maps named arguments to positions using each callable's
+//! `params` (at parse time, with Cerb's errors), then calls the plain
+//! function pointer with the resulting [`Args`].
+
+use crate::limits::Limits;
+use katabox_value::Value;
+
+/// Arguments after named-argument mapping: one slot per position; `None`
+/// for an optional parameter that was skipped (the callee uses its default).
+#[derive(Debug, Clone, Default)]
+pub struct Args {
+    /// The slots in parameter order (variadic extras follow).
+    pub values: Vec<Option<Value>>,
+}
+
+impl Args {
+    /// Positional arguments, all given.
+    pub fn positional(values: Vec<Value>) -> Args {
+        Args {
+            values: values.into_iter().map(Some).collect(),
+        }
+    }
+
+    /// The argument at position `i`, if given.
+    pub fn get(&self, i: usize) -> Option<&Value> {
+        self.values.get(i).and_then(Option::as_ref)
+    }
+
+    /// The argument at `i`, or `ArgumentCount` when it is required and absent.
+    pub fn required(&self, i: usize) -> Result<&Value, CallError> {
+        self.get(i).ok_or(CallError::ArgumentCount)
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when no argument was given.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Given arguments from position `from` on (variadics).
+    pub fn rest(&self, from: usize) -> impl Iterator<Item = &Value> {
+        self.values.iter().skip(from).filter_map(Option::as_ref)
+    }
+}
+
+/// What a filter, function or test can ask of the running template.
+pub trait Env {
+    /// Calls a callable value (an arrow function) with arguments.
+    fn call(&mut self, callable: &Value, args: &[Value]) -> Result<Value, CallError>;
+    /// Charges `units` evaluation steps against the budget.
+    fn charge(&mut self, units: u64) -> Result<(), CallError>;
+    /// The limits in force.
+    fn limits(&self) -> &Limits;
+    /// The default time zone name (e.g. `UTC`).
+    fn timezone(&self) -> &str;
+    /// "Now" as a Unix timestamp.
+    fn now(&self) -> i64;
+    /// The dictionary the template renders against.
+    fn dict(&self) -> &Value;
+}
+
+/// How a callable fails. The evaluator turns it into Cerb's message format
+/// (scripting.md §11.2), adding the template name and line where due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// A bare PHP engine error, sent without location
+    /// (`Division by zero`, `abs(): Argument #1 ($num) must be of type int|float, string given`).
+    Php(String),
+    /// A Twig run-time error; its final `.` moves after the location.
+    Twig(String),
+    /// A non-Twig exception: wrapped as `An exception has been thrown during
+    /// the rendering of a template ("...")`.
+    Exception(String),
+    /// PHP's `Argument count error`.
+    ArgumentCount,
+    /// A katabox limit was passed (the message names it).
+    Limit(String),
+}
+
+/// A filter: `value|name(args)`.
+pub type FilterFn = fn(&mut dyn Env, Value, &Args) -> Result<Value, CallError>;
+/// A function: `name(args)`.
+pub type FunctionFn = fn(&mut dyn Env, &Args) -> Result<Value, CallError>;
+/// A test: `value is name(args)`.
+pub type TestFn = fn(&mut dyn Env, &Value, &Args) -> Result<bool, CallError>;
+
+/// A named callable and its parameter names (snake_case, in order), used to
+/// map named arguments and to word Cerb's argument errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Callable<F: 'static> {
+    /// The name templates use.
+    pub name: &'static str,
+    /// Parameter names after the filtered value (filters/tests) or from the first (functions).
+    pub params: &'static [&'static str],
+    /// Accepts any number of extra positional arguments.
+    pub variadic: bool,
+    /// The implementation.
+    pub func: F,
+}

@@ -1,0 +1,1 @@
+//! katabox guest SDK.

@@ -1,0 +1,1 @@
+//! One module per capability (http, storage, queue, automations, metrics, files, secrets, log).

@@ -1,0 +1,64 @@
+//! The command line: each command prints one JSON document (or serves).
+//!
+//! Commands that produce an answer print it as JSON on stdout and exit 0,
+//! also when the answer is an error document (`{"error": "..."}`); usage
+//! and I/O errors exit non-zero.
+
+mod lang;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// katabox: a sandboxed webhook-automation host.
+#[derive(Debug, Parser)]
+#[command(name = "katabox", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// KATA tools for script authors.
+    #[command(subcommand)]
+    Kata(lang::KataCommand),
+    /// Template (scripting) tools for script authors.
+    #[command(subcommand)]
+    Template(lang::TemplateCommand),
+}
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Kata(c) => lang::kata(c),
+        Command::Template(c) => lang::template(c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("katabox: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints one JSON document on stdout.
+pub(crate) fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Reads a JSON file of variables into a value (an empty dictionary when absent).
+pub(crate) fn read_vars(path: Option<&std::path::Path>) -> anyhow::Result<katabox_value::Value> {
+    use anyhow::Context;
+    let Some(path) = path else {
+        return Ok(katabox_value::Value::empty_array());
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    katabox_value::json::decode(&bytes)
+        .with_context(|| format!("{} is not valid JSON", path.display()))
+}

@@ -1,0 +1,5 @@
+//! The `katabox` command.
+
+fn main() -> std::process::ExitCode {
+    katabox::cli::main()
+}

@@ -1,0 +1,1 @@
+//! Package import (Cerb's JSON package format).

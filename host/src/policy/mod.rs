@@ -1,0 +1,1 @@
+//! Policy KATA: the guest's capabilities, decided in the host.

@@ -1,0 +1,1 @@
+//! The wasmtime sandbox: one Engine, pre-instantiated guests, a Store per run.

@@ -1,0 +1,1 @@
+//! The axum server: routes, limits, graceful shutdown.

@@ -1,0 +1,1 @@
+//! Webhook listeners: request → dictionary, event KATA, result → response.
