@@ -1,19 +1,43 @@
 //! KATA — Cerb's "Key Annotated Tree of Attributes": parser and evaluators.
 //!
-//! Three separate steps (see docs/kata.md and the spec's kata.md):
+//! Three separate steps (see the spec's kata.md):
 //! [`parse`] text into a [`Tree`] of string leaves whose keys keep their
 //! annotations; [`evaluate`] a tree against an optional dictionary into a
-//! typed [`Value`] (the general evaluator); and `evaluate_params`, the lazy
-//! automation-parameter evaluator used by the runtime. Scripting inside
+//! typed [`Value`] (the general evaluator); and [`evaluate_params`], the
+//! lazy automation-parameter evaluator used by the runtime. Scripting inside
 //! values goes through the [`Scripting`] trait, which automations/twig
-//! implements.
+//! implements. [`emit`] turns a value back into KATA text and [`validate`]
+//! checks a document against a schema.
 //!
-//! CONTRACT (stable API other crates code against; the implementation is in
-//! progress): `Scripting`, `NoScripting`, `Tree`, `Node`, `NodeValue`,
-//! `KataError`, `parse`, `evaluate`, `evaluate_params`, `emit`, `validate`,
-//! `truthy`.
+//! Hostile input is bounded: maps nest at most [`MAX_DEPTH`] levels and
+//! reference expansion copies at most [`MAX_REF_EXPANSION`] size units.
+
+mod convert;
+mod emit;
+mod error;
+mod eval;
+mod params;
+mod parser;
+mod refs;
+mod schema;
+mod tree;
 
 use katabox_value::{PStr, Value};
+
+pub use convert::truthy;
+pub use emit::emit;
+pub use error::KataError;
+pub use eval::{evaluate, key_path};
+pub use params::{evaluate_param_value, evaluate_params};
+pub use schema::validate;
+pub use tree::{Node, NodeValue, Tree};
+
+/// Deepest map nesting accepted (parse, references and evaluation).
+pub const MAX_DEPTH: usize = 256;
+
+/// Most size units (text bytes plus 32 per key) that `@ref` expansion may
+/// copy in one document.
+pub const MAX_REF_EXPANSION: usize = 16 * 1024 * 1024;
 
 /// Scripting (`{{ }}` / `{% %}`) inside KATA values.
 pub trait Scripting {
@@ -35,4 +59,21 @@ impl Scripting for NoScripting {
     fn check(&self, _template: &str) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// Parses KATA text (§2–7): the tree of string leaves, references resolved
+/// and `&`-definitions removed.
+pub fn parse(text: &str) -> Result<Tree, KataError> {
+    let nodes = parser::parse_nodes(text)?;
+    let nodes = refs::resolve_references(nodes)?;
+    Ok(Tree { nodes })
+}
+
+/// Parses and evaluates KATA text (§8).
+pub fn eval_text(
+    text: &str,
+    dict: Option<&Value>,
+    scripting: &dyn Scripting,
+) -> Result<Value, KataError> {
+    evaluate(&parse(text)?, dict, scripting)
 }

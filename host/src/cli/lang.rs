@@ -1,6 +1,9 @@
-//! `katabox kata ...` and `katabox template ...`.
+//! `katabox kata eval` and `katabox template render`.
 
+use super::{print_json, read_text, read_vars};
 use clap::Subcommand;
+use katabox_value::json::to_serde;
+use serde_json::json;
 use std::path::PathBuf;
 
 /// KATA tools.
@@ -10,7 +13,7 @@ pub enum KataCommand {
     Eval {
         /// The KATA file.
         file: PathBuf,
-        /// A JSON file with the dictionary to evaluate against.
+        /// A JSON file with the dictionary to evaluate against (default: empty).
         #[arg(long)]
         vars: Option<PathBuf>,
     },
@@ -23,16 +26,32 @@ pub enum TemplateCommand {
     Render {
         /// The template file.
         file: PathBuf,
-        /// A JSON file with the dictionary to render against.
+        /// A JSON file with the dictionary to render against (default: empty).
         #[arg(long)]
         vars: Option<PathBuf>,
     },
 }
 
-pub fn kata(_c: KataCommand) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+/// Runs a `kata` command.
+pub fn kata(c: KataCommand) -> anyhow::Result<()> {
+    let KataCommand::Eval { file, vars } = c;
+    let text = read_text(&file)?;
+    let dict = read_vars(vars.as_deref())?;
+    let answer = match crate::lang::eval_kata(&text, &dict) {
+        Ok(tree) => json!({ "tree": to_serde(&tree) }),
+        Err(e) => json!({ "error": e }),
+    };
+    print_json(&answer)
 }
 
-pub fn template(_c: TemplateCommand) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+/// Runs a `template` command.
+pub fn template(c: TemplateCommand) -> anyhow::Result<()> {
+    let TemplateCommand::Render { file, vars } = c;
+    let text = read_text(&file)?;
+    let dict = read_vars(vars.as_deref())?;
+    let answer = match crate::lang::render_template(&text, &dict) {
+        Ok(out) => json!({ "output": out.to_string_lossy() }),
+        Err(e) => json!({ "error": e }),
+    };
+    print_json(&answer)
 }

@@ -4,7 +4,9 @@
 //! also when the answer is an error document (`{"error": "..."}`); usage
 //! and I/O errors exit non-zero.
 
+mod automation;
 mod lang;
+mod server;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +27,21 @@ enum Command {
     /// Template (scripting) tools for script authors.
     #[command(subcommand)]
     Template(lang::TemplateCommand),
+    /// Run automations in the sandbox.
+    #[command(subcommand)]
+    Automation(automation::AutomationCommand),
+    /// Check automation policies.
+    #[command(subcommand)]
+    Policy(automation::PolicyCommand),
+    /// Serve webhooks and the admin API.
+    Serve(server::ServeArgs),
+    /// Import a package.
+    Import(server::ImportArgs),
+    /// Manage webhook listeners.
+    #[command(subcommand)]
+    Webhook(server::WebhookCommand),
+    /// Show the run history.
+    Runs(server::RunsArgs),
 }
 
 /// Runs the command line.
@@ -33,6 +50,12 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Kata(c) => lang::kata(c),
         Command::Template(c) => lang::template(c),
+        Command::Automation(c) => automation::automation(c),
+        Command::Policy(c) => automation::policy(c),
+        Command::Serve(a) => server::serve(a),
+        Command::Import(a) => server::import(a),
+        Command::Webhook(c) => server::webhook(c),
+        Command::Runs(a) => server::runs(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,6 +73,13 @@ pub(crate) fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
     serde_json::to_writer(&mut out, v)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Reads a text file (invalid UTF-8 is replaced, as Cerb would see it).
+pub(crate) fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Reads a JSON file of variables into a value (an empty dictionary when absent).

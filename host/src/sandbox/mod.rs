@@ -1,1 +1,404 @@
 //! The wasmtime sandbox: one Engine, pre-instantiated guests, a Store per run.
+//!
+//! # The entry point (the server, the CLI and `function:` all use it)
+//!
+//! ```ignore
+//! let sandbox = Sandbox::new(SandboxConfig::default(), data, source, HttpConfig::default())?;
+//! let result: RunResult = sandbox.run(&record, dict, RunOptions::default()).await;
+//! ```
+//!
+//! - [`AutomationRecord`] `{ name, extension_id, script, policy_kata }`: what runs.
+//! - [`AutomationSource`]: looks automations up by name for `function:`.
+//! - [`DataStore`](crate::capabilities::DataStore): storage, queues, metrics,
+//!   resources, continuations (`MemoryStore` for tests and the CLI).
+//! - [`HttpConfig`]: outbound HTTP (address allow-lists, fixtures, timeouts).
+//! - [`Sandbox::run`] never fails: every outcome is a [`RunResult`] with
+//!   `exit` = `return` | `await` | `exit` | `error`. A failed run
+//!   (`error:` command, unhandled command error, parse/validation error,
+//!   `Invalid automation policy`, trap, fuel or memory exhausted) has
+//!   `failure = Some(message)`. A time-out is Cerb's `error` exit with
+//!   `__error = "Execution timed out after Nms"`, `failure = None` and
+//!   `limit = Some(Limit::Time)`.
+//!
+//! Each run gets a fresh `Store` with a fuel budget (host calls are charged
+//! too), a memory cap, an epoch deadline from the policy's
+//! `settings: time_limit_ms` (default 25,000, at most 120,000), and a tokio
+//! timeout around the whole run for host calls epochs cannot interrupt.
+
+mod bindings;
+mod component_cache;
+mod config;
+mod engine;
+mod state;
+
+pub use crate::capabilities::http::HttpConfig;
+pub use crate::capabilities::log::{LogEntry, LogLevel};
+pub use crate::capabilities::secrets::Secrets;
+pub use config::{DEFAULT_TIME_LIMIT_MS, MAX_TIME_LIMIT_MS, SandboxConfig};
+
+use crate::capabilities::DataStore;
+use crate::capabilities::http::HttpClient;
+use crate::policy::{INVALID_POLICY, Policy};
+use bindings::{Automation, AutomationPre};
+use katabox_kata::Scripting;
+use katabox_value::{Array, Value};
+use state::{MemoryLimiter, RunState};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{CallHook, Engine, Store};
+
+/// The KATA runtime component embedded in this binary.
+pub const RUNTIME_WASM: &[u8] = include_bytes!(env!("KATABOX_RUNTIME_WASM"));
+/// True when the build could not build the runtime and embedded the probe guest instead.
+pub const RUNTIME_IS_FALLBACK: bool = matches!(env!("KATABOX_RUNTIME_IS_FALLBACK").as_bytes(), b"1");
+
+/// An automation as stored.
+#[derive(Debug, Clone, Default)]
+pub struct AutomationRecord {
+    /// Its name (`example.webhook.respond`).
+    pub name: String,
+    /// Its trigger's extension id (`cerb.trigger.webhook.respond`).
+    pub extension_id: String,
+    /// The automation KATA.
+    pub script: String,
+    /// The policy KATA.
+    pub policy_kata: String,
+}
+
+/// Finds automations by name (for `function:`).
+pub trait AutomationSource: Send + Sync {
+    /// The automation called `name`, if any.
+    fn automation(&self, name: &str) -> Option<AutomationRecord>;
+}
+
+/// An [`AutomationSource`] that has no automations.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAutomations;
+
+impl AutomationSource for NoAutomations {
+    fn automation(&self, _name: &str) -> Option<AutomationRecord> {
+        None
+    }
+}
+
+/// Per-run options.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `function:` nesting depth (0 for a top-level run).
+    pub depth: u32,
+    /// Overrides the trigger passed to the guest (default: the record's `extension_id`).
+    pub trigger: Option<String>,
+}
+
+/// Which budget ended a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The policy's time limit.
+    Time,
+    /// The fuel budget.
+    Fuel,
+    /// The memory cap.
+    Memory,
+    /// A trap in the guest (not a budget).
+    Trap,
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// `return`, `await`, `exit` or `error`.
+    pub exit: String,
+    /// The final dictionary (`__exit`, `__return`, `__error`, ...).
+    pub dict: Value,
+    /// Set when the run failed: Cerb's message.
+    pub failure: Option<String>,
+    /// Log lines the run wrote.
+    pub logs: Vec<LogEntry>,
+    /// Wall-clock time of the run.
+    pub duration: Duration,
+    /// Fuel spent (guest instructions plus host charges).
+    pub fuel_used: u64,
+    /// The budget that ended the run, if one did.
+    pub limit: Option<Limit>,
+}
+
+impl RunResult {
+    /// `__return`, if set.
+    pub fn returned(&self) -> Option<&Value> {
+        self.dict.get("__return")
+    }
+
+    /// The failure or time-out message, if the run ended in `error`.
+    pub fn error_message(&self) -> Option<String> {
+        if let Some(f) = &self.failure {
+            return Some(f.clone());
+        }
+        match self.dict.get("__error") {
+            Some(Value::Array(a)) => a.get_str("message").map(|m| m.to_string_lossy()),
+            Some(v) if self.exit == "error" => Some(v.to_string_lossy()),
+            _ => None,
+        }
+    }
+}
+
+/// Shared services the capabilities use.
+pub struct Services {
+    /// Storage, queues, metrics, resources, continuations.
+    pub data: Arc<dyn DataStore>,
+    /// Automations for `function:`.
+    pub source: Arc<dyn AutomationSource>,
+    /// Outbound HTTP.
+    pub http: HttpClient,
+    /// Named secrets for HMAC.
+    pub secrets: Secrets,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    engine: Engine,
+    pre: AutomationPre<RunState>,
+    services: Services,
+    scripting: Arc<dyn Scripting + Send + Sync>,
+    policies: Mutex<HashMap<String, Arc<Policy>>>,
+    _ticker: engine::EpochTicker,
+}
+
+/// The sandbox (cheap to clone).
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+const POLICY_CACHE: usize = 256;
+
+impl Sandbox {
+    /// A sandbox running the embedded KATA runtime.
+    pub fn new(
+        config: SandboxConfig,
+        data: Arc<dyn DataStore>,
+        source: Arc<dyn AutomationSource>,
+        http: HttpConfig,
+    ) -> anyhow::Result<Sandbox> {
+        Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, Secrets::default())
+    }
+
+    /// A sandbox running `wasm` (any component of the `automation` world).
+    pub fn with_guest(
+        config: SandboxConfig,
+        wasm: &[u8],
+        data: Arc<dyn DataStore>,
+        source: Arc<dyn AutomationSource>,
+        http: HttpConfig,
+        secrets: Secrets,
+    ) -> anyhow::Result<Sandbox> {
+        let engine = engine::build_engine(&config)?;
+        let component = component_cache::load_component(&engine, wasm, config.cache_dir.as_deref())?;
+        let mut linker: Linker<RunState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Automation::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)?;
+        let pre = AutomationPre::new(linker.instantiate_pre(&component)?)?;
+        let ticker = engine::EpochTicker::start(engine.clone(), config.epoch_tick)?;
+        let http = HttpClient::new(http).map_err(anyhow::Error::msg)?;
+        Ok(Sandbox {
+            inner: Arc::new(Inner {
+                config,
+                engine,
+                pre,
+                services: Services { data, source, http, secrets },
+                scripting: crate::policy::host_scripting(),
+                policies: Mutex::new(HashMap::new()),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The ceilings.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// The shared services.
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    /// The scripting engine used for policies.
+    pub fn scripting(&self) -> &dyn Scripting {
+        self.inner.scripting.as_ref()
+    }
+
+    /// Parses (or fetches from a small cache) a policy.
+    pub fn policy(&self, text: &str) -> Result<Arc<Policy>, crate::policy::InvalidPolicy> {
+        if let Ok(cache) = self.inner.policies.lock()
+            && let Some(p) = cache.get(text)
+        {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(Policy::parse(text)?);
+        if let Ok(mut cache) = self.inner.policies.lock() {
+            if cache.len() >= POLICY_CACHE {
+                cache.clear();
+            }
+            cache.insert(text.to_string(), p.clone());
+        }
+        Ok(p)
+    }
+
+    /// Runs an automation with `dict` as its initial dictionary. Never
+    /// panics or fails: every outcome is a [`RunResult`].
+    pub async fn run(&self, automation: &AutomationRecord, dict: Value, opts: RunOptions) -> RunResult {
+        let started = Instant::now();
+        let dict = if dict.as_array().is_some() { dict } else { Value::empty_array() };
+        let policy = match self.policy(&automation.policy_kata) {
+            Ok(p) => p,
+            Err(_) => return failed(dict, INVALID_POLICY.to_string(), None, Vec::new(), started, 0),
+        };
+        let cfg = &self.inner.config;
+        let limit_ms = policy.time_limit_ms().min(cfg.max_time_limit_ms);
+        let state = RunState {
+            wasi: wasmtime_wasi::WasiCtx::builder().build(),
+            table: wasmtime::component::ResourceTable::new(),
+            limiter: MemoryLimiter { memory_cap: cfg.memory_limit, hit: false },
+            sandbox: self.clone(),
+            policy,
+            automation: automation.name.clone(),
+            depth: opts.depth,
+            logs: Vec::new(),
+            fuel_debt: 0,
+            fuel_exhausted: false,
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        if let Err(e) = store.set_fuel(cfg.fuel) {
+            return failed(dict, format!("sandbox error: {e}"), None, Vec::new(), started, 0);
+        }
+        let tick_ms = cfg.epoch_tick.as_millis().max(1) as u64;
+        store.set_epoch_deadline((limit_ms / tick_ms).max(1));
+        store.epoch_deadline_trap();
+        store.call_hook(|mut ctx, kind| {
+            if matches!(kind, CallHook::ReturningFromHost) {
+                let debt = std::mem::take(&mut ctx.data_mut().fuel_debt);
+                if debt > 0 {
+                    let left = ctx.get_fuel()?;
+                    if left < debt {
+                        ctx.set_fuel(0)?;
+                        ctx.data_mut().fuel_exhausted = true;
+                        return Err(wasmtime::Error::msg("fuel exhausted by host calls"));
+                    }
+                    ctx.set_fuel(left - debt)?;
+                }
+            }
+            Ok(())
+        });
+        let request = bindings::exports::katabox::automation::run::Request {
+            trigger: opts.trigger.clone().unwrap_or_else(|| automation.extension_id.clone()),
+            automation: automation.name.clone(),
+            script: automation.script.clone(),
+            dict: katabox_value::wire::encode(&dict),
+        };
+        let deadline = Duration::from_millis(limit_ms) + cfg.grace;
+        let outcome = tokio::time::timeout(deadline, async {
+            let instance = self.inner.pre.instantiate_async(&mut store).await?;
+            instance.katabox_automation_run().call_run(&mut store, &request).await
+        })
+        .await;
+        let fuel_used = cfg.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let data = store.data_mut();
+        let logs = std::mem::take(&mut data.logs);
+        match outcome {
+            Ok(Ok(out)) => {
+                let out_dict = katabox_value::wire::decode(&out.dict).unwrap_or(dict);
+                let exit = out_dict
+                    .get("__exit")
+                    .map(|v| v.to_string_lossy())
+                    .filter(|e| matches!(e.as_str(), "return" | "await" | "exit" | "error"))
+                    .unwrap_or_else(|| if out.failure.is_some() { "error".into() } else { "exit".into() });
+                let exit = if out.failure.is_some() { "error".to_string() } else { exit };
+                RunResult {
+                    exit,
+                    dict: out_dict,
+                    failure: out.failure,
+                    logs,
+                    duration: started.elapsed(),
+                    fuel_used,
+                    limit: None,
+                }
+            }
+            Ok(Err(err)) => {
+                let trap = err.downcast_ref::<wasmtime::Trap>().copied();
+                if trap == Some(wasmtime::Trap::Interrupt) {
+                    return timed_out(dict, limit_ms, logs, started, fuel_used);
+                }
+                if trap == Some(wasmtime::Trap::OutOfFuel) || data.fuel_exhausted {
+                    let msg = format!("Execution ran out of fuel (budget {})", cfg.fuel);
+                    return failed(dict, msg, Some(Limit::Fuel), logs, started, fuel_used);
+                }
+                if data.limiter.hit {
+                    let msg = format!("Execution exceeded the memory limit of {} bytes", cfg.memory_limit);
+                    return failed(dict, msg, Some(Limit::Memory), logs, started, fuel_used);
+                }
+                let msg = match trap {
+                    Some(t) => format!("Execution trapped: {t}"),
+                    None => format!("Execution failed: {err}"),
+                };
+                failed(dict, msg, Some(Limit::Trap), logs, started, fuel_used)
+            }
+            Err(_elapsed) => timed_out(dict, limit_ms, logs, started, fuel_used),
+        }
+    }
+}
+
+fn set_exit(dict: &mut Value, exit: &str) {
+    if let Some(a) = dict.as_array_mut() {
+        a.insert("__exit", Value::str(exit));
+    }
+}
+
+/// Cerb's time-out: `__exit = error`, `__error = "Execution timed out after Nms"`.
+fn timed_out(mut dict: Value, limit_ms: u64, logs: Vec<LogEntry>, started: Instant, fuel_used: u64) -> RunResult {
+    set_exit(&mut dict, "error");
+    if let Some(a) = dict.as_array_mut() {
+        a.insert("__error", Value::str(format!("Execution timed out after {limit_ms}ms")));
+        a.remove(&katabox_value::Key::from_bytes(b"__return"));
+    }
+    RunResult {
+        exit: "error".into(),
+        dict,
+        failure: None,
+        logs,
+        duration: started.elapsed(),
+        fuel_used,
+        limit: Some(Limit::Time),
+    }
+}
+
+/// A failed run: `__exit = error`, `__error = {message}`, `__return = {error}`.
+fn failed(
+    mut dict: Value,
+    message: String,
+    limit: Option<Limit>,
+    logs: Vec<LogEntry>,
+    started: Instant,
+    fuel_used: u64,
+) -> RunResult {
+    set_exit(&mut dict, "error");
+    if let Some(a) = dict.as_array_mut() {
+        let mut err = Array::new();
+        err.insert("message", Value::str(&message));
+        a.insert("__error", Value::array(err));
+        let mut ret = Array::new();
+        ret.insert("error", Value::str(&message));
+        a.insert("__return", Value::array(ret));
+    }
+    RunResult {
+        exit: "error".into(),
+        dict,
+        failure: Some(message),
+        logs,
+        duration: started.elapsed(),
+        fuel_used,
+        limit,
+    }
+}

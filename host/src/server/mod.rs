@@ -1,1 +1,145 @@
 //! The axum server: routes, limits, graceful shutdown.
+//!
+//! Connections are served with hyper's HTTP/1 connection builder and a
+//! tokio timer, so the header-read timeout is enforced (axum::serve sets no
+//! timer, which lets slow-header clients hold connections forever). The
+//! accept loop bounds open connections; a semaphore bounds webhook
+//! requests in flight (503 when saturated); bodies are read under a size
+//! limit (413) and a deadline (408). SIGINT/SIGTERM stop accepting and
+//! wait for in-flight requests to finish.
+
+pub mod config;
+pub mod error;
+mod runner;
+mod startup;
+mod webhook;
+
+pub use config::{Limits, ServerConfig};
+pub use error::{ApiError, ServerError};
+pub use runner::{SandboxRunner, record_of};
+pub use startup::{admin_token, open_state};
+
+use crate::store::RedbStore;
+use crate::webhooks::WebhookContext;
+use axum::Router;
+use axum::routing::any;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub webhooks: WebhookContext,
+    pub store: Arc<RedbStore>,
+    pub limits: Limits,
+    /// Webhook requests in flight.
+    pub concurrency: Arc<Semaphore>,
+    /// The admin API's bearer token.
+    pub admin_token: Arc<str>,
+    /// The public base URL, ending in `/`.
+    pub base_url: String,
+}
+
+/// The router: `/webhooks/…` and `/api/…`.
+pub fn router(state: AppState) -> Router {
+    let hooks = any(webhook::webhook);
+    Router::new()
+        .route("/webhooks", hooks.clone())
+        .route("/webhooks/", hooks.clone())
+        .route("/webhooks/{guid}", hooks.clone())
+        .route("/webhooks/{guid}/", hooks.clone())
+        .route("/webhooks/{guid}/{*path}", hooks.clone())
+        .nest("/api", crate::api::router(state.clone()))
+        .fallback(webhook::fallback)
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then waits (up to
+/// `limits.shutdown_grace`) for in-flight requests.
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(_) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = app
+            .clone()
+            .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
+                req
+            });
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// `katabox serve`: opens the store, imports `--package` files, prints the
+/// address (and a newly generated admin token), serves until a signal.
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let state = open_state(&config, addr)?;
+    println!("katabox listening on http://{addr}");
+    let app = router(state.clone());
+    serve_with_shutdown(listener, app, config.limits.clone(), shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,1 +1,146 @@
 //! The embedded store (redb) behind a trait.
+//!
+//! [`Store`] is the boundary the server, the admin API and package import
+//! use; [`RedbStore`] is the one backend. Every logical change is one write
+//! transaction: a package import runs entirely inside [`Store::write`], so a
+//! failed (or killed) import leaves nothing behind.
+//!
+//! Files that automations or packages may name live under `files/` in the
+//! data directory and are reached only through a cap-std [`cap_std::fs::Dir`]
+//! ([`RedbStore::files_dir`]), never through an ambient path.
+
+mod data;
+mod records;
+mod redb_store;
+pub mod tables;
+
+pub use records::{
+    AutomationRow, CreatedRecord, ListenerInput, ListenerRecord, PackageRecord, RunRecord,
+    TimerRecord,
+};
+pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database itself failed (I/O, corruption, a held lock).
+    #[error("store: {0}")]
+    Db(String),
+    /// A stored document could not be decoded.
+    #[error("store: corrupt record: {0}")]
+    Corrupt(String),
+    /// A change was refused (the message is meant for the user).
+    #[error("{0}")]
+    Rejected(String),
+}
+
+macro_rules! db_error_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Db(e.to_string()) }
+        }
+    )*};
+}
+db_error_from!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError,
+    std::io::Error
+);
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// Result alias for store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The operations available inside one write transaction ([`Store::write`]).
+pub trait WriteTx {
+    /// Allocates the next id of a kind (`listener`, `automation`, `timer`).
+    fn next_id(&mut self, kind: &str) -> StoreResult<u64>;
+    /// The automation with this name, if any (including ones written in this transaction).
+    fn automation(&mut self, name: &str) -> StoreResult<Option<AutomationRow>>;
+    /// The listener id holding this guid, if any.
+    fn guid_owner(&mut self, guid: &str) -> StoreResult<Option<u64>>;
+    /// Inserts or replaces an automation (by id; its name index follows).
+    fn put_automation(&mut self, row: &AutomationRow) -> StoreResult<()>;
+    /// Inserts or replaces a listener (by id; its guid index follows).
+    fn put_listener(&mut self, rec: &ListenerRecord) -> StoreResult<()>;
+    /// Inserts or replaces a timer.
+    fn put_timer(&mut self, rec: &TimerRecord) -> StoreResult<()>;
+    /// Whether a package with this key was imported.
+    fn package_exists(&mut self, key: &str) -> StoreResult<bool>;
+    /// Records an imported package.
+    fn put_package(&mut self, rec: &PackageRecord) -> StoreResult<()>;
+}
+
+/// The store boundary (one backend today: [`RedbStore`]).
+pub trait Store: Send + Sync {
+    /// Runs `f` inside one write transaction: committed when `f` returns
+    /// `Ok`, rolled back entirely otherwise.
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// The listener with exactly this guid.
+    fn listener_by_guid(&self, guid: &str) -> StoreResult<Option<ListenerRecord>>;
+    /// The listener with this id.
+    fn listener(&self, id: u64) -> StoreResult<Option<ListenerRecord>>;
+    /// Every listener, by id.
+    fn listeners(&self) -> StoreResult<Vec<ListenerRecord>>;
+    /// Creates a listener (generating the guid when blank; duplicates refused).
+    fn create_listener(&self, input: ListenerInput) -> StoreResult<ListenerRecord>;
+    /// Replaces a listener's fields; `None` when there is no such id.
+    fn update_listener(&self, id: u64, input: ListenerInput) -> StoreResult<Option<ListenerRecord>>;
+    /// Deletes a listener; false when there was none.
+    fn delete_listener(&self, id: u64) -> StoreResult<bool>;
+
+    /// The automation with this name.
+    fn automation(&self, name: &str) -> StoreResult<Option<AutomationRow>>;
+    /// Every automation, by name.
+    fn automations(&self) -> StoreResult<Vec<AutomationRow>>;
+    /// Every timer, by id.
+    fn timers(&self) -> StoreResult<Vec<TimerRecord>>;
+    /// The imported package with this key.
+    fn package(&self, key: &str) -> StoreResult<Option<PackageRecord>>;
+
+    /// Appends to the run history (keeping the newest N); returns the run id.
+    fn record_run(&self, run: RunRecord) -> StoreResult<u64>;
+    /// The newest `limit` runs, newest first.
+    fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>>;
+
+    /// A stored resource's bytes.
+    fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Stores a resource.
+    fn put_resource(&self, name: &str, bytes: &[u8]) -> StoreResult<()>;
+}
+
+/// Current Unix time in seconds.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Current Unix time in milliseconds.
+pub fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A fresh listener guid: 40 lowercase hex characters from the OS CSPRNG.
+pub fn generate_guid() -> String {
+    use rand::Rng;
+    let mut bytes = [0u8; 20];
+    // ThreadRng is a CSPRNG (ChaCha, seeded and reseeded from the OS).
+    rand::rng().fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

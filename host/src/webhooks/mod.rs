@@ -1,1 +1,180 @@
 //! Webhook listeners: request → dictionary, event KATA, result → response.
+//!
+//! Everything here is a pure function of its inputs except [`handle`],
+//! which looks the listener up, runs the selected automation through an
+//! [`AutomationRunner`] and records the run. The order follows
+//! webhooks.md §2: method filter, guid, listener, dictionary, event KATA,
+//! run, response.
+
+pub mod event;
+pub mod lang;
+pub mod params;
+pub mod request;
+pub mod response;
+
+pub use event::{EventError, Selection, WEBHOOK_TRIGGER};
+pub use request::{TrustedProxies, WebhookRequest};
+pub use response::{RunEnd, WebhookResponse};
+
+use crate::store::{AutomationRow, RunRecord, Store};
+use katabox_value::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a finished run reports to the webhook layer.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// `return`, `await`, `exit` or `error` (time limit).
+    pub exit: String,
+    /// The final dictionary.
+    pub dict: Value,
+    /// The failure message when the run failed (→ 404).
+    pub failure: Option<String>,
+    /// Log entries (JSON).
+    pub logs: Vec<serde_json::Value>,
+    pub duration: Duration,
+    pub fuel_used: u64,
+}
+
+/// A boxed future (the runner trait stays object-safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs an automation with an initial dictionary (the sandbox, in production).
+pub trait AutomationRunner: Send + Sync {
+    /// Runs `automation` starting from `dict`.
+    fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome>;
+}
+
+/// Everything [`handle`] needs.
+#[derive(Clone)]
+pub struct WebhookContext {
+    pub store: Arc<dyn Store>,
+    pub data: Arc<dyn crate::capabilities::data::DataStore>,
+    pub runner: Arc<dyn AutomationRunner>,
+    pub trusted_proxies: TrustedProxies,
+    /// The host's base URL, ending in `/`.
+    pub base_url: String,
+}
+
+/// Whether the method reaches listeners (only GET and POST, §2 step 1).
+pub fn method_allowed(method: &str) -> bool {
+    method == "GET" || method == "POST"
+}
+
+/// The 501 every other method gets.
+pub fn not_implemented() -> WebhookResponse {
+    WebhookResponse::plain(501, b"Not implemented".to_vec())
+}
+
+/// Handles one webhook request end to end (method filter, guid, listener,
+/// dictionary, event KATA, run, response).
+pub async fn handle(ctx: &WebhookContext, req: WebhookRequest) -> WebhookResponse {
+    match route(ctx, &req) {
+        Err(resp) => resp,
+        Ok((listener, request_path)) => respond(ctx, &listener, &req, &request_path).await,
+    }
+}
+
+/// The routing steps before the body is needed (§2 steps 1–5): the
+/// listener and `request_path`, or the response that ends the request.
+pub fn route(
+    ctx: &WebhookContext,
+    req: &WebhookRequest,
+) -> Result<(crate::store::ListenerRecord, String), WebhookResponse> {
+    if !method_allowed(&req.method.to_ascii_uppercase()) {
+        return Err(finish(not_implemented()));
+    }
+    let Some((guid, request_path)) = request::split_path(&req.path) else {
+        return Err(finish(WebhookResponse::not_found()));
+    };
+    match ctx.store.listener_by_guid(&guid) {
+        Ok(Some(l)) => Ok((l, request_path)),
+        Ok(None) => Err(finish(WebhookResponse::not_found())),
+        Err(_) => Err(finish(WebhookResponse::plain(500, Vec::new()))),
+    }
+}
+
+/// Runs a routed request against its listener (§3–§6) and records the run.
+pub async fn respond(
+    ctx: &WebhookContext,
+    listener: &crate::store::ListenerRecord,
+    req: &WebhookRequest,
+    request_path: &str,
+) -> WebhookResponse {
+    let dict = request::request_dict(
+        req,
+        request_path,
+        listener,
+        &ctx.trusted_proxies,
+        &ctx.base_url,
+    );
+    let mut run = RunRecord {
+        at_ms: crate::store::now_unix_ms(),
+        listener_id: Some(listener.id),
+        request_method: req.method.clone(),
+        request_path: request_path.to_string(),
+        client_ip: dict
+            .get("request_client_ip")
+            .map(Value::to_string_lossy)
+            .unwrap_or_default(),
+        ..RunRecord::default()
+    };
+
+    let store = ctx.store.clone();
+    let find = move |name: &str| store.automation(name).ok().flatten();
+    let selection = event::select(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, &find);
+    let response = match selection {
+        Err(e) => {
+            run.error = Some(e.to_string());
+            WebhookResponse::plain(500, Vec::new())
+        }
+        Ok(None) => WebhookResponse::not_found(),
+        Ok(Some(sel)) => {
+            let mut dict = dict;
+            if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
+                d.insert("inputs", inputs);
+            }
+            run.automation = Some(sel.automation.name.clone());
+            let outcome = ctx.runner.run(&sel.automation, dict).await;
+            run.exit = outcome.exit.clone();
+            run.error = outcome.failure.clone();
+            run.logs = outcome.logs.clone();
+            run.duration_us = outcome.duration.as_micros() as u64;
+            run.fuel_used = outcome.fuel_used;
+            let end = if outcome.failure.is_some() {
+                RunEnd::Failed
+            } else {
+                RunEnd::Finished {
+                    exit: outcome.exit,
+                    dict: outcome.dict,
+                }
+            };
+            response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+        }
+    };
+    run.status = response.status;
+    // The history is best-effort: a failure to record does not change the answer.
+    let _ = ctx.store.record_run(run);
+    finish(response)
+}
+
+/// Adds the default content type to responses that carry none.
+fn finish(mut resp: WebhookResponse) -> WebhookResponse {
+    resp.finish_content_type();
+    resp
+}
+
+/// The bytes of a `cerb:` body URI (§6.2), or `None`.
+pub fn resolve_resource(ctx: &WebhookContext, uri: &str) -> Option<Vec<u8>> {
+    match response::parse_resource_uri(uri)? {
+        response::ResourceUri::AutomationResource(token) => ctx
+            .data
+            .resource_read(&token, crate::store::now_unix())
+            .ok()
+            .flatten()
+            .map(|r| r.bytes),
+        response::ResourceUri::Resource(name) => ctx.store.resource(&name).ok().flatten(),
+    }
+}

@@ -1,0 +1,156 @@
+//! The public engine: configuration, compiled templates and their cache.
+
+use crate::ast::Node;
+use crate::error::TwigError;
+use crate::eval::Renderer;
+use crate::lexer::{self, Delimiters};
+use crate::limits::Limits;
+use crate::parser;
+use katabox_value::{PStr, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Engine configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Limits a template cannot pass.
+    pub limits: Limits,
+    /// Default time zone (IANA name), `UTC` by default.
+    pub timezone: String,
+    /// A fixed "now" (Unix seconds); `None` reads the real clock.
+    pub now: Option<i64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            limits: Limits::default(),
+            timezone: "UTC".into(),
+            now: None,
+        }
+    }
+}
+
+/// A compiled template, reusable across renders and threads.
+#[derive(Debug)]
+pub struct Template {
+    nodes: Vec<Node>,
+    name: String,
+}
+
+impl Template {
+    /// Cerb's template name: `__string_template__` + XXH3-128 of the source.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Cerb's name for a template source.
+pub fn template_name(source: &str) -> String {
+    format!(
+        "__string_template__{:032x}",
+        xxhash_rust::xxh3::xxh3_128(source.as_bytes())
+    )
+}
+
+/// How many compiled templates the cache keeps.
+const CACHE_CAPACITY: usize = 2048;
+
+/// The scripting engine: compiles (with a bounded cache) and renders.
+#[derive(Debug)]
+pub struct Engine {
+    config: Config,
+    delimiters: Delimiters,
+    cache: Mutex<HashMap<Arc<str>, Arc<Template>>>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(Config::default())
+    }
+}
+
+impl Engine {
+    /// An engine with the standard delimiters.
+    pub fn new(config: Config) -> Engine {
+        Engine::with_delimiters(config, Delimiters::default())
+    }
+
+    /// An engine with other delimiters (e.g. [`Delimiters::package_import`]).
+    pub fn with_delimiters(config: Config, d: Delimiters) -> Engine {
+        Engine {
+            config,
+            delimiters: d,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Compiles a template (lexing, parsing, sandbox checks), cached by source.
+    pub fn compile(&self, source: &str) -> Result<Arc<Template>, TwigError> {
+        if let Ok(c) = self.cache.lock()
+            && let Some(t) = c.get(source)
+        {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.compile_uncached(source)?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= CACHE_CAPACITY {
+                c.clear();
+            }
+            c.insert(Arc::from(source), t.clone());
+        }
+        Ok(t)
+    }
+
+    fn compile_uncached(&self, source: &str) -> Result<Template, TwigError> {
+        let name = template_name(source);
+        let code = lexer::normalize_newlines(source);
+        let tokens = lexer::tokenize(&code, &self.delimiters)?;
+        let nodes = parser::parse(tokens, &name, self.config.limits.max_depth)?;
+        Ok(Template { nodes, name })
+    }
+
+    /// Compiles (cached) and renders `source` against `dict`.
+    pub fn render(&self, source: &str, dict: &Value) -> Result<PStr, TwigError> {
+        // Plain text without any delimiter renders as itself.
+        let t = self.compile(source)?;
+        self.render_template(&t, dict)
+    }
+
+    /// Renders a compiled template against `dict`.
+    pub fn render_template(&self, t: &Template, dict: &Value) -> Result<PStr, TwigError> {
+        let now = self.config.now.unwrap_or_else(unix_now);
+        let mut r = Renderer::new(&self.config, dict, now);
+        match r.render_nodes(&t.nodes) {
+            Ok(()) => Ok(PStr::from(r.out)),
+            Err(e) => Err(TwigError::from_call(e, &t.name, r.line)),
+        }
+    }
+
+    /// Syntax and sandbox check only.
+    pub fn check(&self, source: &str) -> Result<(), TwigError> {
+        self.compile(source).map(|_| ())
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl katabox_kata::Scripting for Engine {
+    fn render(&self, template: &str, dict: &Value) -> Result<PStr, String> {
+        Engine::render(self, template, dict).map_err(|e| e.to_string())
+    }
+
+    fn check(&self, template: &str) -> Result<(), String> {
+        Engine::check(self, template).map_err(|e| e.to_string())
+    }
+}

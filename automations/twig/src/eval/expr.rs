@@ -1,0 +1,286 @@
+//! Expression evaluation.
+
+use super::attr;
+use super::ops::{self, Arith};
+use super::{R, Renderer};
+use crate::ast::{BinOp, Expr, ExprKind, FilterImpl, TestImpl, UnOp};
+use crate::callable::{Args, CallError, Env};
+use crate::objects::{ArrowFn, LoopVar, markup_text};
+use katabox_value::{Array, Value, compare};
+use std::sync::Arc;
+
+impl Renderer<'_> {
+    /// Evaluates an expression.
+    pub(crate) fn eval(&mut self, e: &Expr) -> R<Value> {
+        self.step()?;
+        match &e.kind {
+            ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::Name(n) => Ok(self.lookup(n)),
+            _ => {
+                self.enter()?;
+                let r = self.eval_complex(e);
+                self.leave();
+                r
+            }
+        }
+    }
+
+    fn eval_complex(&mut self, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::Name(n) => Ok(self.lookup(n)),
+            ExprKind::Context => Ok(self.context_array()),
+            ExprKind::ApplyInput => Ok(self.apply_input.clone()),
+            ExprKind::Array(items) => {
+                let mut a = Array::with_capacity(items.len());
+                for i in items {
+                    a.push(self.eval(i)?);
+                }
+                Ok(Value::array(a))
+            }
+            ExprKind::Hash(items) => {
+                let mut a = Array::with_capacity(items.len());
+                for (k, v) in items {
+                    let k = self.eval(k)?;
+                    let v = self.eval(v)?;
+                    let Some(key) = attr::key_of(&k) else {
+                        return Err(CallError::Php("Illegal offset type".into()));
+                    };
+                    a.insert(key, v);
+                }
+                Ok(Value::array(a))
+            }
+            ExprKind::Unary(op, inner) => {
+                let v = self.eval(inner)?;
+                match op {
+                    UnOp::Not => Ok(Value::Bool(!ops::truthy(&v))),
+                    UnOp::Neg => ops::neg(&v),
+                    UnOp::Pos => ops::pos(&v),
+                }
+            }
+            ExprKind::Binary(op, a, b) => self.eval_binary(*op, a, b),
+            ExprKind::Cond(c, a, b) => {
+                if ops::truthy(&self.eval(c)?) {
+                    self.eval(a)
+                } else {
+                    self.eval(b)
+                }
+            }
+            ExprKind::Elvis(a, b) => {
+                let v = self.eval(a)?;
+                if ops::truthy(&v) { Ok(v) } else { self.eval(b) }
+            }
+            ExprKind::GetAttr { obj, key, kind, .. } => {
+                let o = match &obj.kind {
+                    ExprKind::Name(n) => {
+                        let raw = self.lookup_raw(n);
+                        if let Value::Object(o) = &raw
+                            && let Some(l) = o.as_any().downcast_ref::<LoopVar>()
+                        {
+                            let k = self.eval(key)?;
+                            let k = ops::to_pstr(&k)?;
+                            return Ok(l.attribute(k.as_bytes()).unwrap_or(Value::Null));
+                        }
+                        raw
+                    }
+                    _ => self.eval(obj)?,
+                };
+                if let (Value::Array(a), ExprKind::Const(k), crate::ast::AttrKind::Any | crate::ast::AttrKind::Array) =
+                    (&o, &key.kind, kind)
+                {
+                    return Ok(attr::key_of(k)
+                        .and_then(|k| a.get(&k).cloned())
+                        .map_or(Value::Null, crate::objects::materialize));
+                }
+                let k = self.eval(key)?;
+                Ok(attr::get_attribute(&o, &k, *kind)?.map_or(Value::Null, crate::objects::materialize))
+            }
+            ExprKind::Filter {
+                input, func, args, ..
+            } => {
+                let v = self.eval(input)?;
+                let args = self.eval_args(args)?;
+                self.apply_filter(*func, v, &args)
+            }
+            ExprKind::Function { func, args, .. } => {
+                let args = self.eval_args(args)?;
+                func(self, &args)
+            }
+            ExprKind::Test {
+                input, func, args, ..
+            } => {
+                let b = self.eval_test(*func, input, args)?;
+                Ok(Value::Bool(b))
+            }
+            ExprKind::Arrow(a) => Ok(Value::Object(Arc::new(ArrowFn(a.clone())))),
+        }
+    }
+
+    fn eval_args(&mut self, args: &[Option<Expr>]) -> R<Args> {
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(match a {
+                Some(e) => Some(self.eval(e)?),
+                None => None,
+            });
+        }
+        Ok(Args { values })
+    }
+
+    fn eval_binary(&mut self, op: BinOp, a: &Expr, b: &Expr) -> R<Value> {
+        match op {
+            BinOp::And => {
+                let x = ops::truthy(&self.eval(a)?);
+                return Ok(Value::Bool(x && ops::truthy(&self.eval(b)?)));
+            }
+            BinOp::Or => {
+                let x = ops::truthy(&self.eval(a)?);
+                return Ok(Value::Bool(x || ops::truthy(&self.eval(b)?)));
+            }
+            BinOp::Coalesce => {
+                let x = self.eval(a)?;
+                return if x.is_null() { self.eval(b) } else { Ok(x) };
+            }
+            _ => {}
+        }
+        let x = self.eval(a)?;
+        let y = self.eval(b)?;
+        let max_str = self.cfg.limits.max_string_bytes;
+        match op {
+            BinOp::Add => ops::arith(Arith::Add, &x, &y),
+            BinOp::Sub => ops::arith(Arith::Sub, &x, &y),
+            BinOp::Mul => ops::arith(Arith::Mul, &x, &y),
+            BinOp::Div => ops::div(&x, &y),
+            BinOp::FloorDiv => ops::floor_div(&x, &y),
+            BinOp::Mod => ops::modulo(&x, &y),
+            BinOp::Pow => ops::pow(&x, &y),
+            BinOp::BitAnd => ops::bitwise("&", &x, &y),
+            BinOp::BitOr => ops::bitwise("|", &x, &y),
+            BinOp::BitXor => ops::bitwise("^", &x, &y),
+            BinOp::Concat => ops::concat(&x, &y, max_str),
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Spaceship => {
+                Ok(ops::compare(op, &x, &y))
+            }
+            BinOp::In => Ok(Value::Bool(ops::contains(&x, &y))),
+            BinOp::NotIn => Ok(Value::Bool(!ops::contains(&x, &y))),
+            BinOp::StartsWith => Ok(Value::Bool(ops::affix(&x, &y, true))),
+            BinOp::EndsWith => Ok(Value::Bool(ops::affix(&x, &y, false))),
+            BinOp::Matches => self.matches(&x, &y),
+            BinOp::Range => ops::range(&x, &y, self.cfg.limits.max_array_len),
+            BinOp::HasSome | BinOp::HasEvery => self.has(op == BinOp::HasEvery, &x, &y),
+            BinOp::And | BinOp::Or | BinOp::Coalesce => Ok(Value::Null),
+        }
+    }
+
+    fn matches(&mut self, subject: &Value, pattern: &Value) -> R<Value> {
+        let p = ops::to_pstr(pattern)?;
+        let s = ops::to_pstr(subject)?;
+        let re = crate::pcre_lite::compile(p.as_bytes()).map_err(|m| {
+            CallError::Twig(format!(
+                "Regexp \"{}\" passed to \"matches\" is not valid: {m}",
+                p.to_string_lossy()
+            ))
+        })?;
+        Ok(Value::Int(i64::from(re.is_match(s.as_bytes()))))
+    }
+
+    fn has(&mut self, every: bool, seq: &Value, f: &Value) -> R<Value> {
+        let Value::Array(a) = seq else {
+            return Ok(Value::Bool(every));
+        };
+        if !matches!(f, Value::Object(o) if o.as_any().is::<ArrowFn>()) {
+            let what = if every { "has every" } else { "has some" };
+            return Err(CallError::Twig(format!(
+                "The callable passed to the \"{what}\" operator must be a Closure in sandbox mode."
+            )));
+        }
+        let a = a.clone();
+        for (k, v) in a.iter() {
+            let r = ops::truthy(&self.call(f, &[v.clone(), k.to_value()])?);
+            if every && !r {
+                return Ok(Value::Bool(false));
+            }
+            if !every && r {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(every))
+    }
+
+    fn apply_filter(&mut self, f: FilterImpl, v: Value, args: &Args) -> R<Value> {
+        match f {
+            FilterImpl::Lib(func) => func(self, v, args),
+            FilterImpl::Raw => Ok(v),
+            FilterImpl::Default => {
+                if is_empty(&v) {
+                    Ok(args.get(0).cloned().unwrap_or_else(|| Value::str("")))
+                } else {
+                    Ok(v)
+                }
+            }
+            FilterImpl::Escape => crate::escape::escape_filter(v, args),
+        }
+    }
+
+    fn eval_test(&mut self, t: TestImpl, input: &Expr, args: &[Option<Expr>]) -> R<bool> {
+        if let TestImpl::Defined = t {
+            return self.defined(input);
+        }
+        let v = self.eval(input)?;
+        let args = self.eval_args(args)?;
+        match t {
+            TestImpl::Lib(func) => func(self, &v, &args),
+            TestImpl::Defined => Ok(true),
+            TestImpl::Null => Ok(v.is_null()),
+            TestImpl::SameAs => Ok(compare::strict_eq(&v, args.required(0)?)),
+            TestImpl::Empty => Ok(is_empty(&v)),
+            TestImpl::Iterable => Ok(matches!(v, Value::Array(_))),
+            TestImpl::Even | TestImpl::Odd => {
+                let r = ops::modulo(&v, &Value::Int(2))?;
+                let even = matches!(r, Value::Int(0));
+                Ok(if matches!(t, TestImpl::Even) { even } else { !even })
+            }
+            TestImpl::DivisibleBy => {
+                let r = ops::modulo(&v, args.required(0)?)?;
+                Ok(matches!(r, Value::Int(0)))
+            }
+        }
+    }
+
+    /// `is defined` (§1.3, §3.4).
+    fn defined(&mut self, e: &Expr) -> R<bool> {
+        match &e.kind {
+            ExprKind::Name(n) => Ok(self.name_defined(n)),
+            ExprKind::GetAttr { obj, key, kind, .. } => {
+                if let ExprKind::Name(n) = &obj.kind
+                    && !self.name_defined(n)
+                {
+                    return Ok(false);
+                }
+                if let ExprKind::GetAttr { .. } = &obj.kind
+                    && !self.defined(obj)?
+                {
+                    return Ok(false);
+                }
+                let o = self.eval(obj)?;
+                let k = self.eval(key)?;
+                Ok(attr::attribute_defined(&o, &k, *kind))
+            }
+            _ => Ok(true),
+        }
+    }
+}
+
+/// Twig's `empty` test (also used by `default`).
+pub(crate) fn is_empty(v: &Value) -> bool {
+    if let Some(t) = markup_text(v) {
+        return t.is_empty();
+    }
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::Str(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.to_pstr().is_ok_and(|s| s.is_empty()),
+        _ => false,
+    }
+}

@@ -1,0 +1,414 @@
+//! Cerb's parsing filters: parse_emails, parse_url, stat.
+
+use crate::callable::{Args, CallError, Env};
+use crate::library::rounding::php_round;
+use crate::library::util::{self, cerb_str, charge_for, opt};
+use katabox_value::convert;
+use katabox_value::{Array, Key, Value};
+
+/// One parsed address: (personal, mailbox, host).
+pub type Address = (String, String, String);
+
+/// Splits an address list on `,`/`;` outside quotes, angle brackets and comments.
+fn split_list(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote = false;
+    let mut angle = 0i32;
+    let mut paren = 0i32;
+    let mut escaped = false;
+    for c in s.chars() {
+        if escaped {
+            cur.push(c);
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quote => {
+                escaped = true;
+                cur.push(c);
+            }
+            '"' if paren == 0 => {
+                quote = !quote;
+                cur.push(c);
+            }
+            '<' if !quote => {
+                angle += 1;
+                cur.push(c);
+            }
+            '>' if !quote => {
+                angle -= 1;
+                cur.push(c);
+            }
+            '(' if !quote => {
+                paren += 1;
+                cur.push(c);
+            }
+            ')' if !quote => {
+                paren -= 1;
+                cur.push(c);
+            }
+            ',' | ';' if !quote && angle <= 0 && paren <= 0 => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn valid_local(l: &str) -> bool {
+    !l.is_empty()
+        && !l.starts_with('.')
+        && !l.ends_with('.')
+        && !l.contains("..")
+        && l.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+}
+
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn unquote(s: &str) -> String {
+    let t = s.trim();
+    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
+        let inner = &t[1..t.len() - 1];
+        let mut out = String::new();
+        let mut esc = false;
+        for c in inner.chars() {
+            if esc {
+                out.push(c);
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        t.to_string()
+    }
+}
+
+/// Parses one entry (`"Name" <a@b>`, `Name <a@b>`, `a@b (Name)`, `a@b`).
+fn parse_entry(e: &str) -> Option<Address> {
+    let e = e.trim();
+    if e.is_empty() {
+        return None;
+    }
+    let (personal, addr) = if let (Some(lt), true) = (e.rfind('<'), e.ends_with('>')) {
+        (unquote(&e[..lt]), e[lt + 1..e.len() - 1].trim().to_string())
+    } else if let (Some(lp), true) = (e.find('('), e.ends_with(')')) {
+        (
+            e[lp + 1..e.len() - 1].trim().to_string(),
+            e[..lp].trim().to_string(),
+        )
+    } else {
+        (String::new(), e.to_string())
+    };
+    let at = addr.rfind('@')?;
+    let (mailbox, host) = (&addr[..at], &addr[at + 1..]);
+    let mailbox_ok = valid_local(mailbox)
+        || (mailbox.starts_with('"') && mailbox.ends_with('"') && mailbox.len() > 2);
+    if !mailbox_ok || !valid_host(host) {
+        return None;
+    }
+    Some((personal, mailbox.to_string(), host.to_string()))
+}
+
+/// Parses an RFC 5322 address list.
+pub fn parse_addresses(s: &str) -> Vec<Address> {
+    split_list(s)
+        .iter()
+        .filter_map(|e| parse_entry(e))
+        .collect()
+}
+
+/// `parse_emails`.
+pub fn parse_emails(env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
+    let Some(s) = cerb_str(&v) else {
+        return Ok(Value::str(""));
+    };
+    charge_for(env, s.len())?;
+    let mut out = Array::new();
+    for (personal, mailbox, host) in parse_addresses(&s.to_string_lossy()) {
+        let email = format!("{mailbox}@{host}");
+        let full = if personal.is_empty() {
+            email.clone()
+        } else if personal.contains('.') || personal.contains('"') {
+            format!("\"{}\" <{email}>", personal.replace('"', "\\\""))
+        } else {
+            format!("{personal} <{email}>")
+        };
+        let mut e = Array::new();
+        e.insert("full_email", Value::str(&full));
+        e.insert("email", Value::str(&email));
+        e.insert("mailbox", Value::str(&mailbox));
+        e.insert("host", Value::str(&host));
+        e.insert("personal", Value::str(&personal));
+        out.insert(Key::from(email.as_str()), Value::array(e));
+    }
+    Ok(Value::array(out))
+}
+
+/// PHP `parse_url`; `None` on failure.
+pub fn parse_url_raw(u: &str) -> Option<Array> {
+    let mut out = Array::new();
+    let mut rest = u;
+    let mut fragment = None;
+    let mut query = None;
+    if let Some(p) = rest.find('#') {
+        fragment = Some(&rest[p + 1..]);
+        rest = &rest[..p];
+    }
+    if let Some(p) = rest.find('?') {
+        query = Some(&rest[p + 1..]);
+        rest = &rest[..p];
+    }
+    let mut scheme = None;
+    if let Some(p) = rest.find(':') {
+        let cand = &rest[..p];
+        let after = &rest[p + 1..];
+        let is_scheme = !cand.is_empty()
+            && cand.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && cand
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        let port_like = !after.is_empty()
+            && after
+                .chars()
+                .take_while(|c| *c != '/')
+                .all(|c| c.is_ascii_digit());
+        if is_scheme && (!port_like || after.starts_with("//")) {
+            scheme = Some(cand);
+            rest = after;
+        }
+    }
+    let mut host = None;
+    let mut port = None;
+    let mut user = None;
+    let mut pass = None;
+    if let Some(auth_rest) = rest.strip_prefix("//") {
+        let end = auth_rest.find('/').unwrap_or(auth_rest.len());
+        let auth = &auth_rest[..end];
+        rest = &auth_rest[end..];
+        let hostport = match auth.rfind('@') {
+            Some(at) => {
+                let ui = &auth[..at];
+                match ui.find(':') {
+                    Some(c) => {
+                        user = Some(&ui[..c]);
+                        pass = Some(&ui[c + 1..]);
+                    }
+                    None => user = Some(ui),
+                }
+                &auth[at + 1..]
+            }
+            None => auth,
+        };
+        let (h, p) = if hostport.starts_with('[') {
+            match hostport.find(']') {
+                Some(e) => (&hostport[..=e], hostport[e + 1..].strip_prefix(':')),
+                None => return None,
+            }
+        } else {
+            match hostport.rfind(':') {
+                Some(c) => (&hostport[..c], Some(&hostport[c + 1..])),
+                None => (hostport, None),
+            }
+        };
+        if let Some(p) = p
+            && !p.is_empty()
+        {
+            if !p.chars().all(|c| c.is_ascii_digit()) || p.len() > 5 {
+                return None;
+            }
+            let n: i64 = p.parse().ok()?;
+            if n > 65535 {
+                return None;
+            }
+            port = Some(n);
+        }
+        if h.is_empty() && scheme.is_some() && scheme != Some("file") {
+            return None;
+        }
+        if !h.is_empty() {
+            host = Some(h);
+        }
+    }
+    if let Some(s) = scheme {
+        out.insert("scheme", Value::str(s));
+    }
+    if let Some(h) = host {
+        out.insert("host", Value::str(h));
+    }
+    if let Some(p) = port {
+        out.insert("port", Value::Int(p));
+    }
+    if let Some(u) = user {
+        out.insert("user", Value::str(u));
+    }
+    if let Some(p) = pass {
+        out.insert("pass", Value::str(p));
+    }
+    if !rest.is_empty() {
+        out.insert("path", Value::str(rest));
+    }
+    if let Some(q) = query {
+        out.insert("query", Value::str(q));
+    }
+    if let Some(f) = fragment {
+        out.insert("fragment", Value::str(f));
+    }
+    Some(out)
+}
+
+/// `parse_url`.
+pub fn parse_url(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
+    let Some(s) = cerb_str(&v) else {
+        return Ok(Value::empty_array());
+    };
+    Ok(Value::array(
+        parse_url_raw(&s.to_string_lossy()).unwrap_or_default(),
+    ))
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return 0.0;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// `stat(measure=null, decimals=2)`.
+pub fn stat(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
+    let Some(a) = v.as_array() else {
+        return Ok(Value::Null);
+    };
+    let Some(measure) = opt(args, 0) else {
+        return Ok(Value::Null);
+    };
+    let measure = util::to_str(measure)?
+        .to_string_lossy()
+        .to_ascii_lowercase();
+    let decimals = opt(args, 1).map_or(2, convert::to_int);
+    charge_for(env, a.len())?;
+    let nums: Vec<f64> = a
+        .values()
+        .map(|x| convert::to_float(&util::unmark(x.clone())))
+        .collect();
+    let n = nums.len();
+    let r = |x: f64| Value::Float(php_round(x, decimals));
+    let sum: f64 = nums.iter().sum();
+    let mean = if n > 0 { sum / n as f64 } else { 0.0 };
+    let var = |sample: bool| -> Option<f64> {
+        let d = if sample { n.checked_sub(1)? } else { n };
+        if d == 0 {
+            return None;
+        }
+        Some(nums.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / d as f64)
+    };
+    Ok(match measure.as_str() {
+        "count" => Value::Int(n as i64),
+        "sum" => r(sum),
+        "mean" | "average" if n > 0 => r(mean),
+        "max" if n > 0 => r(nums.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        "min" if n > 0 => r(nums.iter().copied().fold(f64::INFINITY, f64::min)),
+        "median" => {
+            let mut s = nums.clone();
+            s.sort_by(f64::total_cmp);
+            r(median(&s))
+        }
+        "mode" if n > 0 => {
+            let mut counts: Vec<(f64, usize)> = Vec::new();
+            for x in &nums {
+                match counts.iter_mut().find(|(v, _)| v == x) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((*x, 1)),
+                }
+            }
+            let best = counts.iter().map(|c| c.1).max().unwrap_or(0);
+            counts
+                .iter()
+                .find(|c| c.1 == best)
+                .map_or(Value::Null, |c| r(c.0))
+        }
+        "varp" => var(false).map_or(Value::Null, r),
+        "vars" => var(true).map_or(Value::Null, r),
+        "stdevp" => var(false).map_or(Value::Null, |x| r(x.sqrt())),
+        "stdevs" => var(true).map_or(Value::Null, |x| r(x.sqrt())),
+        _ => Value::Null,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::test_env::{TestEnv, a, j, je};
+
+    fn js(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
+        match f(&mut TestEnv::default(), v, &a(args)) {
+            Ok(r) => je(&r),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            js(parse_emails, Value::str("kina@cerb.example"), vec![]),
+            r#"{"kina@cerb.example":{"full_email":"kina@cerb.example","email":"kina@cerb.example","mailbox":"kina","host":"cerb.example","personal":""}}"#
+        );
+        let r = js(
+            parse_emails,
+            Value::str("\"Kina Halpue\" <kina@cerb.example>, karl, bob@x.example (Bob)"),
+            vec![],
+        );
+        assert!(
+            r.contains(r#""full_email":"Kina Halpue <kina@cerb.example>""#),
+            "{r}"
+        );
+        assert!(r.contains(r#""personal":"Bob""#), "{r}");
+        assert!(!r.contains("karl"), "{r}");
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            js(
+                parse_url,
+                Value::str("https://user:pw@cerb.ai:8080/search?q=1#frag"),
+                vec![]
+            ),
+            r#"{"scheme":"https","host":"cerb.ai","port":8080,"user":"user","pass":"pw","path":"/search","query":"q=1","fragment":"frag"}"#
+        );
+        assert_eq!(
+            js(parse_url, Value::str("not a url"), vec![]),
+            r#"{"path":"not a url"}"#
+        );
+        assert_eq!(js(parse_url, Value::Int(5), vec![]), "[]");
+    }
+
+    #[test]
+    fn stats() {
+        let r = |v: &str, m: &str| js(stat, j(v), vec![Value::str(m)]);
+        assert_eq!(r("[1,2,3,4,5,6,7,8,9,10]", "median"), "5.5");
+        assert_eq!(r("[2,4,4,4,5,5,7,9]", "stdevp"), "2.0".replace(".0", ""));
+        assert_eq!(r("[1,1,2]", "mode"), "1");
+        assert_eq!(r("[]", "max"), "null");
+        assert_eq!(r("[]", "count"), "0");
+        assert_eq!(r("[1,2]", "nope"), "null");
+    }
+}

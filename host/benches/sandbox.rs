@@ -1,0 +1,68 @@
+//! Per-run cost (instantiate + run + teardown) through the real sandbox and
+//! the embedded KATA runtime: the seed's webhook automation and an empty `start:`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use katabox::capabilities::MemoryStore;
+use katabox::sandbox::{AutomationRecord, HttpConfig, NoAutomations, RunOptions, Sandbox, SandboxConfig};
+use katabox_value::{Array, Value};
+use std::sync::Arc;
+
+const SEED_SCRIPT: &str = "start:\r\n  set:\r\n    response:\r\n      http:\r\n        method@key: request_method\r\n        path@key: request_path\r\n        headers@key: request_headers\r\n        params@key: request_params\r\n      client:\r\n        ip@key: request_client_ip\r\n  return:\r\n    status_code: 200\r\n    headers:\r\n      Content-Type: application/json\r\n    body@text: {{response|json_encode|json_pretty}}";
+
+fn webhook_dict() -> Value {
+    let mut headers = Array::new();
+    headers.insert("content-type", Value::str("application/json"));
+    headers.insert("user-agent", Value::str("bench"));
+    let mut params = Array::new();
+    params.insert("name", Value::str("Joe Customer"));
+    let mut d = Array::new();
+    d.insert("request_method", Value::str("POST"));
+    d.insert("request_path", Value::str("some/folder"));
+    d.insert("request_headers", Value::array(headers));
+    d.insert("request_params", Value::array(params));
+    d.insert("request_body", Value::str("{\"a\":1}"));
+    d.insert("request_client_ip", Value::str("203.0.113.7"));
+    Value::array(d)
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("tokio runtime: {e}"),
+    };
+    let sandbox = match rt.block_on(async {
+        Sandbox::new(
+            SandboxConfig::default(),
+            Arc::new(MemoryStore::new()),
+            Arc::new(NoAutomations),
+            HttpConfig::default(),
+        )
+    }) {
+        Ok(s) => s,
+        Err(e) => panic!("sandbox: {e:#}"),
+    };
+    let seed = AutomationRecord {
+        name: "example.webhook.respond".into(),
+        extension_id: "cerb.trigger.webhook.respond".into(),
+        script: SEED_SCRIPT.into(),
+        policy_kata: "commands:\r\n  ".into(),
+    };
+    let empty = AutomationRecord {
+        name: "empty".into(),
+        extension_id: "cerb.trigger.automation.function".into(),
+        script: "start:\n".into(),
+        policy_kata: String::new(),
+    };
+    let dict = webhook_dict();
+    let check = rt.block_on(sandbox.run(&seed, dict.clone(), RunOptions::default()));
+    assert_eq!(check.exit, "return", "seed automation: {:?}", check.failure);
+    c.bench_function("run/seed_webhook", |b| {
+        b.iter(|| rt.block_on(sandbox.run(&seed, dict.clone(), RunOptions::default())))
+    });
+    c.bench_function("run/empty_start", |b| {
+        b.iter(|| rt.block_on(sandbox.run(&empty, Value::empty_array(), RunOptions::default())))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

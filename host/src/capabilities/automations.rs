@@ -1,0 +1,55 @@
+//! `function:`: runs another automation through the same sandbox
+//! (automations.md §13.2; the callee's own policy and time limit).
+
+use super::{CallContext, Payload};
+use crate::sandbox::RunOptions;
+use katabox_value::{Array, Value};
+
+/// The trigger a callee must have.
+pub const FUNCTION_TRIGGER: &str = "cerb.trigger.automation.function";
+
+/// Validates `uri` (required).
+pub fn validate(p: &Payload) -> Result<(), String> {
+    match p.uri.as_deref() {
+        None => Err("`uri:` is required.".into()),
+        Some("") => Err("'uri:' must not be blank.".into()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Runs the callee with `{inputs}`; the output is its `__return`.
+pub async fn call(ctx: &CallContext<'_>, p: &Payload) -> Result<Value, String> {
+    let uri = p.uri.clone().unwrap_or_default();
+    let name = uri.strip_prefix("cerb:automation:").unwrap_or(&uri);
+    let not_function = || format!("Function ({uri}) must be an automation.function");
+    let record = ctx
+        .sandbox
+        .services()
+        .source
+        .automation(name)
+        .ok_or_else(not_function)?;
+    if record.extension_id != FUNCTION_TRIGGER {
+        return Err(not_function());
+    }
+    if ctx.depth + 1 > ctx.sandbox.config().max_call_depth {
+        return Err(format!(
+            "Function ({uri}) exceeds the nesting limit of {} calls",
+            ctx.sandbox.config().max_call_depth
+        ));
+    }
+    let mut dict = Array::new();
+    dict.insert("inputs", p.inputs.clone());
+    let opts = RunOptions {
+        depth: ctx.depth + 1,
+        ..RunOptions::default()
+    };
+    let result = Box::pin(ctx.sandbox.run(&record, Value::array(dict), opts)).await;
+    if let Some(f) = result.failure {
+        return Err(f);
+    }
+    if result.exit == "error" {
+        let msg = result.dict.get("__error").map(|e| e.to_string_lossy()).unwrap_or_default();
+        return Err(msg);
+    }
+    Ok(result.dict.get("__return").cloned().unwrap_or(Value::Null))
+}

@@ -1,0 +1,248 @@
+//! `katabox serve`, `import`, `webhook`, `runs`.
+//!
+//! The admin commands talk to a running server (`--server URL`, token from
+//! `KATABOX_ADMIN_TOKEN`) or, without `--server`, open the data directory
+//! directly (`--data DIR`; fails while a server holds it).
+
+use crate::packages::{self, ImportOptions};
+use crate::server::{self, Limits, ServerConfig};
+use crate::store::{ListenerInput, RedbStore, Store, StoreConfig};
+use crate::webhooks::TrustedProxies;
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use serde_json::{Value as Json, json};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// `katabox serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The data directory (created when missing).
+    #[arg(long, default_value = "katabox-data")]
+    data: PathBuf,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A package to import at start (skipped when already imported).
+    #[arg(long)]
+    package: Vec<PathBuf>,
+    /// The public base URL (default http://LISTEN/).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Proxies allowed to set the client address with X-Forwarded-For
+    /// (comma-separated addresses or CIDR networks).
+    #[arg(long, default_value = "")]
+    trusted_proxies: String,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = Limits::default().body_limit)]
+    body_limit: u64,
+    /// Seconds a client has to send its headers.
+    #[arg(long, default_value_t = Limits::default().header_timeout.as_secs())]
+    header_timeout: u64,
+    /// Seconds a client has to send its body.
+    #[arg(long, default_value_t = Limits::default().body_timeout.as_secs())]
+    body_timeout: u64,
+    /// Open connections at most.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Webhook requests in flight at most (more get 503).
+    #[arg(long, default_value_t = Limits::default().max_concurrency)]
+    max_concurrency: usize,
+    /// Runs kept in the history.
+    #[arg(long, default_value_t = 1000)]
+    run_retention: usize,
+}
+
+/// Where an admin command acts.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// A running server's base URL (token from KATABOX_ADMIN_TOKEN).
+    #[arg(long)]
+    server: Option<String>,
+    /// The data directory (used when no --server is given).
+    #[arg(long, default_value = "katabox-data")]
+    data: PathBuf,
+}
+
+/// `katabox import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The package JSON file.
+    file: PathBuf,
+    /// A JSON file with the answers to the package's prompts.
+    #[arg(long)]
+    prompts: Option<PathBuf>,
+    #[command(flatten)]
+    target: Target,
+}
+
+/// `katabox webhook …`.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Creates a webhook listener.
+    Create {
+        /// The listener's name.
+        #[arg(long)]
+        name: String,
+        /// The event KATA, from a file.
+        #[arg(long)]
+        kata_file: Option<PathBuf>,
+        /// The event KATA, inline.
+        #[arg(long)]
+        kata: Option<String>,
+        /// The guid (generated when absent).
+        #[arg(long)]
+        guid: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Lists webhook listeners.
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Deletes a webhook listener.
+    Delete {
+        /// The listener id.
+        id: u64,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// `katabox runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// How many runs (newest first).
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    #[command(flatten)]
+    target: Target,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// Runs `katabox serve`.
+pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    let mut config = ServerConfig::new(a.data, a.listen);
+    config.packages = a.package;
+    config.base_url = a.base_url;
+    config.trusted_proxies = TrustedProxies::parse(&a.trusted_proxies).map_err(|e| anyhow!(e))?;
+    config.run_retention = a.run_retention;
+    config.limits = Limits {
+        body_limit: a.body_limit,
+        header_timeout: std::time::Duration::from_secs(a.header_timeout.max(1)),
+        body_timeout: std::time::Duration::from_secs(a.body_timeout.max(1)),
+        max_connections: a.max_connections,
+        max_concurrency: a.max_concurrency,
+        ..Limits::default()
+    };
+    runtime()?.block_on(server::run(config))
+}
+
+fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
+    RedbStore::open(dir, StoreConfig::default()).with_context(|| {
+        format!(
+            "opening {} (if a server is running on it, use --server URL)",
+            dir.display()
+        )
+    })
+}
+
+/// Sends an admin request to a server and returns its JSON answer.
+fn call(server: &str, method: reqwest::Method, path: &str, body: Option<Json>) -> anyhow::Result<Json> {
+    let token = std::env::var("KATABOX_ADMIN_TOKEN")
+        .context("KATABOX_ADMIN_TOKEN must hold the server's admin token")?;
+    let url = format!("{}/api{path}", server.trim_end_matches('/'));
+    runtime()?.block_on(async move {
+        let client = reqwest::Client::new();
+        let mut req = client.request(method, &url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.with_context(|| format!("calling {url}"))?;
+        let text = resp.text().await?;
+        serde_json::from_str(&text).with_context(|| format!("{url} answered: {text}"))
+    })
+}
+
+/// Runs `katabox import`.
+pub fn import(a: ImportArgs) -> anyhow::Result<()> {
+    let text = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let prompts: Json = match &a.prompts {
+        Some(p) => serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("{} is not valid JSON", p.display()))?,
+        None => json!({}),
+    };
+    let out = if let Some(server) = &a.target.server {
+        let package = String::from_utf8_lossy(&text).into_owned();
+        call(server, reqwest::Method::POST, "/packages", Some(json!({"package": package, "prompts": prompts})))?
+    } else {
+        let store = open_store(&a.target.data)?;
+        match packages::import(&store, &text, &prompts, &ImportOptions::default()) {
+            Ok(r) => json!({"records": r.records, "records_created": r.records_created}),
+            Err(packages::PackageError::Refused(m)) => json!({"error": m}),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    super::print_json(&out)
+}
+
+/// Runs `katabox webhook …`.
+pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
+    let out = match c {
+        WebhookCommand::Create { name, kata_file, kata, guid, target } => {
+            let kata = match (kata_file, kata) {
+                (Some(f), _) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                (None, Some(k)) => k,
+                (None, None) => String::new(),
+            };
+            let body = json!({"name": name, "automations_kata": kata, "guid": guid.clone().unwrap_or_default()});
+            match &target.server {
+                Some(s) => call(s, reqwest::Method::POST, "/webhooks", Some(body))?,
+                None => {
+                    let store = open_store(&target.data)?;
+                    let input = ListenerInput {
+                        name,
+                        guid: guid.unwrap_or_default(),
+                        automations_kata: kata,
+                        body_limit: None,
+                    };
+                    match store.create_listener(input) {
+                        Ok(l) => json!({"id": l.id, "guid": l.guid}),
+                        Err(crate::store::StoreError::Rejected(m)) => json!({"error": m}),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+        WebhookCommand::List { target } => match &target.server {
+            Some(s) => call(s, reqwest::Method::GET, "/webhooks", None)?,
+            None => json!({"webhooks": open_store(&target.data)?.listeners()?}),
+        },
+        WebhookCommand::Delete { id, target } => match &target.server {
+            Some(s) => call(s, reqwest::Method::DELETE, &format!("/webhooks/{id}"), None)?,
+            None => {
+                if open_store(&target.data)?.delete_listener(id)? {
+                    json!({"deleted": true, "id": id})
+                } else {
+                    json!({"error": "Not found"})
+                }
+            }
+        },
+    };
+    super::print_json(&out)
+}
+
+/// Runs `katabox runs`.
+pub fn runs(a: RunsArgs) -> anyhow::Result<()> {
+    let out = match &a.target.server {
+        Some(s) => call(s, reqwest::Method::GET, &format!("/runs?limit={}", a.limit), None)?,
+        None => json!({"runs": open_store(&a.target.data)?.runs(a.limit)?}),
+    };
+    super::print_json(&out)
+}

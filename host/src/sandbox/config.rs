@@ -1,0 +1,61 @@
+//! Operator ceilings for every run ([`SandboxConfig`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Policy default for `settings: time_limit_ms` (policy.md §6).
+pub const DEFAULT_TIME_LIMIT_MS: u64 = 25_000;
+/// Policy maximum for `settings: time_limit_ms` (policy.md §6).
+pub const MAX_TIME_LIMIT_MS: u64 = 120_000;
+
+/// The sandbox's ceilings. Every field has a documented default
+/// ([`SandboxConfig::default`]); a policy can only lower the time limit
+/// below `max_time_limit_ms`.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Fuel (≈ wasm instructions) one run may spend, host calls included.
+    /// Default 100,000,000,000 (several seconds of guest CPU): generous, so
+    /// that Cerb's time limit is normally what stops a runaway script.
+    pub fuel: u64,
+    /// Linear memory one run may use, in bytes. Default 64 MiB.
+    pub memory_limit: usize,
+    /// Ceiling on a policy's time limit, in ms. Default 120,000 (Cerb's clamp).
+    pub max_time_limit_ms: u64,
+    /// Extra time the tokio timeout around a whole run allows beyond its
+    /// time limit, for host calls that epochs cannot interrupt. Default 2 s.
+    pub grace: Duration,
+    /// Epoch ticker period. Default 1 ms (the precision of time limits).
+    pub epoch_tick: Duration,
+    /// Instances the pooling allocator keeps slots for (concurrent runs,
+    /// nested `function:` calls included). Default 128.
+    pub max_instances: u32,
+    /// Nesting limit for `function:` calls. Default 32.
+    pub max_call_depth: u32,
+    /// Fuel charged for each host call on top of its own work. Default 10,000.
+    pub host_call_fuel: u64,
+    /// Fuel charged per byte crossing the boundary in a host call. Default 1.
+    pub host_byte_fuel: u64,
+    /// Maximum log entries kept per run. Default 1,000.
+    pub max_log_entries: usize,
+    /// Directory for the compiled-component cache; `None` disables it.
+    /// Default: `$TMPDIR/katabox-wasm-cache`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            fuel: 100_000_000_000,
+            memory_limit: 64 << 20,
+            max_time_limit_ms: MAX_TIME_LIMIT_MS,
+            grace: Duration::from_secs(2),
+            epoch_tick: Duration::from_millis(1),
+            max_instances: 128,
+            max_call_depth: 32,
+            host_call_fuel: 10_000,
+            host_byte_fuel: 1,
+            max_log_entries: 1_000,
+            cache_dir: Some(std::env::temp_dir().join("katabox-wasm-cache")),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The data of one run's `Store`: WASI context, memory limiter, budgets,
+//! logs, and the host side of every import.
+
+use super::bindings::katabox::automation as wit;
+use super::Sandbox;
+use crate::capabilities::log::{LogEntry, LogLevel};
+use crate::capabilities::{self, CallContext};
+use crate::policy::Policy;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Caps linear memory and table growth; remembers that the cap was hit.
+pub struct MemoryLimiter {
+    /// Bytes a memory may grow to.
+    pub memory_cap: usize,
+    /// Set when a growth request was refused.
+    pub hit: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_cap {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// One run's store data.
+pub struct RunState {
+    pub(super) wasi: WasiCtx,
+    pub(super) table: ResourceTable,
+    pub(super) limiter: MemoryLimiter,
+    pub(super) sandbox: Sandbox,
+    pub(super) policy: Arc<Policy>,
+    pub(super) automation: String,
+    pub(super) depth: u32,
+    pub(super) logs: Vec<LogEntry>,
+    /// Fuel owed for host work, charged when the host call returns.
+    pub(super) fuel_debt: u64,
+    /// Set when a host charge found the budget empty.
+    pub(super) fuel_exhausted: bool,
+}
+
+impl WasiView for RunState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl RunState {
+    fn charge(&mut self, bytes: usize) {
+        let cfg = self.sandbox.config();
+        self.fuel_debt = self
+            .fuel_debt
+            .saturating_add(cfg.host_call_fuel)
+            .saturating_add((bytes as u64).saturating_mul(cfg.host_byte_fuel));
+    }
+
+    async fn gated(&mut self, command: &str, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.charge(inputs.len());
+        let payload = katabox_value::wire::decode(&inputs).map_err(|e| wit::types::CommandError {
+            message: format!("invalid command inputs: {e}"),
+        })?;
+        let sandbox = self.sandbox.clone();
+        let policy = self.policy.clone();
+        let ctx = CallContext {
+            policy: &policy,
+            sandbox: &sandbox,
+            depth: self.depth,
+            automation: &self.automation,
+        };
+        let result = capabilities::dispatch(&ctx, command, &node_id, payload).await;
+        match result {
+            Ok(v) => {
+                let bytes = katabox_value::wire::encode(&v);
+                self.charge(bytes.len());
+                Ok(bytes)
+            }
+            Err(message) => Err(wit::types::CommandError { message }),
+        }
+    }
+}
+
+impl wit::types::Host for RunState {}
+
+impl wit::http::Host for RunState {
+    async fn request(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("http.request", node_id, inputs).await
+    }
+}
+
+impl wit::storage::Host for RunState {
+    async fn get(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("storage.get", node_id, inputs).await
+    }
+    async fn set(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("storage.set", node_id, inputs).await
+    }
+    async fn delete(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("storage.delete", node_id, inputs).await
+    }
+}
+
+impl wit::queue::Host for RunState {
+    async fn push(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("queue.push", node_id, inputs).await
+    }
+    async fn pop(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("queue.pop", node_id, inputs).await
+    }
+}
+
+impl wit::automations::Host for RunState {
+    async fn call(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("function", node_id, inputs).await
+    }
+}
+
+impl wit::metrics::Host for RunState {
+    async fn increment(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("metric.increment", node_id, inputs).await
+    }
+}
+
+impl wit::files::Host for RunState {
+    async fn read(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("file.read", node_id, inputs).await
+    }
+    async fn write(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.gated("file.write", node_id, inputs).await
+    }
+}
+
+impl wit::secrets::Host for RunState {
+    async fn hmac(
+        &mut self,
+        _node_id: String,
+        secret: String,
+        algorithm: String,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
+        self.charge(data.len());
+        self.sandbox
+            .services()
+            .secrets
+            .hmac(&secret, &algorithm, &data)
+            .map_err(|message| wit::types::CommandError { message })
+    }
+}
+
+impl wit::log::Host for RunState {
+    async fn write(&mut self, level: wit::log::Level, node_id: String, message: String) {
+        self.charge(message.len());
+        let level = match level {
+            wit::log::Level::Debug => LogLevel::Debug,
+            wit::log::Level::Info => LogLevel::Info,
+            wit::log::Level::Warn => LogLevel::Warn,
+            wit::log::Level::Error => LogLevel::Error,
+            wit::log::Level::Alert => LogLevel::Alert,
+        };
+        let max = self.sandbox.config().max_log_entries;
+        capabilities::log::push(&mut self.logs, max, level, &node_id, &message);
+    }
+}

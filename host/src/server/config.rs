@@ -1,0 +1,84 @@
+//! Server settings and their defaults.
+
+use crate::webhooks::TrustedProxies;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Request limits (all operator-tunable).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body in bytes (default 2 MiB; a listener may set its own).
+    pub body_limit: u64,
+    /// Time a client has to send the request line and headers (default 10 s).
+    pub header_timeout: Duration,
+    /// Time a client has to send the whole body (default 30 s).
+    pub body_timeout: Duration,
+    /// Open connections at most; further connections are closed at once (default 1024).
+    pub max_connections: usize,
+    /// Webhook requests handled at once; further ones get 503 (default 256).
+    pub max_concurrency: usize,
+    /// How long shutdown waits for in-flight requests (default 30 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_limit: 2 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_concurrency: 256,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything `katabox serve` needs.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The data directory (created when missing).
+    pub data_dir: PathBuf,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Packages to import at start (skipped when already imported).
+    pub packages: Vec<PathBuf>,
+    pub limits: Limits,
+    /// Peers allowed to set the client address with `X-Forwarded-For`.
+    pub trusted_proxies: TrustedProxies,
+    /// The public base URL (ending in `/`); default `http://LISTEN/`.
+    pub base_url: Option<String>,
+    /// How many runs the history keeps.
+    pub run_retention: usize,
+    /// The sandbox's ceilings.
+    pub sandbox: crate::sandbox::SandboxConfig,
+    /// Outbound HTTP settings of `http.request`.
+    pub http: crate::sandbox::HttpConfig,
+}
+
+impl ServerConfig {
+    /// Defaults: `./katabox-data`, `127.0.0.1:8080`.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            data_dir,
+            listen,
+            packages: Vec::new(),
+            limits: Limits::default(),
+            trusted_proxies: TrustedProxies::default(),
+            base_url: None,
+            run_retention: 1000,
+            sandbox: crate::sandbox::SandboxConfig::default(),
+            http: crate::sandbox::HttpConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig::new(
+            PathBuf::from("katabox-data"),
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+        )
+    }
+}

@@ -1,0 +1,99 @@
+//! Opening the data directory: store, admin token, start-up packages.
+
+use super::{AppState, ServerConfig, SandboxRunner};
+use crate::packages::{self, ImportOptions};
+use crate::store::{RedbStore, StoreConfig};
+use crate::webhooks::WebhookContext;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// The admin token file in the data directory.
+pub const TOKEN_FILE: &str = "admin-token";
+
+/// The admin token: `KATABOX_ADMIN_TOKEN`, else the data directory's
+/// token file, else a new random token saved there with mode 0600. The
+/// bool says whether it was just generated (print it once).
+pub fn admin_token(data_dir: &Path) -> anyhow::Result<(String, bool)> {
+    if let Ok(t) = std::env::var("KATABOX_ADMIN_TOKEN")
+        && !t.trim().is_empty()
+    {
+        return Ok((t.trim().to_string(), false));
+    }
+    let path = data_dir.join(TOKEN_FILE);
+    if let Ok(t) = std::fs::read_to_string(&path)
+        && !t.trim().is_empty()
+    {
+        return Ok((t.trim().to_string(), false));
+    }
+    let token = crate::store::generate_guid() + &crate::store::generate_guid()[..24];
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut f, token.as_bytes())?;
+    Ok((token, true))
+}
+
+/// Opens the data directory and builds the server state (also imports the
+/// `--package` files that are not imported yet).
+pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<AppState> {
+    let store = Arc::new(
+        RedbStore::open(
+            &config.data_dir,
+            StoreConfig {
+                run_retention: config.run_retention,
+            },
+        )
+        .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
+    );
+    let base_url = config
+        .base_url
+        .clone()
+        .map(|u| if u.ends_with('/') { u } else { format!("{u}/") })
+        .unwrap_or_else(|| format!("http://{addr}/"));
+    let (token, generated) = admin_token(&config.data_dir)?;
+    if generated {
+        println!("katabox admin token: {token}");
+    }
+    let opts = ImportOptions {
+        base_url: base_url.clone(),
+        skip_if_imported: true,
+    };
+    for file in &config.packages {
+        let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        packages::import(store.as_ref(), &text, &serde_json::json!({}), &opts)
+            .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
+    }
+    let sandbox = crate::sandbox::Sandbox::new(
+        config.sandbox.clone(),
+        store.clone(),
+        store.clone(),
+        config.http.clone(),
+    )
+    .context("starting the sandbox")?;
+    let runner = Arc::new(SandboxRunner::new(sandbox));
+    let webhooks = WebhookContext {
+        store: store.clone(),
+        data: store.clone(),
+        runner,
+        trusted_proxies: config.trusted_proxies.clone(),
+        base_url: base_url.clone(),
+    };
+    Ok(AppState {
+        webhooks,
+        store,
+        limits: config.limits.clone(),
+        concurrency: Arc::new(Semaphore::new(config.limits.max_concurrency.max(1))),
+        admin_token: Arc::from(token.as_str()),
+        base_url,
+    })
+}

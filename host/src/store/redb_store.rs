@@ -1,0 +1,411 @@
+//! The redb backend of [`Store`].
+
+use super::tables::*;
+use super::{
+    AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord, Store, StoreError,
+    StoreResult, TimerRecord, WriteTx, generate_guid, now_unix,
+};
+use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// Tunables of the redb store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// How many runs the history keeps (the oldest are dropped). Default 1000.
+    pub run_retention: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { run_retention: 1000 }
+    }
+}
+
+/// The store in a data directory: `katabox.redb` plus `files/`.
+pub struct RedbStore {
+    db: Database,
+    dir: PathBuf,
+    config: StoreConfig,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbStore").field("dir", &self.dir).finish()
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
+    Ok(serde_json::to_vec(v)?)
+}
+
+fn from_json<T: DeserializeOwned>(b: &[u8]) -> StoreResult<T> {
+    Ok(serde_json::from_slice(b)?)
+}
+
+impl RedbStore {
+    /// Opens (creating when needed) the store in `dir`. Fails when another
+    /// process holds the database.
+    pub fn open(dir: &Path, config: StoreConfig) -> StoreResult<RedbStore> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir.join("files"))?;
+        let db = Database::create(dir.join("katabox.redb"))?;
+        let txn = db.begin_write()?;
+        {
+            txn.open_table(LISTENERS)?;
+            txn.open_table(LISTENER_GUIDS)?;
+            txn.open_table(AUTOMATIONS)?;
+            txn.open_table(AUTOMATION_IDS)?;
+            txn.open_table(TIMERS)?;
+            txn.open_table(PACKAGES)?;
+            txn.open_table(STORAGE)?;
+            txn.open_table(QUEUE_ITEMS)?;
+            txn.open_table(CONTINUATIONS)?;
+            txn.open_table(RESOURCES)?;
+            txn.open_table(RESOURCE_META)?;
+            txn.open_table(NAMED_RESOURCES)?;
+            txn.open_table(QUEUE_DEFS)?;
+            txn.open_table(METRIC_DEFS)?;
+            txn.open_table(METRICS)?;
+            txn.open_table(RUNS)?;
+            txn.open_table(COUNTERS)?;
+        }
+        txn.commit()?;
+        Ok(RedbStore {
+            db,
+            dir: dir.to_path_buf(),
+            config,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The `files/` folder of the data directory as a capability: paths
+    /// opened through it cannot escape it.
+    pub fn files_dir(&self) -> StoreResult<cap_std::fs::Dir> {
+        Ok(cap_std::fs::Dir::open_ambient_dir(
+            self.dir.join("files"),
+            cap_std::ambient_authority(),
+        )?)
+    }
+
+    pub(super) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    fn read_json<K, T>(&self, def: redb::TableDefinition<K, &[u8]>, key: K::SelfType<'_>) -> StoreResult<Option<T>>
+    where
+        K: redb::Key + 'static,
+        T: DeserializeOwned,
+    {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(def)?;
+        match table.get(key)? {
+            Some(v) => Ok(Some(from_json(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn read_all<K, T>(&self, def: redb::TableDefinition<K, &[u8]>) -> StoreResult<Vec<T>>
+    where
+        K: redb::Key + 'static,
+        T: DeserializeOwned,
+    {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(def)?;
+        let mut out = Vec::new();
+        for item in table.iter()? {
+            let (_, v) = item?;
+            out.push(from_json(v.value())?);
+        }
+        Ok(out)
+    }
+}
+
+/// The write-transaction wrapper handed to [`Store::write`] callers.
+struct RedbTx<'a> {
+    txn: &'a WriteTransaction,
+}
+
+pub(super) fn next_counter(txn: &WriteTransaction, kind: &str) -> StoreResult<u64> {
+    let mut t = txn.open_table(COUNTERS)?;
+    let next = t.get(kind)?.map(|v| v.value()).unwrap_or(0) + 1;
+    t.insert(kind, next)?;
+    Ok(next)
+}
+
+impl WriteTx for RedbTx<'_> {
+    fn next_id(&mut self, kind: &str) -> StoreResult<u64> {
+        next_counter(self.txn, kind)
+    }
+
+    fn automation(&mut self, name: &str) -> StoreResult<Option<AutomationRow>> {
+        let t = self.txn.open_table(AUTOMATIONS)?;
+        let found = t.get(name)?.map(|v| from_json(v.value())).transpose()?;
+        Ok(found)
+    }
+
+    fn guid_owner(&mut self, guid: &str) -> StoreResult<Option<u64>> {
+        let t = self.txn.open_table(LISTENER_GUIDS)?;
+        let found = t.get(guid)?.map(|v| v.value());
+        Ok(found)
+    }
+
+    fn put_automation(&mut self, row: &AutomationRow) -> StoreResult<()> {
+        let mut ids = self.txn.open_table(AUTOMATION_IDS)?;
+        let mut autos = self.txn.open_table(AUTOMATIONS)?;
+        let old = ids.get(row.id)?.map(|v| v.value().to_string());
+        if let Some(old) = old
+            && old != row.name
+        {
+            autos.remove(old.as_str())?;
+        }
+        ids.insert(row.id, row.name.as_str())?;
+        autos.insert(row.name.as_str(), to_json(row)?.as_slice())?;
+        Ok(())
+    }
+
+    fn put_listener(&mut self, rec: &ListenerRecord) -> StoreResult<()> {
+        put_listener(self.txn, rec)
+    }
+
+    fn put_timer(&mut self, rec: &TimerRecord) -> StoreResult<()> {
+        let mut t = self.txn.open_table(TIMERS)?;
+        t.insert(rec.id, to_json(rec)?.as_slice())?;
+        Ok(())
+    }
+
+    fn package_exists(&mut self, key: &str) -> StoreResult<bool> {
+        let t = self.txn.open_table(PACKAGES)?;
+        let found = t.get(key)?.is_some();
+        Ok(found)
+    }
+
+    fn put_package(&mut self, rec: &PackageRecord) -> StoreResult<()> {
+        let mut t = self.txn.open_table(PACKAGES)?;
+        t.insert(rec.key.as_str(), to_json(rec)?.as_slice())?;
+        Ok(())
+    }
+}
+
+fn put_listener(txn: &WriteTransaction, rec: &ListenerRecord) -> StoreResult<()> {
+    let mut listeners = txn.open_table(LISTENERS)?;
+    let mut guids = txn.open_table(LISTENER_GUIDS)?;
+    let old: Option<ListenerRecord> = listeners
+        .get(rec.id)?
+        .map(|v| from_json(v.value()))
+        .transpose()?;
+    if let Some(old) = old
+        && old.guid != rec.guid
+    {
+        guids.remove(old.guid.as_str())?;
+    }
+    if !rec.guid.is_empty() {
+        guids.insert(rec.guid.as_str(), rec.id)?;
+    }
+    listeners.insert(rec.id, to_json(rec)?.as_slice())?;
+    Ok(())
+}
+
+/// Truncates to `max` characters the way Cerb does (max − 3 plus `...`).
+pub fn truncate_cerb(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(3)).collect();
+    out.push_str("...");
+    out
+}
+
+/// Checks and normalises a listener input (name required, guid generated
+/// when blank, lengths as Cerb truncates them).
+fn listener_from_input(id: u64, input: ListenerInput) -> StoreResult<ListenerRecord> {
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        return Err(StoreError::Rejected("'name' is required.".into()));
+    }
+    let guid = if input.guid.trim().is_empty() {
+        generate_guid()
+    } else {
+        truncate_cerb(&input.guid, 40)
+    };
+    Ok(ListenerRecord {
+        id,
+        name: truncate_cerb(&name, 255),
+        guid,
+        automations_kata: input.automations_kata,
+        updated_at: now_unix(),
+        body_limit: input.body_limit,
+    })
+}
+
+fn duplicate_guid(guid: &str) -> StoreError {
+    StoreError::Rejected(format!(
+        "A webhook listener already exists with this 'guid' ({guid}). It must be unique."
+    ))
+}
+
+impl Store for RedbStore {
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        let result = {
+            let mut tx = RedbTx { txn: &txn };
+            f(&mut tx)
+        };
+        match result {
+            Ok(()) => {
+                txn.commit()?;
+                Ok(())
+            }
+            Err(e) => {
+                txn.abort()?;
+                Err(e)
+            }
+        }
+    }
+
+    fn listener_by_guid(&self, guid: &str) -> StoreResult<Option<ListenerRecord>> {
+        let txn = self.db.begin_read()?;
+        let guids = txn.open_table(LISTENER_GUIDS)?;
+        let Some(id) = guids.get(guid)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let listeners = txn.open_table(LISTENERS)?;
+        let found = listeners
+            .get(id)?
+            .map(|v| from_json(v.value()))
+            .transpose()?;
+        Ok(found)
+    }
+
+    fn listener(&self, id: u64) -> StoreResult<Option<ListenerRecord>> {
+        self.read_json(LISTENERS, id)
+    }
+
+    fn listeners(&self) -> StoreResult<Vec<ListenerRecord>> {
+        self.read_all(LISTENERS)
+    }
+
+    fn create_listener(&self, input: ListenerInput) -> StoreResult<ListenerRecord> {
+        let txn = self.db.begin_write()?;
+        let id = next_counter(&txn, "listener")?;
+        let rec = listener_from_input(id, input)?;
+        if txn.open_table(LISTENER_GUIDS)?.get(rec.guid.as_str())?.is_some() {
+            txn.abort()?;
+            return Err(duplicate_guid(&rec.guid));
+        }
+        put_listener(&txn, &rec)?;
+        txn.commit()?;
+        Ok(rec)
+    }
+
+    fn update_listener(&self, id: u64, input: ListenerInput) -> StoreResult<Option<ListenerRecord>> {
+        let txn = self.db.begin_write()?;
+        let existing: Option<ListenerRecord> = txn
+            .open_table(LISTENERS)?
+            .get(id)?
+            .map(|v| from_json(v.value()))
+            .transpose()?;
+        let Some(existing) = existing else {
+            txn.abort()?;
+            return Ok(None);
+        };
+        let mut input = input;
+        if input.guid.trim().is_empty() {
+            input.guid = existing.guid.clone();
+        }
+        let rec = listener_from_input(id, input)?;
+        let owner = txn
+            .open_table(LISTENER_GUIDS)?
+            .get(rec.guid.as_str())?
+            .map(|v| v.value());
+        if owner.is_some_and(|o| o != id) {
+            txn.abort()?;
+            return Err(duplicate_guid(&rec.guid));
+        }
+        put_listener(&txn, &rec)?;
+        txn.commit()?;
+        Ok(Some(rec))
+    }
+
+    fn delete_listener(&self, id: u64) -> StoreResult<bool> {
+        let txn = self.db.begin_write()?;
+        let removed = {
+            let mut listeners = txn.open_table(LISTENERS)?;
+            let old: Option<ListenerRecord> = listeners
+                .remove(id)?
+                .map(|v| from_json(v.value()))
+                .transpose()?;
+            if let Some(old) = &old {
+                txn.open_table(LISTENER_GUIDS)?.remove(old.guid.as_str())?;
+            }
+            old.is_some()
+        };
+        txn.commit()?;
+        Ok(removed)
+    }
+
+    fn automation(&self, name: &str) -> StoreResult<Option<AutomationRow>> {
+        self.read_json(AUTOMATIONS, name)
+    }
+
+    fn automations(&self) -> StoreResult<Vec<AutomationRow>> {
+        self.read_all(AUTOMATIONS)
+    }
+
+    fn timers(&self) -> StoreResult<Vec<TimerRecord>> {
+        self.read_all(TIMERS)
+    }
+
+    fn package(&self, key: &str) -> StoreResult<Option<PackageRecord>> {
+        self.read_json(PACKAGES, key)
+    }
+
+    fn record_run(&self, mut run: RunRecord) -> StoreResult<u64> {
+        let mut txn = self.db.begin_write()?;
+        // The history is best-effort: it is made durable by the next durable commit.
+        txn.set_durability(redb::Durability::None)?;
+        let id = next_counter(&txn, "run")?;
+        run.id = id;
+        {
+            let mut runs = txn.open_table(RUNS)?;
+            runs.insert(id, to_json(&run)?.as_slice())?;
+            let keep = self.config.run_retention.max(1) as u64;
+            if id > keep {
+                let cutoff = id - keep;
+                runs.retain_in(..=cutoff, |_, _| false)?;
+            }
+        }
+        txn.commit()?;
+        Ok(id)
+    }
+
+    fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>> {
+        let txn = self.db.begin_read()?;
+        let runs = txn.open_table(RUNS)?;
+        let mut out = Vec::new();
+        for item in runs.iter()?.rev().take(limit) {
+            let (_, v) = item?;
+            out.push(from_json(v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(NAMED_RESOURCES)?;
+        let found = t.get(name)?.map(|v| v.value().to_vec());
+        Ok(found)
+    }
+
+    fn put_resource(&self, name: &str, bytes: &[u8]) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(NAMED_RESOURCES)?.insert(name, bytes)?;
+        txn.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! Every redb table the store uses, in one place.
+//!
+//! Records are stored as JSON documents (serde) keyed by their id; side
+//! tables index them by name or guid. Values that cross into automations
+//! (storage, queues, continuations) use the value model's wire encoding.
+
+use redb::TableDefinition;
+
+/// Webhook listeners by id (JSON [`super::ListenerRecord`]).
+pub const LISTENERS: TableDefinition<u64, &[u8]> = TableDefinition::new("listeners");
+/// Listener id by guid (unique).
+pub const LISTENER_GUIDS: TableDefinition<&str, u64> = TableDefinition::new("listener_guids");
+/// Automations by name (JSON [`super::AutomationRow`]).
+pub const AUTOMATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("automations");
+/// Automation name by id.
+pub const AUTOMATION_IDS: TableDefinition<u64, &str> = TableDefinition::new("automation_ids");
+/// Automation timers by id (JSON [`super::TimerRecord`]). Stored only: the
+/// scheduler that runs them is not written yet.
+pub const TIMERS: TableDefinition<u64, &[u8]> = TableDefinition::new("timers");
+/// Imported packages by key (JSON [`super::PackageRecord`]).
+pub const PACKAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("packages");
+/// `storage.*` keys: 8 bytes of big-endian expiry (0 = never) + wire value.
+pub const STORAGE: TableDefinition<&str, &[u8]> = TableDefinition::new("storage");
+/// Queue items by (queue name, sequence number): wire values.
+pub const QUEUE_ITEMS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue_items");
+/// Saved continuations by token: wire values.
+pub const CONTINUATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("continuations");
+/// Queue definitions (operator-defined queue names).
+pub const QUEUE_DEFS: TableDefinition<&str, u64> = TableDefinition::new("queue_defs");
+/// Automation resources (`cerb:automation_resource:TOKEN`) by token: raw bytes.
+pub const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
+/// Automation resource metadata by token (JSON: name, mime_type, expires_at).
+pub const RESOURCE_META: TableDefinition<&str, &[u8]> = TableDefinition::new("resource_meta");
+/// Named resources (`cerb:resource:NAME`): raw bytes.
+pub const NAMED_RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("named_resources");
+/// Metric definitions by name: JSON list of dimension names.
+pub const METRIC_DEFS: TableDefinition<&str, &[u8]> = TableDefinition::new("metric_defs");
+/// Metric totals by `metric \x1f dimensions-json \x1f timestamp`.
+pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
+/// Run history by run id (JSON [`super::RunRecord`]); ids grow with time.
+pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
+/// Counters for id allocation (`listener`, `automation`, `timer`, `run`, `queue`).
+pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");

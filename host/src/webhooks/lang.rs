@@ -1,0 +1,43 @@
+//! The host's bridge to KATA and the scripting engine (event KATA and
+//! package templates), evaluated under the engine's limits.
+
+use katabox_twig::{Config, Delimiters, Engine};
+use katabox_value::Value;
+use std::sync::OnceLock;
+
+/// The engine for event KATA (standard delimiters).
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new(Config::default()))
+}
+
+/// A fresh engine with the package delimiters (one per call: package
+/// templates are not worth caching across imports).
+fn package_engine() -> Engine {
+    Engine::with_delimiters(Config::default(), Delimiters::package_import())
+}
+
+/// Parses and evaluates a KATA document (general evaluator, kata.md §8)
+/// against `dict`, with scripting.
+pub fn eval_kata(text: &str, dict: &Value) -> Result<Value, String> {
+    katabox_kata::eval_text(text, Some(dict), engine()).map_err(|e| e.to_string())
+}
+
+/// KATA truthiness (kata.md §11.1).
+pub fn kata_truthy(v: &Value) -> bool {
+    katabox_kata::truthy(v)
+}
+
+/// Renders a package template (`{{{ }}}` / `{{% %}}` / `{{# #}}`
+/// delimiters, packages.md §7) against `dict`.
+pub fn render_package(template: &str, dict: &Value) -> Result<String, String> {
+    package_engine()
+        .render(template, dict)
+        .map(|s| s.to_string_lossy().into_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// Checks that a KATA document parses (save-time check); the error is Cerb's message.
+pub fn check_kata(text: &str) -> Result<(), String> {
+    katabox_kata::parse(text).map(|_| ()).map_err(|e| e.to_string())
+}

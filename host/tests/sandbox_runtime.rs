@@ -1,0 +1,63 @@
+//! The embedded KATA runtime through the real sandbox.
+
+use katabox::capabilities::MemoryStore;
+use katabox::sandbox::{
+    AutomationRecord, HttpConfig, Limit, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox, SandboxConfig,
+};
+use katabox_value::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(SandboxConfig::default(), Arc::new(MemoryStore::new()), Arc::new(NoAutomations), HttpConfig::default())
+        .expect("sandbox builds")
+}
+
+fn rec(script: &str, policy: &str) -> AutomationRecord {
+    AutomationRecord {
+        name: "t".into(),
+        extension_id: "cerb.trigger.automation.function".into(),
+        script: script.into(),
+        policy_kata: policy.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_while_times_out_and_a_parallel_run_completes() {
+    if RUNTIME_IS_FALLBACK {
+        eprintln!("skipped: the KATA runtime is not embedded in this build");
+        return;
+    }
+    let sb = sandbox();
+    let endless = rec("start:\n  while:\n    if@bool: yes\n    do:\n      set:\n        x: 1\n", "settings:\n  time_limit_ms: 300\n");
+    let quick = rec("start:\n  return:\n    answer: {{a * b}}\n", "");
+    let mut inputs = katabox_value::Array::new();
+    inputs.insert("a", Value::Int(5));
+    inputs.insert("b", Value::Int(4));
+    let started = Instant::now();
+    let (slow, fast) = tokio::join!(
+        sb.run(&endless, Value::empty_array(), RunOptions::default()),
+        sb.run(&quick, Value::array(inputs), RunOptions::default())
+    );
+    assert_eq!(slow.exit, "error");
+    assert_eq!(slow.limit, Some(Limit::Time));
+    assert_eq!(slow.error_message().as_deref(), Some("Execution timed out after 300ms"));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(fast.exit, "return");
+    assert_eq!(fast.returned().and_then(|r| r.get("answer")).map(|v| v.to_string_lossy()).as_deref(), Some("20"));
+}
+
+#[tokio::test]
+async fn gated_commands_ask_the_policy() {
+    if RUNTIME_IS_FALLBACK {
+        return;
+    }
+    let sb = sandbox();
+    let script = "start:\n  storage.set:\n    inputs:\n      key: k\n      value: v\n    output: r\n  storage.get:\n    inputs:\n      key: k\n    output: got\n  return:\n    got@key: got\n";
+    let denied = sb.run(&rec(script, ""), Value::empty_array(), RunOptions::default()).await;
+    assert_eq!(denied.exit, "error");
+    assert!(denied.error_message().unwrap_or_default().contains("does not allow this command (storage.set)"), "{:?}", denied.error_message());
+    let allowed = sb.run(&rec(script, "commands:\n  all:\n    allow: yes\n"), Value::empty_array(), RunOptions::default()).await;
+    assert_eq!(allowed.exit, "return", "{:?}", allowed.failure);
+    assert_eq!(allowed.returned().and_then(|r| r.get("got")).map(|v| v.to_string_lossy()).as_deref(), Some("v"));
+}
