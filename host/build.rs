@@ -19,8 +19,12 @@ const TARGET: &str = "wasm32-wasip2";
 const RUN_EXPORT: &[u8] = b"katabox:automation/run@0.1.0";
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
-    let root = manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| manifest.clone());
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let root = manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest.clone());
     for dir in [
         "automations/runtime",
         "automations/kata/src",
@@ -45,7 +49,9 @@ fn main() {
         _ => match build_runtime(&root, &guest_target) {
             Ok(p) => (p, false),
             Err(why) => {
-                println!("cargo:warning=the KATA runtime guest did not build ({why}); embedding the probe guest instead");
+                println!(
+                    "cargo:warning=the KATA runtime guest did not build ({why}); embedding the probe guest instead"
+                );
                 match build_probe(&root, &guest_target) {
                     Ok(p) => (p, true),
                     Err(why2) => panic!(
@@ -72,7 +78,21 @@ fn cargo(dir: &Path, target_dir: &Path) -> Command {
         let leaks = (key.starts_with("CARGO_") && key != "CARGO_HOME")
             || matches!(
                 key,
-                "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "RUSTFLAGS" | "RUSTDOCFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "PROFILE" | "OPT_LEVEL" | "DEBUG" | "NUM_JOBS" | "RUSTC" | "RUSTDOC" | "MAKEFLAGS" | "MFLAGS"
+                "RUSTC_WRAPPER"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+                    | "RUSTFLAGS"
+                    | "RUSTDOCFLAGS"
+                    | "TARGET"
+                    | "HOST"
+                    | "OUT_DIR"
+                    | "PROFILE"
+                    | "OPT_LEVEL"
+                    | "DEBUG"
+                    | "NUM_JOBS"
+                    | "RUSTC"
+                    | "RUSTDOC"
+                    | "MAKEFLAGS"
+                    | "MFLAGS"
             );
         if leaks {
             cmd.env_remove(key);
@@ -83,13 +103,20 @@ fn cargo(dir: &Path, target_dir: &Path) -> Command {
 }
 
 fn target_installed() -> Result<(), String> {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match out {
         Ok(o) if o.status.success() => {
-            if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == TARGET) {
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET)
+            {
                 Ok(())
             } else {
-                Err(format!("the {TARGET} target is missing: run `rustup target add {TARGET}`"))
+                Err(format!(
+                    "the {TARGET} target is missing: run `rustup target add {TARGET}`"
+                ))
             }
         }
         // No rustup: let cargo report a missing target itself.
@@ -103,8 +130,16 @@ fn run(mut cmd: Command) -> Result<(), String> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).take(3).collect();
-    Err(if tail.is_empty() { "cargo failed".to_string() } else { tail.join(" | ") })
+    let tail: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("error"))
+        .take(3)
+        .collect();
+    Err(if tail.is_empty() {
+        "cargo failed".to_string()
+    } else {
+        tail.join(" | ")
+    })
 }
 
 fn exports_run(path: &Path) -> Result<(), String> {
@@ -119,9 +154,19 @@ fn exports_run(path: &Path) -> Result<(), String> {
 fn build_runtime(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     target_installed()?;
     let mut cmd = cargo(root, target_dir);
-    cmd.args(["build", "--release", "--target", TARGET, "-p", "katabox-runtime"]);
+    cmd.args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "-p",
+        "katabox-runtime",
+    ]);
     run(cmd)?;
-    let path = target_dir.join(TARGET).join("release").join("katabox_runtime.wasm");
+    let path = target_dir
+        .join(TARGET)
+        .join("release")
+        .join("katabox_runtime.wasm");
     exports_run(&path)?;
     Ok(path)
 }
@@ -131,7 +176,10 @@ fn build_probe(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     let mut cmd = cargo(&root.join("host/tests/guests/probe"), target_dir);
     cmd.args(["build", "--release", "--target", TARGET]);
     run(cmd)?;
-    let path = target_dir.join(TARGET).join("release").join("katabox_probe_guest.wasm");
+    let path = target_dir
+        .join(TARGET)
+        .join("release")
+        .join("katabox_probe_guest.wasm");
     exports_run(&path)?;
     Ok(path)
 }

@@ -19,8 +19,9 @@
 //!   `automations::call` (`function:`). The host also accepts a bare inputs
 //!   map;
 //! - an `http::request` answered with a 4xx/5xx status returns `Ok` with the
-//!   response map plus an `error` key (Guzzle's message); the KATA runtime
-//!   then takes `on_error:` with that whole map as the output.
+//!   response map (the host may add an `error` key); the KATA runtime turns
+//!   it into a command error with Guzzle's message, as Cerb does, and takes
+//!   `on_error:` with the response map plus `error` as the output.
 //!
 //! A minimal Rust guest (built with `--target wasm32-wasip2`, crate-type
 //! `cdylib`):

@@ -3,7 +3,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use katabox::capabilities::MemoryStore;
-use katabox::sandbox::{AutomationRecord, HttpConfig, NoAutomations, RunOptions, Sandbox, SandboxConfig};
+use katabox::sandbox::{
+    AutomationRecord, HttpConfig, NoAutomations, RunOptions, Sandbox, SandboxConfig,
+};
 use katabox_value::{Array, Value};
 use std::sync::Arc;
 
@@ -26,7 +28,10 @@ fn webhook_dict() -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => panic!("tokio runtime: {e}"),
     };
@@ -56,6 +61,11 @@ fn bench(c: &mut Criterion) {
     let dict = webhook_dict();
     let check = rt.block_on(sandbox.run(&seed, dict.clone(), RunOptions::default()));
     assert_eq!(check.exit, "return", "seed automation: {:?}", check.failure);
+    let empty_check = rt.block_on(sandbox.run(&empty, Value::empty_array(), RunOptions::default()));
+    eprintln!(
+        "fuel per run: seed {} units, empty {} units",
+        check.fuel_used, empty_check.fuel_used
+    );
     c.bench_function("run/seed_webhook", |b| {
         b.iter(|| rt.block_on(sandbox.run(&seed, dict.clone(), RunOptions::default())))
     });

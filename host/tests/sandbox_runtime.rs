@@ -2,15 +2,21 @@
 
 use katabox::capabilities::MemoryStore;
 use katabox::sandbox::{
-    AutomationRecord, HttpConfig, Limit, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox, SandboxConfig,
+    AutomationRecord, HttpConfig, Limit, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox,
+    SandboxConfig,
 };
 use katabox_value::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn sandbox() -> Sandbox {
-    Sandbox::new(SandboxConfig::default(), Arc::new(MemoryStore::new()), Arc::new(NoAutomations), HttpConfig::default())
-        .expect("sandbox builds")
+    Sandbox::new(
+        SandboxConfig::default(),
+        Arc::new(MemoryStore::new()),
+        Arc::new(NoAutomations),
+        HttpConfig::default(),
+    )
+    .expect("sandbox builds")
 }
 
 fn rec(script: &str, policy: &str) -> AutomationRecord {
@@ -29,7 +35,10 @@ async fn an_endless_while_times_out_and_a_parallel_run_completes() {
         return;
     }
     let sb = sandbox();
-    let endless = rec("start:\n  while:\n    if@bool: yes\n    do:\n      set:\n        x: 1\n", "settings:\n  time_limit_ms: 300\n");
+    let endless = rec(
+        "start:\n  while:\n    if@bool: yes\n    do:\n      set:\n        x: 1\n",
+        "settings:\n  time_limit_ms: 300\n",
+    );
     let quick = rec("start:\n  return:\n    answer: {{a * b}}\n", "");
     let mut inputs = katabox_value::Array::new();
     inputs.insert("a", Value::Int(5));
@@ -41,10 +50,19 @@ async fn an_endless_while_times_out_and_a_parallel_run_completes() {
     );
     assert_eq!(slow.exit, "error");
     assert_eq!(slow.limit, Some(Limit::Time));
-    assert_eq!(slow.error_message().as_deref(), Some("Execution timed out after 300ms"));
+    assert_eq!(
+        slow.error_message().as_deref(),
+        Some("Execution timed out after 300ms")
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(fast.exit, "return");
-    assert_eq!(fast.returned().and_then(|r| r.get("answer")).map(|v| v.to_string_lossy()).as_deref(), Some("20"));
+    assert_eq!(
+        fast.returned()
+            .and_then(|r| r.get("answer"))
+            .map(|v| v.to_string_lossy())
+            .as_deref(),
+        Some("20")
+    );
 }
 
 #[tokio::test]
@@ -54,10 +72,36 @@ async fn gated_commands_ask_the_policy() {
     }
     let sb = sandbox();
     let script = "start:\n  storage.set:\n    inputs:\n      key: k\n      value: v\n    output: r\n  storage.get:\n    inputs:\n      key: k\n    output: got\n  return:\n    got@key: got\n";
-    let denied = sb.run(&rec(script, ""), Value::empty_array(), RunOptions::default()).await;
+    let denied = sb
+        .run(
+            &rec(script, ""),
+            Value::empty_array(),
+            RunOptions::default(),
+        )
+        .await;
     assert_eq!(denied.exit, "error");
-    assert!(denied.error_message().unwrap_or_default().contains("does not allow this command (storage.set)"), "{:?}", denied.error_message());
-    let allowed = sb.run(&rec(script, "commands:\n  all:\n    allow: yes\n"), Value::empty_array(), RunOptions::default()).await;
+    assert!(
+        denied
+            .error_message()
+            .unwrap_or_default()
+            .contains("does not allow this command (storage.set)"),
+        "{:?}",
+        denied.error_message()
+    );
+    let allowed = sb
+        .run(
+            &rec(script, "commands:\n  all:\n    allow: yes\n"),
+            Value::empty_array(),
+            RunOptions::default(),
+        )
+        .await;
     assert_eq!(allowed.exit, "return", "{:?}", allowed.failure);
-    assert_eq!(allowed.returned().and_then(|r| r.get("got")).map(|v| v.to_string_lossy()).as_deref(), Some("v"));
+    assert_eq!(
+        allowed
+            .returned()
+            .and_then(|r| r.get("got"))
+            .map(|v| v.to_string_lossy())
+            .as_deref(),
+        Some("v")
+    );
 }

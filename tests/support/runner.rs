@@ -4,7 +4,6 @@ use super::cases::{Case, Outcome, json_field};
 use super::compare::{json_matches, show};
 use super::server::Server;
 use serde_json::{Value as J, json};
-use std::path::Path;
 use std::process::Command;
 
 /// Runs cases with one binary.
@@ -368,9 +367,4 @@ fn http_fixtures(c: &Case) -> Result<Option<J>, String> {
         }));
     }
     Ok(Some(J::Array(out)))
-}
-
-/// Unused path helper kept small: where the vectors live.
-pub fn vectors_root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance"))
 }

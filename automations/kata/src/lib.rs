@@ -10,7 +10,9 @@
 //! checks a document against a schema.
 //!
 //! Hostile input is bounded: maps nest at most [`MAX_DEPTH`] levels and
-//! reference expansion copies at most [`MAX_REF_EXPANSION`] size units.
+//! reference expansion copies at most [`MAX_REF_EXPANSION`] size units
+//! (or 8 per input byte for large documents), so a "ref bomb" fails with
+//! [`KataError::ReferenceTooLarge`].
 
 mod convert;
 mod emit;
@@ -35,8 +37,8 @@ pub use tree::{Node, NodeValue, Tree};
 /// Deepest map nesting accepted (parse, references and evaluation).
 pub const MAX_DEPTH: usize = 256;
 
-/// Most size units (text bytes plus 32 per key) that `@ref` expansion may
-/// copy in one document.
+/// Size units (text bytes plus 32 per key) that `@ref` expansion may copy
+/// in any document; larger documents may copy up to 8 units per input byte.
 pub const MAX_REF_EXPANSION: usize = 16 * 1024 * 1024;
 
 /// Scripting (`{{ }}` / `{% %}`) inside KATA values.
@@ -65,7 +67,8 @@ impl Scripting for NoScripting {
 /// and `&`-definitions removed.
 pub fn parse(text: &str) -> Result<Tree, KataError> {
     let nodes = parser::parse_nodes(text)?;
-    let nodes = refs::resolve_references(nodes)?;
+    let budget = MAX_REF_EXPANSION.max(text.len().saturating_mul(8));
+    let nodes = refs::resolve_references(nodes, budget)?;
     Ok(Tree { nodes })
 }
 

@@ -8,7 +8,7 @@ use katabox_value::convert::{Number, parse_numeric};
 
 use crate::MAX_DEPTH;
 use crate::error::KataError;
-use crate::tree::{Node, NodeValue, is_php_ws, key_name, split_csv};
+use crate::tree::{Node, NodeValue, is_php_ws, split_csv};
 
 /// Annotations that turn a key-only line into a text block (§5.2).
 const TEXT_BLOCK_ANNOTATIONS: [&str; 12] = [
@@ -26,10 +26,11 @@ struct KeyLine<'a> {
 }
 
 /// A parsed entry before the tree is assembled.
-struct RawEntry {
+struct RawEntry<'t> {
     key: String,
     line: usize,
     value: RawValue,
+    sibling: SiblingName<'t>,
 }
 
 enum RawValue {
@@ -39,60 +40,93 @@ enum RawValue {
 
 /// The sibling-name identity Cerb's loose `in_array` gives: numeric names
 /// compare as numbers (`10` and `1e1` collide), others as exact strings.
-#[derive(Hash, PartialEq, Eq)]
-enum SiblingName {
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
+enum SiblingName<'t> {
     Int(i64),
     Float(u64),
-    Text(String),
+    Text(&'t str),
 }
 
-impl SiblingName {
-    fn of(name: &str) -> SiblingName {
+impl<'t> SiblingName<'t> {
+    fn of(name: &'t str) -> SiblingName<'t> {
         match parse_numeric(name.as_bytes()) {
             Some(Number::Int(i)) => SiblingName::Int(i),
             Some(Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
                 SiblingName::Int(f as i64)
             }
             Some(Number::Float(f)) => SiblingName::Float(f.to_bits()),
-            None => SiblingName::Text(name.to_owned()),
+            None => SiblingName::Text(name),
         }
     }
 }
 
-/// Maps under construction, addressed by index (the "containers" of §4).
-struct Arena {
-    entries: Vec<Vec<RawEntry>>,
-    names: Vec<HashSet<SiblingName>>,
-    depth: Vec<usize>,
+/// Containers with more children than this index their names in a set.
+const LINEAR_SCAN_MAX: usize = 8;
+
+/// One map under construction.
+#[derive(Default)]
+struct Container<'t> {
+    entries: Vec<RawEntry<'t>>,
+    /// Sibling names, built once the map outgrows a linear scan.
+    index: Option<HashSet<SiblingName<'t>>>,
+    depth: usize,
 }
 
-impl Arena {
+/// Maps under construction, addressed by index (the "containers" of §4).
+struct Arena<'t> {
+    containers: Vec<Container<'t>>,
+}
+
+impl<'t> Arena<'t> {
     fn new_container(&mut self, depth: usize) -> usize {
-        self.entries.push(Vec::new());
-        self.names.push(HashSet::new());
-        self.depth.push(depth);
-        self.entries.len() - 1
+        self.containers.push(Container {
+            depth,
+            ..Container::default()
+        });
+        self.containers.len() - 1
     }
 
-    /// Adds `key` to container `c`, failing on a duplicate sibling.
+    /// Adds `key` (whose name is `name`) to container `c`, failing on a
+    /// duplicate sibling.
     fn add(
         &mut self,
         c: usize,
+        name: &'t str,
         key: String,
         line: usize,
         value: RawValue,
     ) -> Result<(), KataError> {
-        let name = SiblingName::of(key_name(&key));
-        if !self.names[c].insert(name) {
+        let sibling = SiblingName::of(name);
+        let container = &mut self.containers[c];
+        let duplicate = match &mut container.index {
+            Some(index) => !index.insert(sibling),
+            None => {
+                let dup = container.entries.iter().any(|e| e.sibling == sibling);
+                if !dup && container.entries.len() >= LINEAR_SCAN_MAX {
+                    let mut index: HashSet<SiblingName<'t>> =
+                        container.entries.iter().map(|e| e.sibling).collect();
+                    index.insert(sibling);
+                    container.index = Some(index);
+                }
+                dup
+            }
+        };
+        if duplicate {
             return Err(KataError::DuplicateSibling { key, line });
         }
-        self.entries[c].push(RawEntry { key, line, value });
+        container.entries.push(RawEntry {
+            key,
+            line,
+            value,
+            sibling,
+        });
         Ok(())
     }
 
     /// Moves container `c` out as nodes.
     fn take(&mut self, c: usize) -> Vec<Node> {
-        let entries = std::mem::take(&mut self.entries[c]);
+        let entries = std::mem::take(&mut self.containers[c].entries);
+        self.containers[c].index = None;
         entries
             .into_iter()
             .map(|e| Node {
@@ -216,11 +250,10 @@ pub(crate) fn parse_nodes(text: &str) -> Result<Vec<Node>, KataError> {
     } else {
         text
     };
-    let lines: Vec<&str> = text.split('\n').collect();
+    let mut lines: Vec<&str> = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
+    lines.extend(text.split('\n'));
     let mut arena = Arena {
-        entries: Vec::new(),
-        names: Vec::new(),
-        depth: Vec::new(),
+        containers: Vec::with_capacity(lines.len() / 4 + 1),
     };
     let root = arena.new_container(0);
     let mut stack: Vec<(usize, usize)> = vec![(0, root)];
@@ -264,9 +297,9 @@ pub(crate) fn parse_nodes(text: &str) -> Result<Vec<Node>, KataError> {
                 };
                 if attrs.iter().any(|a| TEXT_BLOCK_ANNOTATIONS.contains(a)) {
                     // Cerb checks for a duplicate before it reads the block.
-                    arena.add(cur, key, line_no, RawValue::Text(String::new()))?;
+                    arena.add(cur, kl.id, key, line_no, RawValue::Text(String::new()))?;
                     let (block, after) = read_text_block(&lines, i, indent)?;
-                    if let Some(entry) = arena.entries[cur].last_mut() {
+                    if let Some(entry) = arena.containers[cur].entries.last_mut() {
                         entry.value = RawValue::Text(block);
                     }
                     next = after;
@@ -274,12 +307,12 @@ pub(crate) fn parse_nodes(text: &str) -> Result<Vec<Node>, KataError> {
                         stack.push((indent, cur));
                     }
                 } else {
-                    let depth = arena.depth[cur] + 1;
+                    let depth = arena.containers[cur].depth + 1;
                     if depth > MAX_DEPTH {
                         return Err(KataError::TooDeep { line: line_no });
                     }
                     let map = arena.new_container(depth);
-                    arena.add(cur, key, line_no, RawValue::Map(map))?;
+                    arena.add(cur, kl.id, key, line_no, RawValue::Map(map))?;
                     if deeper {
                         stack.push((indent, cur));
                     }
@@ -291,7 +324,7 @@ pub(crate) fn parse_nodes(text: &str) -> Result<Vec<Node>, KataError> {
                     Some(a) => format!("{}@{}", kl.id, a),
                     None => kl.id.to_owned(),
                 };
-                arena.add(cur, key, line_no, RawValue::Text(value.to_owned()))?;
+                arena.add(cur, kl.id, key, line_no, RawValue::Text(value.to_owned()))?;
                 if deeper {
                     stack.push((indent, cur));
                 }

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::MAX_DEPTH;
 use crate::error::KataError;
 use crate::tree::{Node, NodeValue, is_php_ws, key_name};
-use crate::{MAX_DEPTH, MAX_REF_EXPANSION};
 
 /// Where a node sits in the original definitions: definition index plus
 /// child indexes. `def == None` means "not inside a definition".
@@ -30,6 +30,8 @@ struct Resolver<'a> {
     sites: Vec<Loc>,
     /// Size units copied so far.
     spent: usize,
+    /// Most size units that may be copied.
+    budget: usize,
 }
 
 /// Size units of a subtree: bytes of text plus a fixed cost per node.
@@ -101,7 +103,7 @@ impl<'a> Resolver<'a> {
                     return Err(KataError::TooDeep { line: node.line });
                 }
                 self.spent = self.spent.saturating_add(cost(found));
-                if self.spent > MAX_REF_EXPANSION {
+                if self.spent > self.budget {
                     return Err(KataError::ReferenceTooLarge { line: node.line });
                 }
                 let mut merged: Vec<String> = annotations.iter().map(|a| (*a).to_owned()).collect();
@@ -138,7 +140,7 @@ impl<'a> Resolver<'a> {
 }
 
 /// Removes the top-level `&` definitions and resolves every `@ref`.
-pub(crate) fn resolve_references(nodes: Vec<Node>) -> Result<Vec<Node>, KataError> {
+pub(crate) fn resolve_references(nodes: Vec<Node>, budget: usize) -> Result<Vec<Node>, KataError> {
     let (defs, mut main): (Vec<Node>, Vec<Node>) =
         nodes.into_iter().partition(|n| n.key.starts_with('&'));
     let mut by_name = HashMap::new();
@@ -152,6 +154,7 @@ pub(crate) fn resolve_references(nodes: Vec<Node>) -> Result<Vec<Node>, KataErro
         by_name,
         sites: Vec::new(),
         spent: 0,
+        budget,
     };
     // Check every definition (cycles, size) even when unused, as Cerb
     // expands them all.

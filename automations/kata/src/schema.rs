@@ -62,7 +62,8 @@ fn check_scripting(nodes: &[Node], scripting: &dyn Scripting) -> Result<(), Stri
             NodeValue::Text(t) if t.contains("{{") || t.contains("{%") => {
                 if let Err(e) = scripting.check(t) {
                     return Err(format!(
-                        "Scripting error [{prefix}]: {e} (line {})",
+                        "Scripting error [{prefix}]: {} (line {})",
+                        raw_message(&e),
                         node.line
                     ));
                 }
@@ -71,6 +72,19 @@ fn check_scripting(nodes: &[Node], scripting: &dyn Scripting) -> Result<(), Stri
         }
     }
     Ok(())
+}
+
+/// Twig's raw message: the engine's message without a trailing
+/// ` (line N)` (Cerb reports the KATA line instead).
+fn raw_message(message: &str) -> &str {
+    if let Some(open) = message.rfind(" (line ")
+        && let Some(num) = message[open + 7..].strip_suffix(')')
+        && !num.is_empty()
+        && num.bytes().all(|b| b.is_ascii_digit())
+    {
+        return &message[..open];
+    }
+    message
 }
 
 /// The part of `s` before `sep` (all of it when absent).

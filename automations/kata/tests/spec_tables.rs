@@ -32,7 +32,7 @@ impl Scripting for Placeholders {
     }
     fn check(&self, template: &str) -> Result<(), String> {
         if template.matches("{{").count() != template.matches("}}").count() {
-            return Err("Unclosed \"variable\"".to_owned());
+            return Err("Unclosed \"variable\" (line 1)".to_owned());
         }
         Ok(())
     }
@@ -139,6 +139,24 @@ fn duplicate_siblings() {
     assert!(parse("set/a:\nset/b:").is_ok());
     // Same name in different maps is fine.
     assert!(parse("x:\n  a: 1\ny:\n  a: 1").is_ok());
+}
+
+#[test]
+fn duplicate_siblings_in_large_maps_and_numeric_names() {
+    let mut doc: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+    doc.push_str("k3@int: 9\n");
+    assert_eq!(
+        err(&doc),
+        "`k3@int:` has a sibling with the same name (line 21)"
+    );
+    let small: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+    assert!(parse(&small).is_ok());
+    // PHP compares numeric names as numbers.
+    assert_eq!(
+        err("10: a\n1e1: b"),
+        "`1e1:` has a sibling with the same name (line 2)"
+    );
+    assert!(parse("10: a\n10a: b").is_ok());
 }
 
 // ---- §4: the indentation algorithm ---------------------------------------------
@@ -383,7 +401,7 @@ fn evaluation_errors_name_the_path() {
     );
     assert_eq!(
         ev("x:\n  y/n@int: {{oops").unwrap_err(),
-        "[x:y/n] Unclosed \"variable\""
+        "[x:y/n] Unclosed \"variable\" (line 1)"
     );
     assert_eq!(
         ev("a@foo: yes").unwrap_err(),
@@ -557,7 +575,7 @@ fn parameter_evaluator_differences() {
         logs,
         [(
             "start:set".to_owned(),
-            "Scripting error: Unclosed \"variable\"".to_owned()
+            "Scripting error: Unclosed \"variable\" (line 1)".to_owned()
         )]
     );
     let tree = parse("x@optional: {{empty}}").unwrap();

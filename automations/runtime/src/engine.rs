@@ -115,14 +115,12 @@ pub fn run(
     loop {
         steps += 1;
         if steps > limits.max_steps {
+            let message = format!("Execution stopped after {} steps", limits.max_steps);
+            if !m.simulate {
+                m.host.log(LogLevel::Error, "", &message);
+            }
             m.set("__exit", Value::str("error"));
-            m.set(
-                "__error",
-                Value::str(format!(
-                    "Execution stopped after {} steps",
-                    limits.max_steps
-                )),
-            );
+            m.set("__error", Value::str(message));
             break;
         }
         match m.activate(cursor) {
@@ -513,7 +511,8 @@ impl Machine<'_> {
             return 0;
         };
         let tree = self.tree;
-        let find = |v: &Value| v.as_str().and_then(|id| tree.find(id));
+        let index = tree.index();
+        let find = |v: &Value| v.as_str().and_then(|id| index.get(id).copied());
         let ids = |v: Option<&Value>| -> VecDeque<usize> {
             v.and_then(Value::as_array)
                 .map(|a| a.values().filter_map(find).collect())
@@ -521,7 +520,7 @@ impl Machine<'_> {
         };
         if let Some(memory) = state.get("memory").and_then(Value::as_array) {
             for (id, v) in memory.iter() {
-                let Some(idx) = tree.find(&id.to_string_lossy()) else {
+                let Some(idx) = index.get(id.to_string_lossy().as_str()).copied() else {
                     continue;
                 };
                 let mem = match v {

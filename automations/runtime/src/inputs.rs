@@ -249,15 +249,50 @@ pub fn strip_4byte(s: &str) -> String {
     s.chars().filter(|c| c.len_utf8() < 4).collect()
 }
 
-/// Cerb's truncation: over `max` columns keeps `max - 6` and adds `...`.
+/// Cerb's truncation: over `max` display columns keeps the first `max - 6`
+/// columns and adds `...`.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    if width(s) <= max {
         return s.to_string();
     }
     let keep = max.saturating_sub(6);
-    let mut out: String = s.chars().take(keep).collect();
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = char_width(c);
+        if used + w > keep {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
     out.push_str("...");
     out
+}
+
+/// Display width as PHP's `mb_strwidth` counts it.
+fn width(s: &str) -> usize {
+    s.chars().map(char_width).sum()
+}
+
+/// East Asian wide and fullwidth characters take two columns.
+fn char_width(c: char) -> usize {
+    let wide = matches!(u32::from(c),
+        0x1100..=0x115F
+        | 0x2329..=0x232A
+        | 0x2E80..=0x303E
+        | 0x3040..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE10..=0xFE19
+        | 0xFE30..=0xFE6F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F64F
+        | 0x1F900..=0x1F9FF
+        | 0x20000..=0x2FFFD
+        | 0x30000..=0x3FFFD);
+    if wide { 2 } else { 1 }
 }
 
 fn is_email(s: &str) -> bool {
@@ -301,6 +336,14 @@ mod tests {
         assert_eq!(t.chars().count(), 252);
         assert!(t.ends_with("..."));
         assert_eq!(truncate("short", TEXT_MAX), "short");
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns() {
+        let wide = "漢".repeat(200);
+        let t = truncate(&wide, TEXT_MAX);
+        assert_eq!(t.chars().count(), 124 + 3);
+        assert_eq!(truncate(&"漢".repeat(127), TEXT_MAX), "漢".repeat(127));
     }
 
     #[test]

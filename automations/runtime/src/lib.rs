@@ -34,9 +34,9 @@ pub trait Host {
     /// `{inputs, output?, uri?}`: the evaluated `inputs:` map (always
     /// present), the `output:` name when given (policies see it), and `uri:`
     /// for `function`. `Err` is the command error message (Cerb's text, e.g.
-    /// a policy denial). An `http.request` result map that has an `error`
-    /// key (a 4xx/5xx response) is treated as a command error whose output is
-    /// that map.
+    /// a policy denial). An `http.request` result with a 4xx/5xx
+    /// `status_code` (or an `error` key) is a command error whose output is
+    /// the response map plus `error` (Guzzle's message), as in Cerb.
     fn call(&mut self, command: &str, node_id: &str, payload: Value) -> Result<Value, String>;
     /// Writes a line to the automation log.
     fn log(&mut self, level: LogLevel, node_id: &str, message: &str);

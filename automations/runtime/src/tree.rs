@@ -116,9 +116,13 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Finds a node by id.
-    pub fn find(&self, id: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.id == id)
+    /// Node ids to indexes (the first node of each id).
+    pub fn index(&self) -> std::collections::HashMap<&str, usize> {
+        let mut map = std::collections::HashMap::with_capacity(self.nodes.len());
+        for (i, n) in self.nodes.iter().enumerate() {
+            map.entry(n.id.as_str()).or_insert(i);
+        }
+        map
     }
 
     /// The first event child of `action` of kind `event`; with `direct`,

@@ -61,7 +61,13 @@ fn bench(c: &mut Criterion) {
         };
         let mut g = c.benchmark_group(*name);
         g.bench_function("katabox", |b| {
-            b.iter(|| black_box(engine.render_template(&compiled, black_box(&dict)).map(|s| s.len())))
+            b.iter(|| {
+                black_box(
+                    engine
+                        .render_template(&compiled, black_box(&dict))
+                        .map(|s| s.len()),
+                )
+            })
         });
         if let Ok(t) = env.get_template(name) {
             g.bench_function("minijinja", |b| {

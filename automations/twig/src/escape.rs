@@ -42,9 +42,8 @@ fn invalid(s: &str) -> CallError {
 }
 
 fn utf8(b: &[u8]) -> Result<&str, CallError> {
-    std::str::from_utf8(b).map_err(|_| {
-        CallError::Twig("The string to escape is not a valid UTF-8 string.".into())
-    })
+    std::str::from_utf8(b)
+        .map_err(|_| CallError::Twig("The string to escape is not a valid UTF-8 string.".into()))
 }
 
 fn html(b: &[u8]) -> String {

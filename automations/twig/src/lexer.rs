@@ -329,10 +329,7 @@ impl Lexer<'_> {
                 } else {
                     "variable"
                 };
-                return Err(syntax(
-                    format!("Unclosed \"{what}\"."),
-                    self.var_block_line,
-                ));
+                return Err(syntax(format!("Unclosed \"{what}\"."), self.var_block_line));
             }
             State::Str | State::Interp => {
                 let (b, line) = self.brackets.pop().unwrap_or((b"\"".to_vec(), self.line));
@@ -361,7 +358,10 @@ impl Lexer<'_> {
             (self.d.comment_start.as_bytes(), 2),
         ];
         let mut best: Option<(usize, u8, usize)> = None;
-        let first_bytes: Vec<u8> = starts.iter().filter_map(|(s, _)| s.first().copied()).collect();
+        let first_bytes: Vec<u8> = starts
+            .iter()
+            .filter_map(|(s, _)| s.first().copied())
+            .collect();
         let mut i = 0;
         while i < hay.len() {
             if first_bytes.contains(&hay[i]) {
@@ -529,7 +529,9 @@ impl Lexer<'_> {
         let p = self.cursor + off;
         // The close may carry a modifier just before it.
         let modifier = match p.checked_sub(1) {
-            Some(q) if q >= self.cursor && matches!(self.code[q], b'-' | b'~') => Some(self.code[q]),
+            Some(q) if q >= self.cursor && matches!(self.code[q], b'-' | b'~') => {
+                Some(self.code[q])
+            }
             _ => None,
         };
         let mut i = p + ce.len();
@@ -669,10 +671,7 @@ impl Lexer<'_> {
                 self.brackets.push((vec![c], self.line));
             } else if b")]}".contains(&c) {
                 let Some((open, line)) = self.brackets.pop() else {
-                    return Err(syntax(
-                        format!("Unexpected \"{}\".", c as char),
-                        self.line,
-                    ));
+                    return Err(syntax(format!("Unexpected \"{}\".", c as char), self.line));
                 };
                 let expect = match c {
                     b')' => b'(',

@@ -81,7 +81,16 @@ impl LoopVar {
     /// The PHP array Twig builds.
     pub fn to_array(&self) -> Value {
         let mut a = katabox_value::Array::with_capacity(8);
-        for k in ["parent", "index0", "index", "first", "revindex0", "revindex", "length", "last"] {
+        for k in [
+            "parent",
+            "index0",
+            "index",
+            "first",
+            "revindex0",
+            "revindex",
+            "length",
+            "last",
+        ] {
             if let Some(v) = self.attribute(k.as_bytes()) {
                 a.insert(k, v);
             }

@@ -71,7 +71,9 @@ fn build(pattern: &[u8]) -> Result<Regex, String> {
     };
     let body = &p[1..end];
     let mut b = RegexBuilder::new(&String::from_utf8_lossy(body));
-    b.unicode(false).size_limit(SIZE_LIMIT).dfa_size_limit(SIZE_LIMIT);
+    b.unicode(false)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(SIZE_LIMIT);
     for &m in &p[end + 1..] {
         match m {
             b'i' => {
@@ -103,8 +105,12 @@ fn build(pattern: &[u8]) -> Result<Regex, String> {
         Err(_) => {
             // Patterns with non-ASCII literals need Unicode mode.
             b.unicode(true);
-            b.build()
-                .map_err(|e| format!("Compilation failed: {}", e.to_string().lines().last().unwrap_or("")))
+            b.build().map_err(|e| {
+                format!(
+                    "Compilation failed: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                )
+            })
         }
     }
 }
@@ -121,7 +127,13 @@ mod tests {
             compile(b"x").err().as_deref(),
             Some("Delimiter must not be alphanumeric, backslash, or NUL")
         );
-        assert_eq!(compile(b"/abc").err().as_deref(), Some("No ending delimiter '/' found"));
-        assert_eq!(compile(b"/a/k").err().as_deref(), Some("Unknown modifier 'k'"));
+        assert_eq!(
+            compile(b"/abc").err().as_deref(),
+            Some("No ending delimiter '/' found")
+        );
+        assert_eq!(
+            compile(b"/a/k").err().as_deref(),
+            Some("Unknown modifier 'k'")
+        );
     }
 }

@@ -99,8 +99,16 @@ impl Registry {
         };
         let core_filters = [
             ("default", &["default"][..], FilterImpl::Default),
-            ("escape", &["strategy", "charset", "autoescape"][..], FilterImpl::Escape),
-            ("e", &["strategy", "charset", "autoescape"][..], FilterImpl::Escape),
+            (
+                "escape",
+                &["strategy", "charset", "autoescape"][..],
+                FilterImpl::Escape,
+            ),
+            (
+                "e",
+                &["strategy", "charset", "autoescape"][..],
+                FilterImpl::Escape,
+            ),
             ("raw", &[][..], FilterImpl::Raw),
         ];
         for (name, params, func) in core_filters {
@@ -242,7 +250,11 @@ pub fn suggestions<'a>(name: &str, items: impl IntoIterator<Item = &'a str>) -> 
 }
 
 /// Adds a suggestion to a message ending in `.`: `Unknown "x" tag. Did you mean "y"?`
-pub fn with_suggestions<'a>(message: String, name: &str, items: impl IntoIterator<Item = &'a str>) -> String {
+pub fn with_suggestions<'a>(
+    message: String,
+    name: &str,
+    items: impl IntoIterator<Item = &'a str>,
+) -> String {
     let s = suggestions(name, items);
     format!("{message}{s}")
 }
@@ -253,7 +265,10 @@ mod tests {
 
     #[test]
     fn suggestions_follow_twig() {
-        assert_eq!(suggestions("sett", ALL_TAGS.iter().copied()), " Did you mean \"set\"?");
+        assert_eq!(
+            suggestions("sett", ALL_TAGS.iter().copied()),
+            " Did you mean \"set\"?"
+        );
         assert_eq!(suggestions("zzzz", ALL_TAGS.iter().copied()), "");
         assert_eq!(levenshtein(b"kitten", b"sitting"), 3);
     }

@@ -70,7 +70,8 @@ fn value() -> impl Strategy<Value = Value> {
         ".{0,12}".prop_map(Value::str),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
-        prop::collection::vec(inner, 0..4).prop_map(|v| Value::array(v.into_iter().collect::<Array>()))
+        prop::collection::vec(inner, 0..4)
+            .prop_map(|v| Value::array(v.into_iter().collect::<Array>()))
     })
 }
 

@@ -15,18 +15,30 @@ fn expect_error(t: &str, contains: &str) {
     let e = Engine::new(Config::default());
     let start = Instant::now();
     let r = run(&e, t);
-    assert!(start.elapsed() < Duration::from_secs(20), "too slow: {t:.60}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "too slow: {t:.60}"
+    );
     match r {
-        Err(m) => assert!(m.contains(contains), "{t:.60}: error {m:?} lacks {contains:?}"),
+        Err(m) => assert!(
+            m.contains(contains),
+            "{t:.60}: error {m:?} lacks {contains:?}"
+        ),
         Ok(out) => panic!("{t:.60}: rendered {} bytes instead of failing", out.len()),
     }
 }
 
 #[test]
 fn loops_stop_at_25000_iterations() {
-    expect_error("{% for i in 1..30000 %}{% endfor %}", "limit of 25000 iterations");
+    expect_error(
+        "{% for i in 1..30000 %}{% endfor %}",
+        "limit of 25000 iterations",
+    );
     let e = Engine::new(Config::default());
-    assert_eq!(run(&e, "{% for i in 1..25000 %}{% endfor %}ok").as_deref(), Ok("ok"));
+    assert_eq!(
+        run(&e, "{% for i in 1..25000 %}{% endfor %}ok").as_deref(),
+        Ok("ok")
+    );
 }
 
 #[test]
@@ -41,7 +53,11 @@ fn nested_loops_exhaust_the_step_budget() {
 fn deep_nesting_is_refused_at_parse_time() {
     let parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
     expect_error(&parens, "limit of 128 levels");
-    let ifs = format!("{}x{}", "{% if true %}".repeat(1000), "{% endif %}".repeat(1000));
+    let ifs = format!(
+        "{}x{}",
+        "{% if true %}".repeat(1000),
+        "{% endif %}".repeat(1000)
+    );
     expect_error(&ifs, "limit of 128 levels");
     let chain = format!("{{{{ 'x'{} }}}}", "|raw".repeat(5000));
     expect_error(&chain, "limit of 128 levels");
@@ -63,7 +79,10 @@ fn string_doubling_hits_the_string_limit() {
 
 #[test]
 fn huge_ranges_are_refused() {
-    expect_error("{{ (1..100000000000)|length }}", "limit of 1000000 elements");
+    expect_error(
+        "{{ (1..100000000000)|length }}",
+        "limit of 1000000 elements",
+    );
     expect_error("{{ (0..1e+300)|length }}", "limit of 1000000 elements");
 }
 
@@ -91,7 +110,9 @@ fn step_budget_is_configurable() {
         ..Config::default()
     };
     let e = Engine::new(cfg);
-    assert!(run(&e, "{% for i in 1..1000 %}{{ i }}{% endfor %}").is_err_and(|m| m.contains("steps")));
+    assert!(
+        run(&e, "{% for i in 1..1000 %}{{ i }}{% endfor %}").is_err_and(|m| m.contains("steps"))
+    );
     assert_eq!(run(&e, "{{ 1 + 1 }}").as_deref(), Ok("2"));
 }
 

@@ -130,13 +130,25 @@ fn arithmetic() {
         ("{{ '5' + 3 }}", "8"),
         ("{{ '5.5' + 1 }}", "6.5"),
         ("{{ ' 5' + 1 }}|{{ '5 ' + 1 }}", "6|6"),
-        ("{{ '1e3' + 1 }}|{{ '012' + 1 }}|{{ '.5' + 1 }}", "1001|13|1.5"),
+        (
+            "{{ '1e3' + 1 }}|{{ '012' + 1 }}|{{ '.5' + 1 }}",
+            "1001|13|1.5",
+        ),
         ("{{ '12abc' + 1 }}|{{ '0x1A' + 1 }}", "13|1"),
         ("{{ null + 1 }}|{{ true + 1 }}", "1|2"),
         ("{{ 10/4 }}|{{ 10/5 }}", "2.5|2"),
-        ("{{ 7%3 }}|{{ -7%3 }}|{{ 10%-4 }}|{{ 7.5%2 }}|{{ 10.9%4 }}", "1|-1|2|1|2"),
-        ("{{ 7//2 }}|{{ -7//2 }}|{{ 10.5//1 }}|{{ 10//0.3 }}", "3|-4|10|33"),
-        ("{{ 2**10 }}|{{ 2**-1 }}|{{ 2**63 }}|{{ 4**0.5 }}", "1024|0.5|9.2233720368548E+18|2"),
+        (
+            "{{ 7%3 }}|{{ -7%3 }}|{{ 10%-4 }}|{{ 7.5%2 }}|{{ 10.9%4 }}",
+            "1|-1|2|1|2",
+        ),
+        (
+            "{{ 7//2 }}|{{ -7//2 }}|{{ 10.5//1 }}|{{ 10//0.3 }}",
+            "3|-4|10|33",
+        ),
+        (
+            "{{ 2**10 }}|{{ 2**-1 }}|{{ 2**63 }}|{{ 4**0.5 }}",
+            "1024|0.5|9.2233720368548E+18|2",
+        ),
         ("{{ 5 b-and 3 }}|{{ 5 b-or 3 }}|{{ 5 b-xor 3 }}", "1|7|6"),
         ("{{ ([1] + [2,3])|join(',') }}", "1,3"),
         ("{{ -'3' }}|{{ -true }}|{{ -null }}", "-3|-1|0"),
@@ -149,7 +161,10 @@ fn arithmetic() {
         ("{{ 1//0 }}", "Division by zero"),
         ("{{ 'abc' + 1 }}", "Unsupported operand types: string + int"),
         ("{{ -'abc' }}", "Unsupported operand types: string * int"),
-        ("{{ null + 'x' }}", "Unsupported operand types: null + string"),
+        (
+            "{{ null + 'x' }}",
+            "Unsupported operand types: null + string",
+        ),
         ("{{ [1] * 2 }}", "Unsupported operand types: array * int"),
     ]);
 }
@@ -158,20 +173,45 @@ fn arithmetic() {
 fn comparisons_and_logic() {
     check(&[
         ("{{ 0 == '' }}|{{ 0 == 'a' }}|{{ 0 == '0' }}", "||1"),
-        ("{{ '1' == '01' }}|{{ '1' == '1.0' }}|{{ 100 == '1e2' }}", "1|1|1"),
+        (
+            "{{ '1' == '01' }}|{{ '1' == '1.0' }}|{{ 100 == '1e2' }}",
+            "1|1|1",
+        ),
         ("{{ null == 0 }}|{{ null == [] }}|{{ null == '0' }}", "1|1|"),
-        ("{{ 'abc' < 'b' }}|{{ '2' < '10' }}|{{ 'abc' > 5 }}", "1|1|1"),
+        (
+            "{{ 'abc' < 'b' }}|{{ '2' < '10' }}|{{ 'abc' > 5 }}",
+            "1|1|1",
+        ),
         ("{{ 1 <=> 2 }}|{{ 2 <=> 2 }}|{{ 'b' <=> 'a' }}", "-1|0|1"),
         ("{{ {a:1,b:2} == {b:2,a:1} }}", "1"),
-        ("{{ x or 'default' }}|{{ 'a' and 'b' }}|{{ 0 or '' }}", "1|1|"),
-        ("{{ 1 in 'abc1' }}|{{ 'A' in 'abc' }}|{{ '1' in [1] }}", "1||1"),
-        ("{{ 'a' in {k:'a'} }}|{{ [1] in [[1]] }}|{{ 0 in ['a'] }}", "1|1|"),
+        (
+            "{{ x or 'default' }}|{{ 'a' and 'b' }}|{{ 0 or '' }}",
+            "1|1|",
+        ),
+        (
+            "{{ 1 in 'abc1' }}|{{ 'A' in 'abc' }}|{{ '1' in [1] }}",
+            "1||1",
+        ),
+        (
+            "{{ 'a' in {k:'a'} }}|{{ [1] in [[1]] }}|{{ 0 in ['a'] }}",
+            "1|1|",
+        ),
         ("{{ 'a' in null }}|{{ 3 not in [1,2] }}", "|1"),
-        ("{{ 'abc' starts with 'a' }}|{{ 123 starts with '1' }}|{{ 'abc' ends with 'bc' }}", "1||1"),
+        (
+            "{{ 'abc' starts with 'a' }}|{{ 123 starts with '1' }}|{{ 'abc' ends with 'bc' }}",
+            "1||1",
+        ),
         ("{{ 'abc' matches '/b/' }}|{{ 'abc' matches '/z/' }}", "1|0"),
-        ("{{ [1,2,3] has some v => v > 2 }}|{{ [1,2,3] has every v => v > 2 }}", "1|"),
-        ("{{ (1..3)|join(',') }}|{{ ('a'..'c')|join(',') }}|{{ (3..1)|join(',') }}", "1,2,3|a,b,c|3,2,1"),
+        (
+            "{{ [1,2,3] has some v => v > 2 }}|{{ [1,2,3] has every v => v > 2 }}",
+            "1|",
+        ),
+        (
+            "{{ (1..3)|join(',') }}|{{ ('a'..'c')|join(',') }}|{{ (3..1)|join(',') }}",
+            "1,2,3|a,b,c|3,2,1",
+        ),
         ("{{ 1..5|join(',') }}", "Array"),
+        ("{{ date('2020-01-01') < date('2020-01-02') }}|{{ date('2020-01-02') == date('2020-01-02') }}", "1|1"),
     ]);
     check_err(&[(
         "{{ 'a' matches 'x' }}",
@@ -191,13 +231,25 @@ fn variable_lookup_rules() {
         ),
         ("{{ n is defined }}", r#"{"n":null}"#, ""),
         ("{{ z is same as(0) }}", r#"{"z":0}"#, "1"),
-        ("{{ o.n is defined }}|{{ o.m is defined }}", r#"{"o":{"n":null}}"#, "1|"),
+        (
+            "{{ o.n is defined }}|{{ o.m is defined }}",
+            r#"{"o":{"n":null}}"#,
+            "1|",
+        ),
         ("{{ undefined_var.foo.bar }}|{{ 'abc'.length }}", "{}", "|"),
         ("{% set s = 'abc' %}{{ s[0] }}", "{}", ""),
-        ("{{ l[1.7] }}{{ l[true] }}{{ l['1'] }}{{ l['01'] }}", r#"{"l":[5,6]}"#, "666"),
+        (
+            "{{ l[1.7] }}{{ l[true] }}{{ l['1'] }}{{ l['01'] }}",
+            r#"{"l":[5,6]}"#,
+            "666",
+        ),
         ("{{ {a:1}.keys() }}", "{}", ""),
         ("{{ _context|json_encode }}", r#"{"a":1}"#, "[]"),
-        ("{{ x|default('d') }}|{{ 0|default('d') }}|{{ ''|default('d') }}", "{}", "d|0|d"),
+        (
+            "{{ x|default('d') }}|{{ 0|default('d') }}|{{ ''|default('d') }}",
+            "{}",
+            "d|0|d",
+        ),
         ("{{ x.y.z|default('d') }}", "{}", "d"),
         ("{{ (acc ?? 'n') }}", "{}", "n"),
     ];
@@ -222,9 +274,15 @@ fn tags() {
             "{% set v = 'orig' %}{% set t = 0 %}{% for v in [1,2] %}{% set t = t + v %}{% set inner = 1 %}{% endfor %}{{v}}|{{t}}|{{inner}}",
             "orig|3|",
         ),
-        ("{% for i in [1,2] %}{% set acc = (acc ?? '') ~ i %}{% endfor %}[{{ acc }}]", "[]"),
+        (
+            "{% for i in [1,2] %}{% set acc = (acc ?? '') ~ i %}{% endfor %}[{{ acc }}]",
+            "[]",
+        ),
         ("{% for v in 'abc' %}x{% else %}empty{% endfor %}", "empty"),
-        ("{% for k, v in {a:1,b:2} %}{{k}}={{v}};{% endfor %}", "a=1;b=2;"),
+        (
+            "{% for k, v in {a:1,b:2} %}{{k}}={{v}};{% endfor %}",
+            "a=1;b=2;",
+        ),
         ("{% for v in {a:1} %}{{ _key }}{% endfor %}", "a"),
         (
             "{% for i in [1,2] %}{% for j in [1] %}{{ loop.parent.loop.index }}{% endfor %}{% endfor %}",
@@ -236,19 +294,34 @@ fn tags() {
             "[  hello w  ]||11",
         ),
         ("{% set x %}0{% endset %}{% if x %}T{% endif %}", "T"),
-        ("{% set x %}{% endset %}{% if x %}T{% else %}F{% endif %}", "F"),
+        (
+            "{% set x %}{% endset %}{% if x %}T{% else %}F{% endif %}",
+            "F",
+        ),
         (
             "{% set a = 1 %}{% with {b: 2} %}{% set a = 5 %}{{ a }}{{ b }}{% endwith %}|{{ a }}|{{ b }}",
             "52|1|",
         ),
-        ("{% set a = 1 %}{% with {b: 2} only %}{{ a }}{{ b }}{% endwith %}", "2"),
+        (
+            "{% set a = 1 %}{% with {b: 2} only %}{{ a }}{{ b }}{% endwith %}",
+            "2",
+        ),
         ("{% apply upper %}hello {{ 'w' }}{% endapply %}", "HELLO W"),
         ("{% do 1 + 2 %}done", "done"),
-        ("{% if false %}a{% elseif true %}b{% else %}c{% endif %}", "b"),
+        (
+            "{% if false %}a{% elseif true %}b{% else %}c{% endif %}",
+            "b",
+        ),
         ("{% if true %}{% set z = 1 %}{% endif %}{{ z }}", "1"),
         ("{% sandbox %}text{% endsandbox %}", "text"),
-        ("{{ '<b>' }}|{{ '<b>'|raw }}|{{ '<b>'|e|e }}", "<b>|<b>|&amp;lt;b&amp;gt;"),
-        ("{{ 5|e }}|{{ true|e }}|{{ null|e }}|{{ [1,2]|e }}", "5|1||Array"),
+        (
+            "{{ '<b>' }}|{{ '<b>'|raw }}|{{ '<b>'|e|e }}",
+            "<b>|<b>|&amp;lt;b&amp;gt;",
+        ),
+        (
+            "{{ 5|e }}|{{ true|e }}|{{ null|e }}|{{ [1,2]|e }}",
+            "5|1||Array",
+        ),
     ]);
 }
 
@@ -268,10 +341,22 @@ fn syntax_errors() {
             "Unexpected \"break\" tag (expecting closing tag for the \"for\" tag defined near line 1). (line 1)",
         ),
         ("{% %}", "A block must start with a tag name. (line 1)"),
-        ("{{ }}", "Unexpected token \"end of print statement\" of value \"\". (line 1)"),
-        ("{{ 1 + }}", "Unexpected token \"end of print statement\" of value \"\". (line 1)"),
-        ("{% if %}{% endif %}", "Unexpected token \"end of statement block\" of value \"\". (line 1)"),
-        ("{{ a b }}", "Unexpected token \"name\" of value \"b\" (\"end of print statement\" expected). (line 1)"),
+        (
+            "{{ }}",
+            "Unexpected token \"end of print statement\" of value \"\". (line 1)",
+        ),
+        (
+            "{{ 1 + }}",
+            "Unexpected token \"end of print statement\" of value \"\". (line 1)",
+        ),
+        (
+            "{% if %}{% endif %}",
+            "Unexpected token \"end of statement block\" of value \"\". (line 1)",
+        ),
+        (
+            "{{ a b }}",
+            "Unexpected token \"name\" of value \"b\" (\"end of print statement\" expected). (line 1)",
+        ),
         (
             "{{ a === b }}",
             "Unexpected operator of value \"=\". Did you try to use \"===\" or \"!==\" for strict comparison? Use \"is same as(value)\" instead. (line 1)",
@@ -279,22 +364,46 @@ fn syntax_errors() {
         ("{{ 'abc }}", "Unexpected character \"'\". (line 1)"),
         ("{{ \"unclosed }}", "Unclosed \"\"\". (line 1)"),
         ("{{ [1,2 }}", "Unclosed \"[\". (line 1)"),
-        ("{{ 1e20 }}", "Unexpected token \"name\" of value \"e20\" (\"end of print statement\" expected). (line 1)"),
-        ("{{ a.() }}", "Expected name or number, got value \"(\" of type punctuation. (line 1)"),
+        (
+            "{{ 1e20 }}",
+            "Unexpected token \"name\" of value \"e20\" (\"end of print statement\" expected). (line 1)",
+        ),
+        (
+            "{{ a.() }}",
+            "Expected name or number, got value \"(\" of type punctuation. (line 1)",
+        ),
         (
             "{{ {a b: 1} }}",
             "A hash key must be followed by a colon (:). Unexpected token \"name\" of value \"b\" (\"punctuation\" expected with value \":\"). (line 1)",
         ),
         ("{# unclosed", "Unclosed comment. (line 1)"),
-        ("{% verbatim %}a{% endverbatim", "Unexpected end of file: Unclosed \"verbatim\" block. (line 1)"),
+        (
+            "{% verbatim %}a{% endverbatim",
+            "Unexpected end of file: Unclosed \"verbatim\" block. (line 1)",
+        ),
         ("{{ foo() }}", "Unknown \"foo\" function. (line 1)"),
-        ("{% filter upper %}x{% endfilter %}", "Unknown \"filter\" tag. (line 1)"),
-        ("{% sett x = 1 %}", "Unknown \"sett\" tag. Did you mean \"set\"? (line 1)"),
+        (
+            "{% filter upper %}x{% endfilter %}",
+            "Unknown \"filter\" tag. (line 1)",
+        ),
+        (
+            "{% sett x = 1 %}",
+            "Unknown \"sett\" tag. Did you mean \"set\"? (line 1)",
+        ),
         ("{% raw %}", "Unknown \"raw\" tag. (line 1)"),
         ("{{ x is emtpy }}", "Unknown \"emtpy\" test. (line 1)"),
-        ("{{ 'a' 'b' }}", "Unexpected token \"string\" of value \"b\" (\"end of print statement\" expected). (line 1)"),
-        ("{{ \"#{}\" }}", "Unexpected token \"end of string interpolation\" of value \"\". (line 1)"),
-        ("{% set true = 1 %}", "You cannot assign a value to \"true\". (line 1)"),
+        (
+            "{{ 'a' 'b' }}",
+            "Unexpected token \"string\" of value \"b\" (\"end of print statement\" expected). (line 1)",
+        ),
+        (
+            "{{ \"#{}\" }}",
+            "Unexpected token \"end of string interpolation\" of value \"\". (line 1)",
+        ),
+        (
+            "{% set true = 1 %}",
+            "You cannot assign a value to \"true\". (line 1)",
+        ),
         (
             "{% set 1 = 1 %}",
             "Only variables can be assigned to. Unexpected token \"number\" of value \"1\" (\"name\" expected). (line 1)",
@@ -311,8 +420,14 @@ fn syntax_errors() {
             "{% if true %}{% else if true %}{% endif %}",
             "Unexpected token \"name\" of value \"if\" (\"end of statement block\" expected). (line 1)",
         ),
-        ("{% sandbox %}{{ 1 }}{% endsandbox %}", "Only \"include\" tags are allowed within a \"sandbox\" section. (line 1)"),
-        ("\n\n{{ 1 +* 2 }}", "Unexpected token \"operator\" of value \"*\". (line 3)"),
+        (
+            "{% sandbox %}{{ 1 }}{% endsandbox %}",
+            "Only \"include\" tags are allowed within a \"sandbox\" section. (line 1)",
+        ),
+        (
+            "\n\n{{ 1 +* 2 }}",
+            "Unexpected token \"operator\" of value \"*\". (line 3)",
+        ),
         (
             "{{ x|default(default='b') }}",
             "An exception has been thrown during the compilation of a template (\"Node \"0\" does not exist for Node \"Twig\\Node\\Node\".\"). (line -1)",
@@ -323,14 +438,25 @@ fn syntax_errors() {
 #[test]
 fn sandbox_errors_name_the_template() {
     let t = "{% include 'x' %}";
-    let e = engine().render(t, &Value::Null).err().map(|e| e.to_string());
+    let e = engine()
+        .render(t, &Value::Null)
+        .err()
+        .map(|e| e.to_string());
     assert_eq!(
         e.as_deref(),
-        Some("Tag \"include\" is not allowed in \"__string_template__a1d96febaebcf2850c31569ac666d159\" at line 1.")
+        Some(
+            "Tag \"include\" is not allowed in \"__string_template__a1d96febaebcf2850c31569ac666d159\" at line 1."
+        )
     );
     check_err(&[
-        ("{{ constant('PHP_EOL') }}", "Function \"constant\" is not allowed in \"__string_template__"),
-        ("{% if false %}{% macro m() %}{% endmacro %}{% endif %}", "Tag \"macro\" is not allowed in"),
+        (
+            "{{ constant('PHP_EOL') }}",
+            "Function \"constant\" is not allowed in \"__string_template__",
+        ),
+        (
+            "{% if false %}{% macro m() %}{% endmacro %}{% endif %}",
+            "Tag \"macro\" is not allowed in",
+        ),
         (
             "{% with 5 %}{% endwith %}",
             "Variables passed to the \"with\" tag must be a hash in \"__string_template__",
@@ -364,7 +490,10 @@ fn named_arguments() {
             "Argument \"strategy\" is defined twice for filter \"e\". (line 1)",
         ),
     ]);
-    check(&[("{{ '<'|e(strategy='html') }}", "&lt;"), ("{{ 'a\"'|escape(strategy='js') }}", "a\\u0022")]);
+    check(&[
+        ("{{ '<'|e(strategy='html') }}", "&lt;"),
+        ("{{ 'a\"'|escape(strategy='js') }}", "a\\u0022"),
+    ]);
 }
 
 #[test]
@@ -372,7 +501,10 @@ fn package_import_delimiters() {
     let e = Engine::with_delimiters(Config::default(), Delimiters::package_import());
     let d = dict(r#"{"default":{"name":"Kina"}}"#);
     let out = e
-        .render("{{{default.name}}} {{ kept }} {{% if true %}}yes{{% endif %}}{{# c #}}", &d)
+        .render(
+            "{{{default.name}}} {{ kept }} {{% if true %}}yes{{% endif %}}{{# c #}}",
+            &d,
+        )
         .map(|s| s.to_string_lossy().into_owned());
     assert_eq!(out.as_deref(), Ok("Kina {{ kept }} yes"));
 }
@@ -385,7 +517,10 @@ fn compiled_templates_render_many_dictionaries() {
     if let Ok(t) = t {
         for n in ["a", "b"] {
             let out = e.render_template(&t, &dict(&format!(r#"{{"name":"{n}"}}"#)));
-            assert_eq!(out.map(|s| s.to_string_lossy().into_owned()), Ok(format!("Hi {n}!")));
+            assert_eq!(
+                out.map(|s| s.to_string_lossy().into_owned()),
+                Ok(format!("Hi {n}!"))
+            );
         }
     }
 }
@@ -394,7 +529,10 @@ fn compiled_templates_render_many_dictionaries() {
 fn scripting_trait_reports_cerb_messages() {
     use katabox_kata::Scripting;
     let e = engine();
-    assert_eq!(Scripting::render(&e, "{{ 1/0 }}", &Value::Null), Err("Division by zero".to_string()));
+    assert_eq!(
+        Scripting::render(&e, "{{ 1/0 }}", &Value::Null),
+        Err("Division by zero".to_string())
+    );
     assert!(Scripting::check(&e, "{{ 1/0 }}").is_ok());
     assert_eq!(
         Scripting::check(&e, "{{ x|lenght }}"),

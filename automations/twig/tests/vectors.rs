@@ -33,22 +33,38 @@ fn run_vector(engine: &Engine, path: &Path) -> Result<(), String> {
         .get("template")
         .and_then(toml::Value::as_str)
         .ok_or("no template")?;
-    let vars = doc.get("vars").and_then(toml::Value::as_str).unwrap_or("{}");
-    let json: serde_json::Value = serde_json::from_str(vars).map_err(|e| format!("bad vars: {e}"))?;
+    let vars = doc
+        .get("vars")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("{}");
+    let json: serde_json::Value =
+        serde_json::from_str(vars).map_err(|e| format!("bad vars: {e}"))?;
     let dict: Value = katabox_value::json::from_serde(&json);
     let expect = doc.get("expect").ok_or("no expect")?;
     let result = engine.render(template, &dict);
     if let Some(out) = expect.get("output").and_then(toml::Value::as_str) {
         match result {
             Ok(got) if got.as_bytes() == out.as_bytes() => Ok(()),
-            Ok(got) => Err(format!("output {:?}, expected {out:?}", got.to_string_lossy())),
-            Err(e) => Err(format!("error {:?}, expected output {out:?}", e.to_string())),
+            Ok(got) => Err(format!(
+                "output {:?}, expected {out:?}",
+                got.to_string_lossy()
+            )),
+            Err(e) => Err(format!(
+                "error {:?}, expected output {out:?}",
+                e.to_string()
+            )),
         }
     } else if let Some(err) = expect.get("error").and_then(toml::Value::as_str) {
         match result {
             Err(e) if e.to_string().contains(err) => Ok(()),
-            Err(e) => Err(format!("error {:?}, expected error containing {err:?}", e.to_string())),
-            Ok(got) => Err(format!("output {:?}, expected error {err:?}", got.to_string_lossy())),
+            Err(e) => Err(format!(
+                "error {:?}, expected error containing {err:?}",
+                e.to_string()
+            )),
+            Ok(got) => Err(format!(
+                "output {:?}, expected error {err:?}",
+                got.to_string_lossy()
+            )),
         }
     } else {
         Err("expect has neither output nor error".into())
@@ -69,7 +85,10 @@ fn template_vectors() {
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     for p in &paths {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let listed = known.contains(&name);
         match run_vector(&engine, p) {
             Ok(()) => {
@@ -87,7 +106,10 @@ fn template_vectors() {
             }
         }
     }
-    println!("template vectors: {pass} passed, {fail} failed (of {})", paths.len());
+    println!(
+        "template vectors: {pass} passed, {fail} failed (of {})",
+        paths.len()
+    );
     for f in &fixed {
         println!("now passing (remove from known_failures.txt): {f}");
     }

@@ -48,7 +48,11 @@ pub async fn call(ctx: &CallContext<'_>, p: &Payload) -> Result<Value, String> {
         return Err(f);
     }
     if result.exit == "error" {
-        let msg = result.dict.get("__error").map(|e| e.to_string_lossy()).unwrap_or_default();
+        let msg = result
+            .dict
+            .get("__error")
+            .map(|e| e.to_string_lossy())
+            .unwrap_or_default();
         return Err(msg);
     }
     Ok(result.dict.get("__return").cloned().unwrap_or(Value::Null))

@@ -58,7 +58,12 @@ pub trait DataStore: Send + Sync {
     /// `queue.push`: appends messages, returns nothing; ids are chosen by the caller.
     fn queue_push(&self, queue: &str, messages: Vec<QueueMessage>) -> Result<(), DataError>;
     /// `queue.pop`: removes and returns up to `limit` messages available at `now`, oldest first.
-    fn queue_pop(&self, queue: &str, limit: usize, now: i64) -> Result<Vec<QueueMessage>, DataError>;
+    fn queue_pop(
+        &self,
+        queue: &str,
+        limit: usize,
+        now: i64,
+    ) -> Result<Vec<QueueMessage>, DataError>;
 
     /// The dimension names of a defined metric, or `None` if the metric is unknown.
     fn metric_dimensions(&self, metric: &str) -> Result<Option<Vec<String>>, DataError>;
@@ -77,7 +82,8 @@ pub trait DataStore: Send + Sync {
     fn resource_write(&self, resource: Resource) -> Result<(), DataError>;
 
     /// Saves an awaiting run's dictionary under `token` (continuations).
-    fn continuation_save(&self, token: &str, dict: Value, expires_at: i64) -> Result<(), DataError>;
+    fn continuation_save(&self, token: &str, dict: Value, expires_at: i64)
+    -> Result<(), DataError>;
     /// Loads a saved continuation, or `None` if missing or expired at `now`.
     fn continuation_load(&self, token: &str, now: i64) -> Result<Option<Value>, DataError>;
 }
@@ -181,7 +187,12 @@ impl DataStore for MemoryStore {
         Ok(())
     }
 
-    fn queue_pop(&self, queue: &str, limit: usize, now: i64) -> Result<Vec<QueueMessage>, DataError> {
+    fn queue_pop(
+        &self,
+        queue: &str,
+        limit: usize,
+        now: i64,
+    ) -> Result<Vec<QueueMessage>, DataError> {
         let mut g = self.lock()?;
         let Some(q) = g.queues.get_mut(queue) else {
             return Ok(Vec::new());
@@ -238,7 +249,12 @@ impl DataStore for MemoryStore {
         Ok(())
     }
 
-    fn continuation_save(&self, token: &str, dict: Value, expires_at: i64) -> Result<(), DataError> {
+    fn continuation_save(
+        &self,
+        token: &str,
+        dict: Value,
+        expires_at: i64,
+    ) -> Result<(), DataError> {
         self.lock()?
             .continuations
             .insert(token.to_string(), (dict, expires_at));

@@ -31,7 +31,9 @@ fn token(uri: &str) -> Result<&str, String> {
         return Err(format!("Failed to load the automation resource (`{uri}`)"));
     }
     if uri.starts_with("cerb:") {
-        return Err("Only these URIs are supported: attachment, automation_resource, resource".into());
+        return Err(
+            "Only these URIs are supported: attachment, automation_resource, resource".into(),
+        );
     }
     Err(format!("Failed to parse the URI (`{uri}`)"))
 }
@@ -45,7 +47,11 @@ pub fn read(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("Failed to load the automation resource (`{uri}`)"))?;
     let size = res.bytes.len();
-    let offset = inputs.get("offset").map(convert::to_int).unwrap_or(0).clamp(0, size as i64) as usize;
+    let offset = inputs
+        .get("offset")
+        .map(convert::to_int)
+        .unwrap_or(0)
+        .clamp(0, size as i64) as usize;
     let length = inputs
         .get("length")
         .map(convert::to_int)
@@ -56,7 +62,9 @@ pub fn read(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
     let mut chunk = &res.bytes[offset..end];
     if let Some(split) = inputs::opt_str(inputs, "length_split").filter(|s| !s.is_empty())
         && end < size
-        && let Some(pos) = chunk.windows(split.len()).rposition(|w| w == split.as_bytes())
+        && let Some(pos) = chunk
+            .windows(split.len())
+            .rposition(|w| w == split.as_bytes())
     {
         chunk = &chunk[..pos + split.len()];
     }
@@ -85,14 +93,23 @@ pub fn write(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
     let mut bytes = match &content {
         Value::Array(a) => {
             if let Some(t) = a.get_str("text") {
-                t.to_pstr().map(|p| p.as_bytes().to_vec()).unwrap_or_default()
+                t.to_pstr()
+                    .map(|p| p.as_bytes().to_vec())
+                    .unwrap_or_default()
             } else if let Some(b) = a.get_str("bytes") {
-                b.to_pstr().map(|p| p.as_bytes().to_vec()).unwrap_or_default()
+                b.to_pstr()
+                    .map(|p| p.as_bytes().to_vec())
+                    .unwrap_or_default()
             } else {
-                return Err("`start:file.write:inputs:content:` must be one of: bytes, text, zip".into());
+                return Err(
+                    "`start:file.write:inputs:content:` must be one of: bytes, text, zip".into(),
+                );
             }
         }
-        v => v.to_pstr().map(|p| p.as_bytes().to_vec()).unwrap_or_default(),
+        v => v
+            .to_pstr()
+            .map(|p| p.as_bytes().to_vec())
+            .unwrap_or_default(),
     };
     let now = now();
     let (token, mut prior) = match inputs::opt_str(inputs, "uri") {
@@ -110,8 +127,14 @@ pub fn write(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
     if prior.len() > MAX_SIZE {
         return Err(format!("The resource is larger than {MAX_SIZE} bytes"));
     }
-    let mime = inputs::opt_str(inputs, "mime_type").filter(|s| !s.is_empty()).unwrap_or_else(|| "application/octet-stream".into());
-    let expires = inputs.get("expires").map(convert::to_int).filter(|n| *n > 0).unwrap_or(now + 900);
+    let mime = inputs::opt_str(inputs, "mime_type")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let expires = inputs
+        .get("expires")
+        .map(convert::to_int)
+        .filter(|n| *n > 0)
+        .unwrap_or(now + 900);
     let name = inputs::opt_str(inputs, "name").filter(|s| !s.is_empty());
     let size = prior.len();
     data.resource_write(Resource {

@@ -40,7 +40,10 @@ pub fn increment(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> 
         Some(Value::Array(a)) => a.values().map(convert::to_float).collect(),
         Some(v) => vec![convert::to_float(v)],
     };
-    let ts = inputs.get("timestamp").map(convert::to_int).unwrap_or_else(now);
+    let ts = inputs
+        .get("timestamp")
+        .map(convert::to_int)
+        .unwrap_or_else(now);
     for v in values {
         data.metric_increment(&name, &dims, v, ts)
             .map_err(|e| e.to_string())?;

@@ -43,13 +43,20 @@ impl Payload {
         let is_envelope = value.as_array().is_some_and(|a| {
             !a.is_empty()
                 && (a.get_str("inputs").is_some() || a.get_str("uri").is_some())
-                && a
-                    .keys()
+                && a.keys()
                     .all(|k| matches!(k.to_string_lossy().as_str(), "inputs" | "output" | "uri"))
         });
         if !is_envelope {
-            let inputs = if value.is_null() { Value::empty_array() } else { value };
-            return Payload { inputs, output: None, uri: None };
+            let inputs = if value.is_null() {
+                Value::empty_array()
+            } else {
+                value
+            };
+            return Payload {
+                inputs,
+                output: None,
+                uri: None,
+            };
         }
         let text = |k: &str| {
             value
@@ -58,7 +65,10 @@ impl Payload {
                 .map(|v| v.to_string_lossy())
         };
         Payload {
-            inputs: value.get("inputs").cloned().unwrap_or_else(Value::empty_array),
+            inputs: value
+                .get("inputs")
+                .cloned()
+                .unwrap_or_else(Value::empty_array),
             output: text("output"),
             uri: text("uri"),
         }
@@ -94,12 +104,19 @@ pub const COMMANDS: &[&str] = &[
 
 /// Runs one gated command: validate, ask the policy, act. `Err` is the
 /// command error (Cerb's message).
-pub async fn dispatch(ctx: &CallContext<'_>, command: &str, node_id: &str, payload: Value) -> Result<Value, String> {
+pub async fn dispatch(
+    ctx: &CallContext<'_>,
+    command: &str,
+    node_id: &str,
+    payload: Value,
+) -> Result<Value, String> {
     let mut p = Payload::split(payload);
     // 1. Validate (validation errors come before a policy denial).
     match command {
         "http.request" => http::validate(&mut p.inputs)?,
-        "storage.get" | "storage.set" | "storage.delete" => storage::validate(command, &mut p.inputs)?,
+        "storage.get" | "storage.set" | "storage.delete" => {
+            storage::validate(command, &mut p.inputs)?
+        }
         "queue.push" | "queue.pop" => queue::validate(command, &mut p.inputs)?,
         "function" => automations::validate(&p)?,
         "metric.increment" => metrics::validate(&mut p.inputs)?,
@@ -110,8 +127,17 @@ pub async fn dispatch(ctx: &CallContext<'_>, command: &str, node_id: &str, paylo
     if !ctx.policy.may_allow(command) {
         return Err(policy::denial_message(command));
     }
-    let placeholders = policy::placeholders(node_id, command, &p.inputs, p.output.as_deref(), p.uri.as_deref());
-    if !ctx.policy.allows(command, &placeholders, ctx.sandbox.scripting()) {
+    let placeholders = policy::placeholders(
+        node_id,
+        command,
+        &p.inputs,
+        p.output.as_deref(),
+        p.uri.as_deref(),
+    );
+    if !ctx
+        .policy
+        .allows(command, &placeholders, ctx.sandbox.scripting())
+    {
         return Err(policy::denial_message(command));
     }
     // 3. Act.

@@ -28,7 +28,10 @@ pub fn push(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
     if !data.queue_exists(&queue).map_err(|e| e.to_string())? {
         return Err(format!("Unknown queue `{queue}`"));
     }
-    let available_at = inputs.get("available_at").map(convert::to_int).unwrap_or_else(now);
+    let available_at = inputs
+        .get("available_at")
+        .map(convert::to_int)
+        .unwrap_or_else(now);
     let messages: Vec<QueueMessage> = inputs
         .get("messages")
         .and_then(Value::as_array)
@@ -43,15 +46,22 @@ pub fn push(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
         })
         .unwrap_or_default();
     let ids = Value::list(messages.iter().map(|m| Value::str(&m.id)));
-    data.queue_push(&queue, messages).map_err(|e| e.to_string())?;
+    data.queue_push(&queue, messages)
+        .map_err(|e| e.to_string())?;
     Ok(ids)
 }
 
 /// `queue.pop`: output `{consumer_id, messages: {uuid: {queue, data, available_at}}}`.
 pub fn pop(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
     let queue = inputs::opt_str(inputs, "queue_name").unwrap_or_default();
-    let limit = inputs.get("limit").map(convert::to_int).unwrap_or(1).clamp(0, MAX_POP as i64) as usize;
-    let popped = data.queue_pop(&queue, limit, now()).map_err(|e| e.to_string())?;
+    let limit = inputs
+        .get("limit")
+        .map(convert::to_int)
+        .unwrap_or(1)
+        .clamp(0, MAX_POP as i64) as usize;
+    let popped = data
+        .queue_pop(&queue, limit, now())
+        .map_err(|e| e.to_string())?;
     let mut messages = Array::new();
     for m in popped {
         messages.insert(

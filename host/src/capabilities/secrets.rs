@@ -11,7 +11,9 @@ pub struct Secrets {
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secrets").field("names", &self.values.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Secrets")
+            .field("names", &self.values.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -28,7 +30,8 @@ impl Secrets {
             .get(secret)
             .ok_or_else(|| format!("Unknown secret ({secret})"))?;
         fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Result<Vec<u8>, String> {
-            let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).map_err(|e| e.to_string())?;
+            let mut m =
+                <M as hmac::digest::KeyInit>::new_from_slice(key).map_err(|e| e.to_string())?;
             m.update(data);
             Ok(m.finalize().into_bytes().to_vec())
         }

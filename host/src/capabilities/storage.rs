@@ -83,7 +83,10 @@ pub fn set(data: &dyn DataStore, inputs: &Value) -> Result<Value, String> {
     };
     data.storage_set(&key, value, expires)
         .map_err(|e| e.to_string())?;
-    Ok(object([("key", Value::str(&key)), ("expires", Value::Int(expires))]))
+    Ok(object([
+        ("key", Value::str(&key)),
+        ("expires", Value::Int(expires)),
+    ]))
 }
 
 /// `storage.delete`: output `true`.

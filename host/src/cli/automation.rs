@@ -67,7 +67,13 @@ fn read_text(path: &PathBuf) -> anyhow::Result<String> {
 
 /// Runs `katabox automation ...`.
 pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
-    let AutomationCommand::Run { file, inputs, policy, trigger, http_fixtures } = c;
+    let AutomationCommand::Run {
+        file,
+        inputs,
+        policy,
+        trigger,
+        http_fixtures,
+    } = c;
     let script = read_text(&file)?;
     let policy_kata = match &policy {
         Some(p) => read_text(p)?,
@@ -77,7 +83,8 @@ pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
     let mut http = HttpConfig::default();
     if let Some(path) = &http_fixtures {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let list = fixtures::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let list =
+            fixtures::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         http.fixtures = Some(list);
     }
     let record = AutomationRecord {
@@ -102,7 +109,10 @@ pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
         )?;
         anyhow::Ok(sandbox.run(&record, dict, RunOptions::default()).await)
     })?;
-    let ret = result.returned().map(to_serde).unwrap_or(serde_json::Value::Null);
+    let ret = result
+        .returned()
+        .map(to_serde)
+        .unwrap_or(serde_json::Value::Null);
     let error = result.error_message();
     print_json(&json!({
         "exit": result.exit,
@@ -114,7 +124,13 @@ pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
 
 /// Runs `katabox policy ...`.
 pub fn policy(c: PolicyCommand) -> anyhow::Result<()> {
-    let PolicyCommand::Check { file, command, node_id, inputs, output } = c;
+    let PolicyCommand::Check {
+        file,
+        command,
+        node_id,
+        inputs,
+        output,
+    } = c;
     let text = read_text(&file)?;
     let inputs = read_vars(inputs.as_deref())?;
     let parsed = match Policy::parse(&text) {
@@ -123,7 +139,13 @@ pub fn policy(c: PolicyCommand) -> anyhow::Result<()> {
     };
     let node_id = node_id.unwrap_or_else(|| format!("start:{command}"));
     let uri = inputs.get("uri").map(|v| v.to_string_lossy());
-    let p = policy::placeholders(&node_id, &command, &inputs, output.as_deref(), uri.as_deref());
+    let p = policy::placeholders(
+        &node_id,
+        &command,
+        &inputs,
+        output.as_deref(),
+        uri.as_deref(),
+    );
     let scripting = policy::host_scripting();
     let allowed = parsed.allows(&command, &p, scripting.as_ref());
     print_json(&json!({ "allowed": allowed }))

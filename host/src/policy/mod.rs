@@ -12,7 +12,7 @@ mod rules;
 mod scripting;
 mod settings;
 
-pub use scripting::host_scripting;
+pub use scripting::{NoTemplates, host_scripting};
 
 pub use rules::{Rule, RuleKind};
 
@@ -171,7 +171,13 @@ impl Policy {
 
 /// The dictionary command rules see (policy.md §5): `node.id`, `node.type`,
 /// `inputs`, `output`, plus `uri` for `function`.
-pub fn placeholders(node_id: &str, command: &str, inputs: &Value, output: Option<&str>, uri: Option<&str>) -> Value {
+pub fn placeholders(
+    node_id: &str,
+    command: &str,
+    inputs: &Value,
+    output: Option<&str>,
+    uri: Option<&str>,
+) -> Value {
     let mut node = Array::new();
     node.insert("id", Value::str(node_id));
     node.insert("type", Value::str(command));

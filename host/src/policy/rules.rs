@@ -65,7 +65,10 @@ fn colliding_name(rule: &Rule) -> Option<&str> {
 
 /// The command's rules followed by `all:`'s, where a later rule with the
 /// same non-integer name replaces the earlier one in its position.
-pub fn merge<'a>(own: impl Iterator<Item = &'a Rule>, all: impl Iterator<Item = &'a Rule>) -> Vec<&'a Rule> {
+pub fn merge<'a>(
+    own: impl Iterator<Item = &'a Rule>,
+    all: impl Iterator<Item = &'a Rule>,
+) -> Vec<&'a Rule> {
     let mut out: Vec<&Rule> = Vec::new();
     for rule in own.chain(all) {
         if let Some(name) = colliding_name(rule)
@@ -81,7 +84,11 @@ pub fn merge<'a>(own: impl Iterator<Item = &'a Rule>, all: impl Iterator<Item = 
 
 /// Evaluates `{key: value}` with the general KATA evaluator, adding `@bool`
 /// when the key has no annotations. Returns the evaluated key and value.
-pub fn evaluate_node(node: &Node, dict: &Value, scripting: &dyn Scripting) -> Result<(String, Value), String> {
+pub fn evaluate_node(
+    node: &Node,
+    dict: &Value,
+    scripting: &dyn Scripting,
+) -> Result<(String, Value), String> {
     let mut node = node.clone();
     if !node.key.contains('@') {
         node.key.push_str("@bool");
@@ -98,7 +105,11 @@ pub fn evaluate_node(node: &Node, dict: &Value, scripting: &dyn Scripting) -> Re
 impl Rule {
     /// The rule's verdict: `Ok(true)` when its value is PHP-truthy, an error
     /// when evaluation failed.
-    pub fn evaluate(&self, placeholders: &Value, scripting: &dyn Scripting) -> Result<bool, String> {
+    pub fn evaluate(
+        &self,
+        placeholders: &Value,
+        scripting: &dyn Scripting,
+    ) -> Result<bool, String> {
         evaluate_node(&self.node, placeholders, scripting).map(|(_, v)| v.truthy())
     }
 }

@@ -32,7 +32,11 @@ fn cache_path(dir: &Path, engine: &Engine, wasm: &[u8]) -> PathBuf {
 
 /// Loads `wasm` as a component: from the cache when a matching artefact is
 /// there, else compiles it and (best effort) writes the artefact.
-pub fn load_component(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasmtime::Result<Component> {
+pub fn load_component(
+    engine: &Engine,
+    wasm: &[u8],
+    dir: Option<&Path>,
+) -> wasmtime::Result<Component> {
     let Some(dir) = dir else {
         return Component::new(engine, wasm);
     };

@@ -18,7 +18,7 @@ pub fn build_engine(cfg: &SandboxConfig) -> wasmtime::Result<Engine> {
         .total_tables(slots.saturating_mul(8))
         .total_stacks(slots)
         .max_memory_size(cfg.memory_limit)
-        .linear_memory_keep_resident(cfg.memory_limit.min(1 << 20))
+        .linear_memory_keep_resident(cfg.memory_limit.min(8 << 20))
         .table_keep_resident(64 << 10)
         .pagemap_scan(Enabled::Auto);
     let mut config = Config::new();

@@ -52,7 +52,8 @@ use wasmtime::{CallHook, Engine, Store};
 /// The KATA runtime component embedded in this binary.
 pub const RUNTIME_WASM: &[u8] = include_bytes!(env!("KATABOX_RUNTIME_WASM"));
 /// True when the build could not build the runtime and embedded the probe guest instead.
-pub const RUNTIME_IS_FALLBACK: bool = matches!(env!("KATABOX_RUNTIME_IS_FALLBACK").as_bytes(), b"1");
+pub const RUNTIME_IS_FALLBACK: bool =
+    matches!(env!("KATABOX_RUNTIME_IS_FALLBACK").as_bytes(), b"1");
 
 /// An automation as stored.
 #[derive(Debug, Clone, Default)]
@@ -194,7 +195,8 @@ impl Sandbox {
         secrets: Secrets,
     ) -> anyhow::Result<Sandbox> {
         let engine = engine::build_engine(&config)?;
-        let component = component_cache::load_component(&engine, wasm, config.cache_dir.as_deref())?;
+        let component =
+            component_cache::load_component(&engine, wasm, config.cache_dir.as_deref())?;
         let mut linker: Linker<RunState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Automation::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)?;
@@ -206,7 +208,12 @@ impl Sandbox {
                 config,
                 engine,
                 pre,
-                services: Services { data, source, http, secrets },
+                services: Services {
+                    data,
+                    source,
+                    http,
+                    secrets,
+                },
                 scripting: crate::policy::host_scripting(),
                 policies: Mutex::new(HashMap::new()),
                 _ticker: ticker,
@@ -248,19 +255,40 @@ impl Sandbox {
 
     /// Runs an automation with `dict` as its initial dictionary. Never
     /// panics or fails: every outcome is a [`RunResult`].
-    pub async fn run(&self, automation: &AutomationRecord, dict: Value, opts: RunOptions) -> RunResult {
+    pub async fn run(
+        &self,
+        automation: &AutomationRecord,
+        dict: Value,
+        opts: RunOptions,
+    ) -> RunResult {
         let started = Instant::now();
-        let dict = if dict.as_array().is_some() { dict } else { Value::empty_array() };
+        let dict = if dict.as_array().is_some() {
+            dict
+        } else {
+            Value::empty_array()
+        };
         let policy = match self.policy(&automation.policy_kata) {
             Ok(p) => p,
-            Err(_) => return failed(dict, INVALID_POLICY.to_string(), None, Vec::new(), started, 0),
+            Err(_) => {
+                return failed(
+                    dict,
+                    INVALID_POLICY.to_string(),
+                    None,
+                    Vec::new(),
+                    started,
+                    0,
+                );
+            }
         };
         let cfg = &self.inner.config;
         let limit_ms = policy.time_limit_ms().min(cfg.max_time_limit_ms);
         let state = RunState {
             wasi: wasmtime_wasi::WasiCtx::builder().build(),
             table: wasmtime::component::ResourceTable::new(),
-            limiter: MemoryLimiter { memory_cap: cfg.memory_limit, hit: false },
+            limiter: MemoryLimiter {
+                memory_cap: cfg.memory_limit,
+                hit: false,
+            },
             sandbox: self.clone(),
             policy,
             automation: automation.name.clone(),
@@ -272,7 +300,14 @@ impl Sandbox {
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
         if let Err(e) = store.set_fuel(cfg.fuel) {
-            return failed(dict, format!("sandbox error: {e}"), None, Vec::new(), started, 0);
+            return failed(
+                dict,
+                format!("sandbox error: {e}"),
+                None,
+                Vec::new(),
+                started,
+                0,
+            );
         }
         let tick_ms = cfg.epoch_tick.as_millis().max(1) as u64;
         store.set_epoch_deadline((limit_ms / tick_ms).max(1));
@@ -293,7 +328,10 @@ impl Sandbox {
             Ok(())
         });
         let request = bindings::exports::katabox::automation::run::Request {
-            trigger: opts.trigger.clone().unwrap_or_else(|| automation.extension_id.clone()),
+            trigger: opts
+                .trigger
+                .clone()
+                .unwrap_or_else(|| automation.extension_id.clone()),
             automation: automation.name.clone(),
             script: automation.script.clone(),
             dict: katabox_value::wire::encode(&dict),
@@ -301,7 +339,10 @@ impl Sandbox {
         let deadline = Duration::from_millis(limit_ms) + cfg.grace;
         let outcome = tokio::time::timeout(deadline, async {
             let instance = self.inner.pre.instantiate_async(&mut store).await?;
-            instance.katabox_automation_run().call_run(&mut store, &request).await
+            instance
+                .katabox_automation_run()
+                .call_run(&mut store, &request)
+                .await
         })
         .await;
         let fuel_used = cfg.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
@@ -314,8 +355,18 @@ impl Sandbox {
                     .get("__exit")
                     .map(|v| v.to_string_lossy())
                     .filter(|e| matches!(e.as_str(), "return" | "await" | "exit" | "error"))
-                    .unwrap_or_else(|| if out.failure.is_some() { "error".into() } else { "exit".into() });
-                let exit = if out.failure.is_some() { "error".to_string() } else { exit };
+                    .unwrap_or_else(|| {
+                        if out.failure.is_some() {
+                            "error".into()
+                        } else {
+                            "exit".into()
+                        }
+                    });
+                let exit = if out.failure.is_some() {
+                    "error".to_string()
+                } else {
+                    exit
+                };
                 RunResult {
                     exit,
                     dict: out_dict,
@@ -336,7 +387,10 @@ impl Sandbox {
                     return failed(dict, msg, Some(Limit::Fuel), logs, started, fuel_used);
                 }
                 if data.limiter.hit {
-                    let msg = format!("Execution exceeded the memory limit of {} bytes", cfg.memory_limit);
+                    let msg = format!(
+                        "Execution exceeded the memory limit of {} bytes",
+                        cfg.memory_limit
+                    );
                     return failed(dict, msg, Some(Limit::Memory), logs, started, fuel_used);
                 }
                 let msg = match trap {
@@ -357,10 +411,19 @@ fn set_exit(dict: &mut Value, exit: &str) {
 }
 
 /// Cerb's time-out: `__exit = error`, `__error = "Execution timed out after Nms"`.
-fn timed_out(mut dict: Value, limit_ms: u64, logs: Vec<LogEntry>, started: Instant, fuel_used: u64) -> RunResult {
+fn timed_out(
+    mut dict: Value,
+    limit_ms: u64,
+    logs: Vec<LogEntry>,
+    started: Instant,
+    fuel_used: u64,
+) -> RunResult {
     set_exit(&mut dict, "error");
     if let Some(a) = dict.as_array_mut() {
-        a.insert("__error", Value::str(format!("Execution timed out after {limit_ms}ms")));
+        a.insert(
+            "__error",
+            Value::str(format!("Execution timed out after {limit_ms}ms")),
+        );
         a.remove(&katabox_value::Key::from_bytes(b"__return"));
     }
     RunResult {

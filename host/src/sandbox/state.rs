@@ -1,8 +1,8 @@
 //! The data of one run's `Store`: WASI context, memory limiter, budgets,
 //! logs, and the host side of every import.
 
-use super::bindings::katabox::automation as wit;
 use super::Sandbox;
+use super::bindings::katabox::automation as wit;
 use crate::capabilities::log::{LogEntry, LogLevel};
 use crate::capabilities::{self, CallContext};
 use crate::policy::Policy;
@@ -19,14 +19,24 @@ pub struct MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.memory_cap {
             self.hit = true;
             return Ok(false);
         }
         Ok(true)
     }
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -49,7 +59,10 @@ pub struct RunState {
 
 impl WasiView for RunState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -62,11 +75,17 @@ impl RunState {
             .saturating_add((bytes as u64).saturating_mul(cfg.host_byte_fuel));
     }
 
-    async fn gated(&mut self, command: &str, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn gated(
+        &mut self,
+        command: &str,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.charge(inputs.len());
-        let payload = katabox_value::wire::decode(&inputs).map_err(|e| wit::types::CommandError {
-            message: format!("invalid command inputs: {e}"),
-        })?;
+        let payload =
+            katabox_value::wire::decode(&inputs).map_err(|e| wit::types::CommandError {
+                message: format!("invalid command inputs: {e}"),
+            })?;
         let sandbox = self.sandbox.clone();
         let policy = self.policy.clone();
         let ctx = CallContext {
@@ -90,49 +109,89 @@ impl RunState {
 impl wit::types::Host for RunState {}
 
 impl wit::http::Host for RunState {
-    async fn request(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn request(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("http.request", node_id, inputs).await
     }
 }
 
 impl wit::storage::Host for RunState {
-    async fn get(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn get(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("storage.get", node_id, inputs).await
     }
-    async fn set(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn set(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("storage.set", node_id, inputs).await
     }
-    async fn delete(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn delete(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("storage.delete", node_id, inputs).await
     }
 }
 
 impl wit::queue::Host for RunState {
-    async fn push(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn push(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("queue.push", node_id, inputs).await
     }
-    async fn pop(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn pop(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("queue.pop", node_id, inputs).await
     }
 }
 
 impl wit::automations::Host for RunState {
-    async fn call(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn call(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("function", node_id, inputs).await
     }
 }
 
 impl wit::metrics::Host for RunState {
-    async fn increment(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn increment(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("metric.increment", node_id, inputs).await
     }
 }
 
 impl wit::files::Host for RunState {
-    async fn read(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn read(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("file.read", node_id, inputs).await
     }
-    async fn write(&mut self, node_id: String, inputs: Vec<u8>) -> Result<Vec<u8>, wit::types::CommandError> {
+    async fn write(
+        &mut self,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.gated("file.write", node_id, inputs).await
     }
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// The public base URL, ending in `/`.
     pub base_url: String,
+    /// The sandbox behind the webhook runner (built lazily; see [`SandboxRunner::warm_up`]).
+    pub sandbox: Arc<SandboxRunner>,
 }
 
 /// The router: `/webhooks/…` and `/api/…`.
@@ -138,6 +140,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = open_state(&config, addr)?;
+    state.sandbox.warm_up().await?;
     println!("katabox listening on http://{addr}");
     let app = router(state.clone());
     serve_with_shutdown(listener, app, config.limits.clone(), shutdown_signal()).await?;

@@ -1,20 +1,65 @@
-//! The production [`AutomationRunner`]: the wasm sandbox.
+//! The production [`AutomationRunner`]: the wasm sandbox, built on first
+//! use (or eagerly with [`SandboxRunner::warm_up`]) because compiling the
+//! runtime component is expensive when its on-disk cache is cold.
 
-use crate::sandbox::{AutomationRecord, RunOptions, Sandbox};
+use crate::sandbox::{AutomationRecord, HttpConfig, RunOptions, Sandbox, SandboxConfig};
 use crate::store::AutomationRow;
 use crate::webhooks::{AutomationRunner, BoxFuture, RunOutcome};
 use katabox_value::Value;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+type Factory = dyn Fn() -> anyhow::Result<Sandbox> + Send + Sync;
 
 /// Runs automations in the sandbox.
 #[derive(Clone)]
 pub struct SandboxRunner {
-    sandbox: Sandbox,
+    cell: Arc<OnceCell<Result<Sandbox, String>>>,
+    factory: Arc<Factory>,
 }
 
 impl SandboxRunner {
-    /// Wraps a sandbox.
+    /// Wraps a ready sandbox.
     pub fn new(sandbox: Sandbox) -> SandboxRunner {
-        SandboxRunner { sandbox }
+        SandboxRunner {
+            cell: Arc::new(OnceCell::new_with(Some(Ok(sandbox)))),
+            factory: Arc::new(|| Err(anyhow::anyhow!("unreachable: the sandbox is ready"))),
+        }
+    }
+
+    /// A runner that builds its sandbox when first needed.
+    pub fn lazy(
+        config: SandboxConfig,
+        data: Arc<dyn crate::capabilities::DataStore>,
+        source: Arc<dyn crate::sandbox::AutomationSource>,
+        http: HttpConfig,
+    ) -> SandboxRunner {
+        SandboxRunner {
+            cell: Arc::new(OnceCell::new()),
+            factory: Arc::new(move || {
+                Sandbox::new(config.clone(), data.clone(), source.clone(), http.clone())
+            }),
+        }
+    }
+
+    /// The sandbox, building it (off the async workers) if needed.
+    pub async fn sandbox(&self) -> Result<Sandbox, String> {
+        let factory = self.factory.clone();
+        self.cell
+            .get_or_init(|| async move {
+                match tokio::task::spawn_blocking(move || factory()).await {
+                    Ok(Ok(s)) => Ok(s),
+                    Ok(Err(e)) => Err(format!("the sandbox could not start: {e:#}")),
+                    Err(e) => Err(format!("the sandbox could not start: {e}")),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Builds the sandbox now; the error says why it cannot start.
+    pub async fn warm_up(&self) -> anyhow::Result<()> {
+        self.sandbox().await.map(|_| ()).map_err(anyhow::Error::msg)
     }
 }
 
@@ -31,8 +76,21 @@ pub fn record_of(row: &AutomationRow) -> AutomationRecord {
 impl AutomationRunner for SandboxRunner {
     fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome> {
         Box::pin(async move {
+            let sandbox = match self.sandbox().await {
+                Ok(s) => s,
+                Err(e) => {
+                    return RunOutcome {
+                        exit: "error".into(),
+                        dict,
+                        failure: Some(e),
+                        logs: Vec::new(),
+                        duration: std::time::Duration::ZERO,
+                        fuel_used: 0,
+                    };
+                }
+            };
             let record = record_of(automation);
-            let r = self.sandbox.run(&record, dict, RunOptions::default()).await;
+            let r = sandbox.run(&record, dict, RunOptions::default()).await;
             RunOutcome {
                 exit: r.exit,
                 dict: r.dict,

@@ -73,18 +73,16 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         packages::import(store.as_ref(), &text, &serde_json::json!({}), &opts)
             .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
     }
-    let sandbox = crate::sandbox::Sandbox::new(
+    let runner = Arc::new(SandboxRunner::lazy(
         config.sandbox.clone(),
         store.clone(),
         store.clone(),
         config.http.clone(),
-    )
-    .context("starting the sandbox")?;
-    let runner = Arc::new(SandboxRunner::new(sandbox));
+    ));
     let webhooks = WebhookContext {
         store: store.clone(),
         data: store.clone(),
-        runner,
+        runner: runner.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         base_url: base_url.clone(),
     };
@@ -95,5 +93,6 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         concurrency: Arc::new(Semaphore::new(config.limits.max_concurrency.max(1))),
         admin_token: Arc::from(token.as_str()),
         base_url,
+        sandbox: runner,
     })
 }

@@ -19,7 +19,10 @@ pub fn probe_wasm() -> &'static [u8] {
         let target = manifest.join("../target/guest");
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         for (k, _) in std::env::vars() {
-            if k.starts_with("CARGO_") && k != "CARGO_HOME" || k == "RUSTFLAGS" || k == "RUSTC_WRAPPER" {
+            if k.starts_with("CARGO_") && k != "CARGO_HOME"
+                || k == "RUSTFLAGS"
+                || k == "RUSTC_WRAPPER"
+            {
                 cmd.env_remove(k);
             }
         }
@@ -30,7 +33,8 @@ pub fn probe_wasm() -> &'static [u8] {
             .status()
             .expect("cargo runs");
         assert!(status.success(), "the probe guest builds");
-        std::fs::read(target.join("wasm32-wasip2/release/katabox_probe_guest.wasm")).expect("probe wasm exists")
+        std::fs::read(target.join("wasm32-wasip2/release/katabox_probe_guest.wasm"))
+            .expect("probe wasm exists")
     })
 }
 
@@ -40,9 +44,20 @@ pub fn probe_sandbox(config: SandboxConfig, http: HttpConfig) -> Sandbox {
 }
 
 /// A sandbox running the probe guest over `data`.
-pub fn probe_sandbox_with(config: SandboxConfig, http: HttpConfig, data: Arc<MemoryStore>) -> Sandbox {
-    Sandbox::with_guest(config, probe_wasm(), data, Arc::new(NoAutomations), http, Secrets::default())
-        .expect("sandbox builds")
+pub fn probe_sandbox_with(
+    config: SandboxConfig,
+    http: HttpConfig,
+    data: Arc<MemoryStore>,
+) -> Sandbox {
+    Sandbox::with_guest(
+        config,
+        probe_wasm(),
+        data,
+        Arc::new(NoAutomations),
+        http,
+        Secrets::default(),
+    )
+    .expect("sandbox builds")
 }
 
 /// A record whose script is probe commands.

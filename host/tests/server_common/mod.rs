@@ -24,7 +24,6 @@ impl TestServer {
     pub async fn start(tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = ServerConfig::new(dir.path().join("data"), "127.0.0.1:0".parse().expect("addr"));
-        config.sandbox.cache_dir = Some(std::env::temp_dir().join("katabox-test-component-cache"));
         tune(&mut config);
         let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
         let addr = listener.local_addr().expect("addr");

@@ -100,7 +100,7 @@ pub(super) fn call(
         .map(|n| n.id.clone())
         .unwrap_or_default();
     match m.host.call(command, &node_id, payload) {
-        Ok(result) => match failed_response(command, &result) {
+        Ok(result) => match failed_response(command, &params, &result) {
             Some(message) => on_error_with(
                 m,
                 idx,
@@ -123,15 +123,17 @@ pub(super) fn call(
     }
 }
 
-/// An `http.request` answered with a 4xx/5xx status is an error whose output
-/// keeps the response (`{error, url, status_code, headers, body}`): the host
-/// returns that map as the command's result, and its `error` key marks it.
-pub(super) fn failed_response(command: &str, result: &Value) -> Option<String> {
+/// The error of an `http.request` result that is a failed (4xx/5xx)
+/// response; other commands' results are never errors.
+fn failed_response(command: &str, params: &Array, result: &Value) -> Option<String> {
     if command != "http.request" {
         return None;
     }
-    match result.get("error") {
-        Some(e @ (Value::Str(_) | Value::Int(_))) => Some(e.to_string_lossy()),
-        _ => None,
-    }
+    let method = params
+        .get_str("inputs")
+        .and_then(|i| i.get("method"))
+        .map(|m| m.to_string_lossy().to_uppercase())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "GET".into());
+    super::http_errors::failed_response(&method, result)
 }

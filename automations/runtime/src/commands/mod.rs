@@ -5,6 +5,7 @@
 
 mod flow;
 mod gated;
+mod http_errors;
 mod kata_parse;
 mod vars;
 

@@ -142,14 +142,6 @@ impl<'a> TestHost<'a> {
         out.insert("headers", Value::array(headers));
         out.insert("body", Value::str(&fx.body));
         out.insert("url", Value::str(&url));
-        if fx.status >= 400 {
-            let kind = if fx.status >= 500 { "Server" } else { "Client" };
-            let message = format!(
-                "{kind} error: `{method} {url}` resulted in a `{}` response",
-                fx.status
-            );
-            out.insert("error", Value::str(message));
-        }
         Ok(Value::array(out))
     }
 

@@ -54,6 +54,14 @@ pub fn get_attribute(obj: &Value, key: &Value, kind: AttrKind) -> Result<Option<
     if markup_text(obj).is_some() {
         return Ok(None);
     }
+    // XML elements allow any property: the first child element of that name.
+    if let Some(x) = crate::library::xml::XmlElement::from_value(obj) {
+        if kind == AttrKind::Method {
+            return Ok(None);
+        }
+        let name = katabox_value::convert::to_pstr(key).unwrap_or_default();
+        return Ok(x.child(&name.to_string_lossy()));
+    }
     let name = katabox_value::convert::to_pstr(key)
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -61,7 +69,9 @@ pub fn get_attribute(obj: &Value, key: &Value, kind: AttrKind) -> Result<Option<
     let lname = name.to_ascii_lowercase();
     if class == "DateTime" || class == "DateTimeImmutable" {
         let method = if kind == AttrKind::Method {
-            DATETIME_METHODS.contains(&lname.as_str()).then(|| lname.clone())
+            DATETIME_METHODS
+                .contains(&lname.as_str())
+                .then(|| lname.clone())
         } else {
             ["", "get", "is", "has"]
                 .iter()
@@ -95,7 +105,9 @@ pub fn get_attribute(obj: &Value, key: &Value, kind: AttrKind) -> Result<Option<
 /// `is defined` on an attribute: the key exists (even holding null).
 pub fn attribute_defined(obj: &Value, key: &Value, kind: AttrKind) -> bool {
     match obj {
-        Value::Array(a) if kind != AttrKind::Method => key_of(key).is_some_and(|k| a.contains_key(&k)),
+        Value::Array(a) if kind != AttrKind::Method => {
+            key_of(key).is_some_and(|k| a.contains_key(&k))
+        }
         _ => false,
     }
 }

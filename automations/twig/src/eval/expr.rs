@@ -85,15 +85,19 @@ impl Renderer<'_> {
                     }
                     _ => self.eval(obj)?,
                 };
-                if let (Value::Array(a), ExprKind::Const(k), crate::ast::AttrKind::Any | crate::ast::AttrKind::Array) =
-                    (&o, &key.kind, kind)
+                if let (
+                    Value::Array(a),
+                    ExprKind::Const(k),
+                    crate::ast::AttrKind::Any | crate::ast::AttrKind::Array,
+                ) = (&o, &key.kind, kind)
                 {
                     return Ok(attr::key_of(k)
                         .and_then(|k| a.get(&k).cloned())
                         .map_or(Value::Null, crate::objects::materialize));
                 }
                 let k = self.eval(key)?;
-                Ok(attr::get_attribute(&o, &k, *kind)?.map_or(Value::Null, crate::objects::materialize))
+                Ok(attr::get_attribute(&o, &k, *kind)?
+                    .map_or(Value::Null, crate::objects::materialize))
             }
             ExprKind::Filter {
                 input, func, args, ..
@@ -158,9 +162,13 @@ impl Renderer<'_> {
             BinOp::BitOr => ops::bitwise("|", &x, &y),
             BinOp::BitXor => ops::bitwise("^", &x, &y),
             BinOp::Concat => ops::concat(&x, &y, max_str),
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Spaceship => {
-                Ok(ops::compare(op, &x, &y))
-            }
+            BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Gt
+            | BinOp::Le
+            | BinOp::Ge
+            | BinOp::Spaceship => Ok(ops::compare(op, &x, &y)),
             BinOp::In => Ok(Value::Bool(ops::contains(&x, &y))),
             BinOp::NotIn => Ok(Value::Bool(!ops::contains(&x, &y))),
             BinOp::StartsWith => Ok(Value::Bool(ops::affix(&x, &y, true))),
@@ -238,7 +246,11 @@ impl Renderer<'_> {
             TestImpl::Even | TestImpl::Odd => {
                 let r = ops::modulo(&v, &Value::Int(2))?;
                 let even = matches!(r, Value::Int(0));
-                Ok(if matches!(t, TestImpl::Even) { even } else { !even })
+                Ok(if matches!(t, TestImpl::Even) {
+                    even
+                } else {
+                    !even
+                })
             }
             TestImpl::DivisibleBy => {
                 let r = ops::modulo(&v, args.required(0)?)?;

@@ -120,7 +120,10 @@ impl<'a> Renderer<'a> {
     /// `is defined` on a bare name.
     pub(crate) fn name_defined(&self, name: &str) -> bool {
         self.ctx_get(name).is_some()
-            || !matches!(self.dict.get(name), None | Some(Value::Null | Value::Bool(false)))
+            || !matches!(
+                self.dict.get(name),
+                None | Some(Value::Null | Value::Bool(false))
+            )
     }
 
     /// The local context as a PHP array (`_context`).

@@ -39,7 +39,9 @@ fn operand(v: &Value, a: &Value, op: &str, b: &Value) -> R<Number> {
         Value::Bool(x) => Ok(Number::Int(i64::from(*x))),
         Value::Int(i) => Ok(Number::Int(*i)),
         Value::Float(f) => Ok(Number::Float(*f)),
-        Value::Str(s) => convert::parse_leading_numeric(s.as_bytes()).ok_or_else(|| unsupported(a, op, b)),
+        Value::Str(s) => {
+            convert::parse_leading_numeric(s.as_bytes()).ok_or_else(|| unsupported(a, op, b))
+        }
         Value::Array(_) | Value::Object(_) => Err(unsupported(a, op, b)),
     }
 }
@@ -213,12 +215,21 @@ pub fn concat(a: &Value, b: &Value, max: usize) -> R<Value> {
 /// Loose comparison results.
 pub fn compare(op: crate::ast::BinOp, a: &Value, b: &Value) -> Value {
     use crate::ast::BinOp;
+    use crate::library::datetime::DateTime;
+    // DateTime objects compare by instant.
+    if let (Some(x), Some(y)) = (DateTime::from_value(a), DateTime::from_value(b)) {
+        let (x, y) = (Value::Int(x.ts), Value::Int(y.ts));
+        return compare(op, &x, &y);
+    }
     let v = match op {
         BinOp::Eq => compare::loose_eq(a, b),
         BinOp::Ne => !compare::loose_eq(a, b),
         BinOp::Lt => compare::loose_cmp(a, b) == Some(Ordering::Less),
         BinOp::Gt => compare::loose_cmp(a, b) == Some(Ordering::Greater),
-        BinOp::Le => matches!(compare::loose_cmp(a, b), Some(Ordering::Less | Ordering::Equal)),
+        BinOp::Le => matches!(
+            compare::loose_cmp(a, b),
+            Some(Ordering::Less | Ordering::Equal)
+        ),
         BinOp::Ge => matches!(
             compare::loose_cmp(a, b),
             Some(Ordering::Greater | Ordering::Equal)
@@ -260,14 +271,16 @@ pub fn contains(value: &Value, haystack: &Value) -> bool {
             if let Value::Object(_) = value {
                 return a.values().any(|v| compare::strict_eq(v, value));
             }
-            a.values().any(|v| compare::loose_cmp(value, v) == Some(Ordering::Equal))
+            a.values()
+                .any(|v| compare::loose_cmp(value, v) == Some(Ordering::Equal))
         }
         _ => false,
     }
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || (hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w == needle))
+    needle.is_empty()
+        || (hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w == needle))
 }
 
 /// `a starts with b` / `a ends with b`: only for two strings.
@@ -296,8 +309,8 @@ pub fn range(a: &Value, b: &Value, max: usize) -> R<Value> {
     };
     // Two single-byte non-numeric strings: characters.
     if let (Value::Str(x), Value::Str(y)) = (a, b)
-        && x.len() >= 1
-        && y.len() >= 1
+        && !x.is_empty()
+        && !y.is_empty()
         && convert::parse_numeric(x.as_bytes()).is_none()
         && convert::parse_numeric(y.as_bytes()).is_none()
     {
@@ -339,7 +352,9 @@ pub fn range(a: &Value, b: &Value, max: usize) -> R<Value> {
             limit(count)?;
             let n = count as usize;
             let step = if s <= e { 1.0 } else { -1.0 };
-            Ok(Value::list((0..n).map(|i| Value::Float(s + step * i as f64))))
+            Ok(Value::list(
+                (0..n).map(|i| Value::Float(s + step * i as f64)),
+            ))
         }
     }
 }

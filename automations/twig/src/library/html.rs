@@ -224,9 +224,7 @@ pub fn parse(html: &str) -> Vec<Node> {
         let attrs = parse_attrs(&tag[name_end..]);
         seen_element = true;
         if name == "script" || name == "style" {
-            let close = format!("</{name}");
-            let lower = rest.to_ascii_lowercase();
-            let p = lower.find(&close).unwrap_or(rest.len());
+            let p = find_close_tag(rest, &name).unwrap_or(rest.len());
             let body = &rest[..p];
             rest = &rest[p..];
             rest = rest.find('>').map_or("", |q| &rest[q + 1..]);
@@ -243,6 +241,21 @@ pub fn parse(html: &str) -> Vec<Node> {
         b.close_top();
     }
     b.stack.pop().map(|o| o.children).unwrap_or_default()
+}
+
+/// Position of `</name` (ASCII case-insensitive) in `rest`.
+fn find_close_tag(rest: &str, name: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&b[from..], b"</") {
+        let at = from + p;
+        let cand = b.get(at + 2..at + 2 + name.len())?;
+        if cand.eq_ignore_ascii_case(name.as_bytes()) {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
 }
 
 fn push_text(b: &mut Builder, raw: &str, seen_element: &mut bool) {
@@ -376,25 +389,22 @@ fn element(
                 } = c
                     && cn == "li"
                 {
-                    let mut sub = Walk {
-                        out: String::new(),
-                        limit: w.limit,
-                    };
-                    walk(&mut sub, cc, pre, depth + 1);
-                    if sub.out.trim().is_empty() {
-                        continue;
-                    }
-                    k += 1;
+                    // Rendered once with the next number; an empty item is dropped.
                     let marker = if name == "ol" {
-                        format!("{k}. ")
+                        format!("{}. ", k + 1)
                     } else {
                         "* ".to_string()
                     };
+                    let mlen = marker.len();
                     let mut item = Walk {
                         out: marker,
                         limit: w.limit,
                     };
                     walk(&mut item, cc, pre, depth + 1);
+                    if item.out[mlen..].trim().is_empty() {
+                        continue;
+                    }
+                    k += 1;
                     w.push(&item.out);
                     w.push("\n");
                 } else {

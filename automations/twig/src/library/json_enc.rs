@@ -34,8 +34,13 @@ const UTF8_IGNORE: i64 = 1_048_576;
 const UTF8_SUBSTITUTE: i64 = 2_097_152;
 
 /// Why an encoding failed.
-#[derive(Debug)]
-pub struct Failed;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// PHP's `json_encode` returns false (INF/NAN, invalid UTF-8, depth).
+    Invalid,
+    /// The output would pass the size limit.
+    TooLong,
+}
 
 struct Enc {
     flags: i64,
@@ -44,17 +49,36 @@ struct Enc {
     max_len: usize,
 }
 
-/// Encodes `v` as `json_encode($v, $flags, $depth)`; `None` when PHP
-/// returns false. `max_len` bounds the output size.
-pub fn encode(v: &Value, flags: i64, depth: usize, max_len: usize) -> Option<String> {
+/// Encodes `v` as `json_encode($v, $flags, $depth)`; `Failed::Invalid`
+/// where PHP returns false. `max_len` bounds the output size.
+pub fn encode(v: &Value, flags: i64, depth: usize, max_len: usize) -> Result<String, Failed> {
     let mut e = Enc {
         flags,
         depth_limit: depth,
         out: String::new(),
         max_len,
     };
-    e.value(v, 0).ok()?;
-    Some(e.out)
+    e.value(v, 0)?;
+    if e.out.len() > max_len {
+        return Err(Failed::TooLong);
+    }
+    Ok(e.out)
+}
+
+/// The filter result: the JSON text, `false` where PHP fails, or a limit error.
+pub fn encode_value(
+    v: &Value,
+    flags: i64,
+    depth: usize,
+    max_len: usize,
+) -> Result<Value, crate::callable::CallError> {
+    match encode(v, flags, depth, max_len) {
+        Ok(s) => Ok(Value::str(s)),
+        Err(Failed::Invalid) => Ok(Value::Bool(false)),
+        Err(Failed::TooLong) => Err(crate::callable::CallError::Limit(format!(
+            "json_encode: string size limit ({max_len} bytes) exceeded"
+        ))),
+    }
 }
 
 impl Enc {
@@ -73,7 +97,7 @@ impl Enc {
 
     fn value(&mut self, v: &Value, depth: usize) -> Result<(), Failed> {
         if self.out.len() > self.max_len {
-            return Err(Failed);
+            return Err(Failed::TooLong);
         }
         match v {
             Value::Null => self.out.push_str("null"),
@@ -103,7 +127,7 @@ impl Enc {
                 match &inner {
                     Value::Array(a) if a.is_empty() => {
                         if depth >= self.depth_limit {
-                            return Err(Failed);
+                            return Err(Failed::Invalid);
                         }
                         self.out.push_str("{}");
                     }
@@ -128,13 +152,13 @@ impl Enc {
                 self.out.push('0');
                 Ok(())
             }
-            None => Err(Failed),
+            None => Err(Failed::Invalid),
         }
     }
 
     fn array(&mut self, a: &Array, depth: usize) -> Result<(), Failed> {
         if depth >= self.depth_limit {
-            return Err(Failed);
+            return Err(Failed::Invalid);
         }
         let as_list = a.is_list() && !self.has(FORCE_OBJECT);
         if a.is_empty() {
@@ -159,7 +183,7 @@ impl Enc {
 
     fn object_array(&mut self, a: &Array, depth: usize) -> Result<(), Failed> {
         if depth >= self.depth_limit {
-            return Err(Failed);
+            return Err(Failed::Invalid);
         }
         self.out.push('{');
         for (i, (k, v)) in a.iter().enumerate() {
@@ -194,7 +218,7 @@ impl Enc {
                 self.out.push_str("null");
                 return Ok(());
             }
-            None => return Err(Failed),
+            None => return Err(Failed::Invalid),
         };
         self.out.push('"');
         for c in text.chars() {
@@ -238,29 +262,44 @@ mod tests {
     use crate::library::test_env::j;
 
     #[test]
+    fn size_limit() {
+        assert_eq!(
+            encode(&j("[\"aaaaaaaaaaaaaaaa\"]"), 0, 512, 8),
+            Err(Failed::TooLong)
+        );
+        assert!(matches!(
+            encode_value(&j("[1,2,3,4,5,6,7,8,9]"), 0, 512, 4),
+            Err(crate::callable::CallError::Limit(_))
+        ));
+    }
+
+    #[test]
     fn flags() {
         let v = j(r#"{"a":"x/y","b":"é","c":1.0,"e":[],"f":{}}"#);
         assert_eq!(
             encode(&v, 0, 512, 1 << 20).as_deref(),
-            Some(r#"{"a":"x\/y","b":"\u00e9","c":1,"e":[],"f":[]}"#)
+            Ok(r#"{"a":"x\/y","b":"\u00e9","c":1,"e":[],"f":[]}"#)
         );
         assert_eq!(
             encode(&v, 64 | 256, 512, 1 << 20).as_deref(),
-            Some(r#"{"a":"x/y","b":"é","c":1,"e":[],"f":[]}"#)
+            Ok(r#"{"a":"x/y","b":"é","c":1,"e":[],"f":[]}"#)
         );
         assert_eq!(
             encode(&Value::Float(1.0), 1024, 512, 100).as_deref(),
-            Some("1.0")
+            Ok("1.0")
         );
         assert_eq!(
             encode(&j("[1,2]"), 16, 512, 100).as_deref(),
-            Some(r#"{"0":1,"1":2}"#)
+            Ok(r#"{"0":1,"1":2}"#)
         );
         assert_eq!(
             encode(&j(r#"["12","x"]"#), 32, 512, 100).as_deref(),
-            Some(r#"[12,"x"]"#)
+            Ok(r#"[12,"x"]"#)
         );
-        assert_eq!(encode(&j("[[1]]"), 0, 1, 100), None);
-        assert_eq!(encode(&Value::Float(f64::NAN), 0, 512, 100), None);
+        assert_eq!(encode(&j("[[1]]"), 0, 1, 100), Err(Failed::Invalid));
+        assert_eq!(
+            encode(&Value::Float(f64::NAN), 0, 512, 100),
+            Err(Failed::Invalid)
+        );
     }
 }

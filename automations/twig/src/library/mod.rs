@@ -5,9 +5,15 @@
 //! `HELPDESK_ONLY_FUNCTIONS` name those that need Cerb's helpdesk and are
 //! refused at parse time with a "not available in katabox" error.
 //!
-//! Also public for the evaluator: [`pcre::Pcre`] (the `matches` operator),
-//! [`datetime::DateTime`] (the DateTime object), [`plain_object::PlainObject`]
-//! (`stdClass`), [`json_enc::encode`] (PHP `json_encode` with flags).
+//! Also public for the evaluator and hosts: [`pcre::Pcre`] (PCRE pattern
+//! strings over the linear-time `regex` crate), [`datetime::DateTime`] (the
+//! DateTime object), [`plain_object::PlainObject`] (`stdClass`),
+//! [`xml::XmlElement`] (SimpleXMLElement), [`json_enc::encode`] (PHP
+//! `json_encode` with every flag), [`sprintf::sprintf`], [`rounding::php_round`].
+//!
+//! Not implemented (refused at parse time through `HELPDESK_ONLY_*`):
+//! helpdesk callables, `cerb_automation` (needs a host hook to run another
+//! automation), `dns_*` (network), `cerb_extract_uris` (HTMLPurifier).
 
 pub mod datetime;
 pub mod filters;
@@ -25,6 +31,8 @@ mod date_parse;
 mod sort;
 mod util;
 
+#[cfg(test)]
+mod e2e;
 #[cfg(test)]
 mod robustness;
 #[cfg(test)]
@@ -99,6 +107,8 @@ static FILTERS: &[Callable<FilterFn>] = &[
     c!("base64url_decode", [], encoding::base64url_decode),
     c!("base64url_encode", [], encoding::base64url_encode),
     c!("bytes_pretty", ["precision"], numbers::bytes_pretty),
+    c!("context_alias", [], text::context_alias),
+    c!("context_name", ["type"], text::context_name),
     c!("csv", [], encoding::csv),
     c!("date_pretty", ["is_delta"], dates::date_pretty),
     c!("hash_hmac", ["key", "algo", "raw"], encoding::hash_hmac),
@@ -107,7 +117,11 @@ static FILTERS: &[Callable<FilterFn>] = &[
     c!("indent", ["marker", "from_line"], text::indent),
     c!("json_pretty", [], encoding::json_pretty),
     c!("kata_encode", [], encoding::kata_encode),
-    c!("markdown_to_html", ["is_untrusted"], markdown::markdown_to_html),
+    c!(
+        "markdown_to_html",
+        ["is_untrusted"],
+        markdown::markdown_to_html
+    ),
     c!("md5", [], encoding::md5),
     c!(
         "parse_csv",
@@ -233,7 +247,7 @@ static TESTS: &[Callable<TestFn>] = &[
     c!("numeric", [], tests::numeric),
     c!("pattern", [], tests::pattern, variadic),
     c!("prefixed", [], tests::prefixed, variadic),
-    c!("record type", [], tests::record_type, variadic),
+    c!("record type", [], tests::is_record_type, variadic),
     c!("suffixed", [], tests::suffixed, variadic),
 ];
 
@@ -253,7 +267,7 @@ pub fn tests() -> &'static [Callable<TestFn>] {
 }
 
 /// Filters that need Cerb's helpdesk (records, workers, URLs).
-pub const HELPDESK_ONLY_FILTERS: &[&str] = &["cerb_translate", "context_alias", "context_name"];
+pub const HELPDESK_ONLY_FILTERS: &[&str] = &["cerb_translate"];
 
 /// Functions that need Cerb's helpdesk (records, workers, URLs), or the
 /// host (another automation, the network).
@@ -262,6 +276,7 @@ pub const HELPDESK_ONLY_FUNCTIONS: &[&str] = &[
     "cerb_avatar_image",
     "cerb_avatar_url",
     "cerb_calendar_time_elapsed",
+    "cerb_extract_uris",
     "cerb_file_url",
     "cerb_has_priv",
     "cerb_record_readable",

@@ -12,6 +12,9 @@ const SIZE_LIMIT: usize = 2 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Pcre {
     re: Regex,
+    /// PCRE's `$` also matches before a final newline (no `m`/`D` flag);
+    /// emulated by retrying without that newline.
+    dollar_before_newline: bool,
 }
 
 /// Captures of one match: byte ranges per group (None when unset).
@@ -22,7 +25,8 @@ impl Pcre {
     /// text PHP's warning gives (`Delimiter must not be alphanumeric, ...`).
     pub fn new(pattern: &[u8]) -> Result<Pcre, String> {
         let (body, flags) = split_delimiters(pattern)?;
-        let mut b = RegexBuilder::new(&translate(&body, flags.delimiter)?);
+        let (text, has_dollar) = translate(&body, &flags)?;
+        let mut b = RegexBuilder::new(&text);
         b.unicode(flags.unicode)
             .case_insensitive(flags.caseless)
             .multi_line(flags.multiline)
@@ -37,12 +41,24 @@ impl Pcre {
                 first_line(&e.to_string())
             )
         })?;
-        Ok(Pcre { re })
+        Ok(Pcre {
+            re,
+            dollar_before_newline: has_dollar && !flags.multiline && !flags.dollar_endonly,
+        })
+    }
+
+    /// The subject without its final newline, when `$` may match before it.
+    fn trimmed<'a>(&self, subject: &'a [u8]) -> Option<&'a [u8]> {
+        if self.dollar_before_newline {
+            subject.strip_suffix(b"\n")
+        } else {
+            None
+        }
     }
 
     /// True when the pattern matches somewhere in `subject`.
     pub fn is_match(&self, subject: &[u8]) -> bool {
-        self.re.is_match(subject)
+        self.re.is_match(subject) || self.trimmed(subject).is_some_and(|t| self.re.is_match(t))
     }
 
     /// Group index of a name.
@@ -57,24 +73,37 @@ impl Pcre {
 
     /// Groups of the first match.
     pub fn first(&self, subject: &[u8]) -> Option<Groups> {
-        self.re.captures(subject).map(|c| {
-            (0..c.len())
-                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
-                .collect()
-        })
+        let grab = |s: &[u8]| {
+            self.re.captures(s).map(|c| {
+                (0..c.len())
+                    .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                    .collect::<Groups>()
+            })
+        };
+        grab(subject).or_else(|| self.trimmed(subject).and_then(grab))
     }
 
     /// Groups of every match, at most `limit`.
     pub fn all(&self, subject: &[u8], limit: usize) -> Vec<Groups> {
-        self.re
-            .captures_iter(subject)
-            .take(limit)
-            .map(|c| {
-                (0..c.len())
-                    .map(|i| c.get(i).map(|m| (m.start(), m.end())))
-                    .collect()
-            })
-            .collect()
+        let grab = |s: &[u8]| -> Vec<Groups> {
+            self.re
+                .captures_iter(s)
+                .take(limit)
+                .map(|c| {
+                    (0..c.len())
+                        .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                        .collect()
+                })
+                .collect()
+        };
+        let full = grab(subject);
+        match self.trimmed(subject) {
+            Some(t) => {
+                let alt = grab(t);
+                if alt.len() > full.len() { alt } else { full }
+            }
+            None => full,
+        }
     }
 }
 
@@ -95,6 +124,7 @@ struct Flags {
     extended: bool,
     unicode: bool,
     ungreedy: bool,
+    dollar_endonly: bool,
     delimiter: u8,
 }
 
@@ -153,7 +183,8 @@ fn split_delimiters(p: &[u8]) -> Result<(Vec<u8>, Flags), String> {
             b'x' => flags.extended = true,
             b'u' => flags.unicode = true,
             b'U' => flags.ungreedy = true,
-            b'D' | b'S' | b'X' | b'J' | b'\n' | b'\r' | b' ' => {}
+            b'D' => flags.dollar_endonly = true,
+            b'S' | b'X' | b'J' | b'\n' | b'\r' | b' ' => {}
             other => {
                 return Err(format!("Unknown modifier '{}'", char::from(other)));
             }
@@ -162,18 +193,44 @@ fn split_delimiters(p: &[u8]) -> Result<(Vec<u8>, Flags), String> {
     Ok((body, flags))
 }
 
-/// Rewrites PCRE-only spellings the `regex` crate lacks.
-fn translate(body: &[u8], delim: u8) -> Result<String, String> {
+/// Rewrites PCRE-only spellings the `regex` crate lacks; also reports
+/// whether the pattern uses `$` outside a character class.
+fn translate(body: &[u8], flags: &Flags) -> Result<(String, bool), String> {
+    let delim = flags.delimiter;
     let mut out = Vec::with_capacity(body.len() + 8);
     let mut i = 0;
+    let mut in_class = false;
+    let mut dollar = false;
     while i < body.len() {
         let c = body[i];
         if c == b'\\' && i + 1 < body.len() {
             let n = body[i + 1];
             match n {
                 b'e' => out.extend_from_slice(b"\\x1B"),
-                b'h' => out.extend_from_slice(b"[\\t ]"),
+                b'h' => out.extend_from_slice(if in_class {
+                    b"\\t " as &[u8]
+                } else {
+                    b"[\\t ]"
+                }),
+                b'R' if !in_class => out.extend_from_slice(b"(?:\\r\\n|\\n|\\r)"),
                 b'Z' => out.extend_from_slice(b"\\z"),
+                b'Q' => {
+                    let rest = &body[i + 2..];
+                    let end = rest
+                        .windows(2)
+                        .position(|w| w == b"\\E")
+                        .unwrap_or(rest.len());
+                    for &l in &rest[..end] {
+                        if l.is_ascii_alphanumeric() || l >= 0x80 {
+                            out.push(l);
+                        } else {
+                            out.extend_from_slice(format!("\\x{l:02X}").as_bytes());
+                        }
+                    }
+                    i += 2 + end + if end < rest.len() { 2 } else { 0 };
+                    continue;
+                }
+                b'E' => {}
                 b'/' | b'#' | b'~' | b'@' | b'%' | b'!' | b'"' | b'\'' | b'`' | b';' | b','
                 | b'=' | b':'
                     if n != b'#' || delim == b'#' =>
@@ -186,7 +243,7 @@ fn translate(body: &[u8], delim: u8) -> Result<String, String> {
                 {
                     out.push(n)
                 }
-                b'1'..=b'9' => {
+                b'1'..=b'9' if !in_class => {
                     return Err("Compilation failed: backreferences are not supported".into());
                 }
                 _ => {
@@ -197,7 +254,27 @@ fn translate(body: &[u8], delim: u8) -> Result<String, String> {
             i += 2;
             continue;
         }
-        if c == b'(' && body.get(i + 1) == Some(&b'?') {
+        if in_class {
+            if c == b']' {
+                in_class = false;
+            }
+        } else if c == b'[' {
+            in_class = true;
+            out.push(c);
+            i += 1;
+            // A `]` (or `^]`) right after `[` is literal.
+            if body.get(i) == Some(&b'^') {
+                out.push(b'^');
+                i += 1;
+            }
+            if body.get(i) == Some(&b']') {
+                out.extend_from_slice(b"\\]");
+                i += 1;
+            }
+            continue;
+        } else if c == b'$' {
+            dollar = true;
+        } else if c == b'(' && body.get(i + 1) == Some(&b'?') {
             let next = body.get(i + 2).copied();
             let next2 = body.get(i + 3).copied();
             match (next, next2) {
@@ -218,7 +295,22 @@ fn translate(body: &[u8], delim: u8) -> Result<String, String> {
         out.push(c);
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| "Compilation failed: pattern is not valid UTF-8".to_string())
+    let text = match String::from_utf8(out) {
+        Ok(t) => t,
+        Err(e) if !flags.unicode => {
+            // Raw bytes outside UTF-8 match themselves in byte mode.
+            let mut t = String::new();
+            for chunk in e.as_bytes().utf8_chunks() {
+                t.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    t.push_str(&format!("(?-u:\\x{b:02X})"));
+                }
+            }
+            t
+        }
+        Err(_) => return Err("Compilation failed: UTF-8 error: invalid pattern".into()),
+    };
+    Ok((text, dollar))
 }
 
 #[cfg(test)]
@@ -260,6 +352,19 @@ mod tests {
             Some("Unknown modifier 'q'")
         );
         assert!(Pcre::new(b"/(a)\\1/").is_err());
+    }
+
+    #[test]
+    fn pcre_quirks() {
+        let m = |p: &[u8], s: &[u8]| Pcre::new(p).map(|r| r.is_match(s)).unwrap_or(false);
+        assert!(m(b"/^foo$/", b"foo\n"));
+        assert!(!m(b"/^foo$/D", b"foo\n"));
+        assert!(m(b"/a\\Rb/", b"a\r\nb"));
+        assert!(m(b"/\\Q.*\\E/", b"x.*y"));
+        assert!(!m(b"/\\Q.*\\E/", b"xy"));
+        assert!(m(b"/[]a]/", b"]"));
+        assert!(m(b"/\xff/", b"a\xffb"));
+        assert!(m(b"/[$]/", b"$"));
     }
 
     #[test]

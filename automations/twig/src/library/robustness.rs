@@ -29,6 +29,9 @@ fn samples() -> Vec<Value> {
         Value::str("/(a+)+$/"),
         Value::str("<p>a<b>c</p><!--"),
         Value::str("2020-01-31"),
+        Value::str("+9223372036854775807 days"),
+        Value::str("9999999999999-99-99 99:99"),
+        Value::str("-9223372036854775808 weeks ago"),
         Value::str("-99999999999999999999"),
         j("[1,\"2\",[3],{\"a\":null}]"),
         j("{\"a\":{\"b\":{\"c\":[1,2]}},\"0\":\"x\"}"),
@@ -49,8 +52,16 @@ fn small_limits() -> Limits {
 
 fn check(v: &Value, limits: &Limits) {
     match v {
-        Value::Str(s) => assert!(s.len() <= limits.max_string_bytes * 4 + 64, "string too long: {}", s.len()),
-        Value::Array(a) => assert!(a.len() <= limits.max_array_len, "array too long: {}", a.len()),
+        Value::Str(s) => assert!(
+            s.len() <= limits.max_string_bytes * 4 + 64,
+            "string too long: {}",
+            s.len()
+        ),
+        Value::Array(a) => assert!(
+            a.len() <= limits.max_array_len,
+            "array too long: {}",
+            a.len()
+        ),
         _ => {}
     }
 }
@@ -67,7 +78,11 @@ fn arg_sets() -> Vec<Vec<Value>> {
         sets.push(vec![a.clone(), b.clone()]);
         sets.push(vec![a.clone(), b.clone(), c.clone()]);
     }
-    sets.push(vec![Value::Int(i64::MAX), Value::Int(i64::MIN), Value::Float(1e-300)]);
+    sets.push(vec![
+        Value::Int(i64::MAX),
+        Value::Int(i64::MIN),
+        Value::Float(1e-300),
+    ]);
     sets.push(vec![Value::Int(1_000_000_000), Value::str("x")]);
     sets
 }
@@ -116,4 +131,48 @@ fn tests_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn hostile_inputs_stay_bounded() {
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    // Deeply nested lists render in linear time.
+    let nested = "<ul><li>".repeat(300) + "x";
+    let mut env = TestEnv::default();
+    let r = crate::library::filters::text::html_to_text(
+        &mut env,
+        Value::str(&nested),
+        &Args::positional(vec![]),
+    );
+    assert!(r.is_ok());
+    // A backtracking-heavy wildcard against a long subject hits the step limit.
+    let subject = Value::str("a".repeat(200_000));
+    let glob = Value::str("*a".repeat(2_000) + "b");
+    let mut env = TestEnv::default();
+    let r = crate::library::tests::pattern(&mut env, &subject, &Args::positional(vec![glob]));
+    assert!(
+        matches!(r, Err(crate::callable::CallError::Limit(_))),
+        "{r:?}"
+    );
+    // Many distinct long replacement keys are charged, not ground through.
+    let mut keys = katabox_value::Array::new();
+    for n in 1..2_000 {
+        keys.insert("k".repeat(n).as_str(), Value::str("v"));
+    }
+    let mut env = TestEnv::default();
+    let r = crate::library::filters::strings::replace(
+        &mut env,
+        Value::str("x".repeat(1_000_000)),
+        &Args::positional(vec![Value::array(keys)]),
+    );
+    assert!(
+        matches!(r, Err(crate::callable::CallError::Limit(_))),
+        "{r:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
 }

@@ -284,7 +284,11 @@ fn general(f: f64, p: usize) -> String {
     let (mant, exp) = e_form.split_once('e').unwrap_or((&e_form, "0"));
     let exp: i64 = exp.parse().unwrap_or(0);
     if exp < -4 || exp >= p as i64 {
-        let mant = trim_zeros(mant);
+        let mut mant = trim_zeros(mant).to_string();
+        // PHP always writes a decimal part in the exponential form (`1.0e+6`).
+        if !mant.contains('.') {
+            mant.push_str(".0");
+        }
         let (sign, digits) = if exp < 0 { ('-', -exp) } else { ('+', exp) };
         format!("{mant}e{sign}{digits}")
     } else {
@@ -342,6 +346,17 @@ mod tests {
             "10 FF 1.234568E+4 1.234e-5"
         );
         assert_eq!(f("%u", vec![Value::Int(-1)]), "18446744073709551615");
+        assert_eq!(
+            f(
+                "%g|%g|%G",
+                vec![
+                    Value::Int(1_000_000),
+                    Value::Int(100_000),
+                    Value::Float(123_456_789.0)
+                ]
+            ),
+            "1.0e+6|100000|1.23457E+8"
+        );
         assert_eq!(f("%e", vec![Value::Float(1234.5)]), "1.234500e+3");
         assert_eq!(
             f(

@@ -128,7 +128,12 @@ pub fn pattern(env: &mut dyn Env, v: &Value, args: &Args) -> Result<bool, CallEr
         Value::Array(a) => a.values().filter_map(scalar_str).collect(),
         other => scalar_str(other).into_iter().collect(),
     };
-    util::charge_for(env, patterns.len().saturating_mul(values.len()))?;
+    let work: usize = patterns
+        .iter()
+        .map(|p| p.len() + 1)
+        .sum::<usize>()
+        .saturating_mul(values.iter().map(|v| v.len() + 1).sum());
+    env.charge((work / 64) as u64 + 1)?;
     Ok(values.iter().any(|s| {
         patterns
             .iter()
@@ -169,47 +174,124 @@ pub fn suffixed(_env: &mut dyn Env, v: &Value, args: &Args) -> Result<bool, Call
     affixed(v, args, false)
 }
 
-/// Cerb's record types: (extension id, URI alias).
-pub const RECORD_TYPES: &[(&str, &str)] = &[
-    ("cerberusweb.contexts.address", "address"),
-    ("cerberusweb.contexts.attachment", "attachment"),
-    ("cerberusweb.contexts.automation", "automation"),
-    ("cerberusweb.contexts.bot", "bot"),
-    ("cerberusweb.contexts.calendar", "calendar"),
-    ("cerberusweb.contexts.calendar_event", "calendar_event"),
-    ("cerberusweb.contexts.call", "call"),
-    ("cerberusweb.contexts.comment", "comment"),
+/// Cerb's record types: (extension id, URI alias, singular, plural).
+pub const RECORD_TYPES: &[(&str, &str, &str, &str)] = &[
+    (
+        "cerberusweb.contexts.address",
+        "address",
+        "email address",
+        "email addresses",
+    ),
+    (
+        "cerberusweb.contexts.attachment",
+        "attachment",
+        "attachment",
+        "attachments",
+    ),
+    (
+        "cerberusweb.contexts.automation",
+        "automation",
+        "automation",
+        "automations",
+    ),
+    ("cerberusweb.contexts.bot", "bot", "bot", "bots"),
+    (
+        "cerberusweb.contexts.calendar",
+        "calendar",
+        "calendar",
+        "calendars",
+    ),
+    (
+        "cerberusweb.contexts.calendar_event",
+        "calendar_event",
+        "calendar event",
+        "calendar events",
+    ),
+    ("cerberusweb.contexts.call", "call", "call", "calls"),
+    (
+        "cerberusweb.contexts.comment",
+        "comment",
+        "comment",
+        "comments",
+    ),
     (
         "cerberusweb.contexts.connected_account",
         "connected_account",
+        "connected account",
+        "connected accounts",
     ),
-    ("cerberusweb.contexts.contact", "contact"),
-    ("cerberusweb.contexts.custom_record", "custom_record"),
-    ("cerberusweb.contexts.group", "group"),
-    ("cerberusweb.contexts.mailbox", "mailbox"),
-    ("cerberusweb.contexts.message", "message"),
-    ("cerberusweb.contexts.opportunity", "opportunity"),
-    ("cerberusweb.contexts.org", "org"),
-    ("cerberusweb.contexts.project.board", "project_board"),
-    ("cerberusweb.contexts.role", "role"),
-    ("cerberusweb.contexts.task", "task"),
-    ("cerberusweb.contexts.ticket", "ticket"),
-    ("cerberusweb.contexts.webhook_listener", "webhook_listener"),
-    ("cerberusweb.contexts.worker", "worker"),
-    ("cerberusweb.contexts.workspace.page", "workspace_page"),
+    (
+        "cerberusweb.contexts.contact",
+        "contact",
+        "contact",
+        "contacts",
+    ),
+    ("cerberusweb.contexts.group", "group", "group", "groups"),
+    (
+        "cerberusweb.contexts.mailbox",
+        "mailbox",
+        "mailbox",
+        "mailboxes",
+    ),
+    (
+        "cerberusweb.contexts.message",
+        "message",
+        "message",
+        "messages",
+    ),
+    (
+        "cerberusweb.contexts.opportunity",
+        "opportunity",
+        "opportunity",
+        "opportunities",
+    ),
+    (
+        "cerberusweb.contexts.org",
+        "org",
+        "organization",
+        "organizations",
+    ),
+    (
+        "cerberusweb.contexts.project.board",
+        "project_board",
+        "project board",
+        "project boards",
+    ),
+    ("cerberusweb.contexts.role", "role", "role", "roles"),
+    ("cerberusweb.contexts.task", "task", "task", "tasks"),
+    ("cerberusweb.contexts.ticket", "ticket", "ticket", "tickets"),
+    (
+        "cerberusweb.contexts.webhook_listener",
+        "webhook_listener",
+        "webhook listener",
+        "webhook listeners",
+    ),
+    ("cerberusweb.contexts.worker", "worker", "worker", "workers"),
+    (
+        "cerberusweb.contexts.workspace.page",
+        "workspace_page",
+        "workspace page",
+        "workspace pages",
+    ),
 ];
 
-/// A record type id or alias → its extension id.
-pub fn record_type_id(name: &str) -> Option<&'static str> {
+/// The record type entry for an id or alias.
+pub fn record_type(
+    name: &str,
+) -> Option<&'static (&'static str, &'static str, &'static str, &'static str)> {
     let n = name.to_ascii_lowercase();
     RECORD_TYPES
         .iter()
-        .find(|(id, alias)| *id == n || *alias == n)
-        .map(|(id, _)| *id)
+        .find(|(id, alias, _, _)| *id == n || *alias == n)
+}
+
+/// A record type id or alias → its extension id.
+pub fn record_type_id(name: &str) -> Option<&'static str> {
+    record_type(name).map(|r| r.0)
 }
 
 /// `record type(...types)`.
-pub fn record_type(_env: &mut dyn Env, v: &Value, args: &Args) -> Result<bool, CallError> {
+pub fn is_record_type(_env: &mut dyn Env, v: &Value, args: &Args) -> Result<bool, CallError> {
     let Some(s) = scalar_str(v) else {
         return Ok(false);
     };
@@ -305,7 +387,7 @@ mod unit {
         );
         assert_eq!(
             t(
-                record_type,
+                is_record_type,
                 Value::str("cerberusweb.contexts.task"),
                 vec![Value::str("task"), Value::str("ticket")]
             ),

@@ -14,6 +14,22 @@ pub(crate) fn to_str(v: &Value) -> Result<PStr, CallError> {
     convert::to_pstr(v).map_err(|e| CallError::Php(e.0))
 }
 
+/// A PHP `string` parameter (non-strict mode): scalars convert, null is
+/// `''`, arrays and objects without a string form are a `TypeError`
+/// (`{func}(): Argument #{pos} (${name}) must be of type string, array given`).
+pub(crate) fn string_param(func: &str, pos: u8, name: &str, v: &Value) -> Result<PStr, CallError> {
+    let refuse = |t: &str| {
+        CallError::Php(format!(
+            "{func}(): Argument #{pos} (${name}) must be of type string, {t} given"
+        ))
+    };
+    match v {
+        Value::Array(_) => Err(refuse("array")),
+        Value::Object(o) => o.to_pstr().map_err(|_| refuse(o.class_name())),
+        other => to_str(other),
+    }
+}
+
 /// The string a Cerb filter sees: strings and captured strings; anything
 /// else (numbers included) is `None`.
 pub(crate) fn cerb_str(v: &Value) -> Option<PStr> {
@@ -41,6 +57,25 @@ pub(crate) fn unmark(v: Value) -> Value {
         },
         _ => v,
     }
+}
+
+/// `get_class()` for objects, else `gettype()` (Twig's "got X" for
+/// `batch`, `filter`, `replace`).
+pub(crate) fn type_or_class(v: &Value) -> String {
+    match v {
+        Value::Object(o) => o.class_name().to_string(),
+        other => gettype(other).to_string(),
+    }
+}
+
+/// Twig's sandbox check on arrow arguments: only closures may be called.
+pub(crate) fn check_arrow(arrow: &Value, filter: &str) -> Result<(), CallError> {
+    if arrow.type_name() == "Closure" {
+        return Ok(());
+    }
+    Err(CallError::Twig(format!(
+        "The callable passed to the \"{filter}\" filter must be a Closure in sandbox mode."
+    )))
 }
 
 /// PHP `gettype()` names, used by Twig's "got X" messages.

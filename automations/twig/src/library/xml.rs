@@ -100,6 +100,10 @@ impl Object for XmlElement {
     fn to_pstr(&self) -> Result<PStr, String> {
         Ok(PStr::from(self.node.text()))
     }
+    fn truthy(&self) -> bool {
+        // PHP: an element without children or attributes is false.
+        !(self.node.children.is_empty() && self.node.attrs.is_empty())
+    }
     fn to_json_value(&self) -> Value {
         let mut a = Array::new();
         if !self.node.attrs.is_empty() {
@@ -351,15 +355,18 @@ fn xpath(root: &Arc<XNode>, ctx: &Arc<XNode>, path: &str) -> Option<Vec<Arc<XNod
         children: vec![XChild::Elem(root.clone())],
     });
     let mut current = vec![if absolute { doc } else { ctx.clone() }];
+    // Node visits allowed for the whole query.
+    let mut budget: usize = 1_000_000;
     for s in &steps {
         let mut next = Vec::new();
         for c in &current {
             let mut cands = Vec::new();
             if s.descendant {
-                let mut budget = 1_000_000;
                 descendants(c, &mut cands, &mut budget);
             } else {
-                cands.extend(c.elements().cloned());
+                let kids: Vec<Arc<XNode>> = c.elements().take(budget).cloned().collect();
+                budget -= kids.len();
+                cands.extend(kids);
             }
             let hits: Vec<Arc<XNode>> = cands.into_iter().filter(|n| matches_step(n, s)).collect();
             match s.index {

@@ -12,7 +12,10 @@ pub fn normalize_name(name: &str) -> String {
             let prev = b[i - 1];
             let next_lower = b.get(i + 1).is_some_and(char::is_ascii_lowercase);
             // `([a-z\d])([A-Z])` and `([A-Z]+)([A-Z][a-z])`.
-            if prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower) {
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
                 out.push('_');
             }
         }
@@ -99,7 +102,13 @@ pub fn map(
     Ok(out)
 }
 
-fn unknown(names: &[String], call_type: &str, call_name: &str, params: &[&str], line: usize) -> TwigError {
+fn unknown(
+    names: &[String],
+    call_type: &str,
+    call_name: &str,
+    params: &[&str],
+    line: usize,
+) -> TwigError {
     TwigError::syntax(
         format!(
             "Unknown argument{} \"{}\" for {call_type} \"{call_name}({})\".",

@@ -59,7 +59,8 @@ fn unary(op: &[u8]) -> Option<(usize, UnOp)> {
 pub(super) fn is_name_like(v: &[u8]) -> bool {
     !v.is_empty()
         && (v[0].is_ascii_alphabetic() || v[0] == b'_' || v[0] >= 0x7f)
-        && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x7f)
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x7f)
 }
 
 /// Parses a number literal as Twig does (ints saturate at i64::MAX for 2^63).
@@ -94,7 +95,11 @@ impl Parser {
     }
 
     /// `parseExpression($precedence, $allowArrow)`.
-    pub(super) fn parse_expression(&mut self, min: usize, allow_arrow: bool) -> Result<Expr, TwigError> {
+    pub(super) fn parse_expression(
+        &mut self,
+        min: usize,
+        allow_arrow: bool,
+    ) -> Result<Expr, TwigError> {
         let line = self.cur().line;
         self.enter(line)?;
         let r = self.parse_expression_inner(min, allow_arrow);
@@ -222,7 +227,10 @@ impl Parser {
         self.expect(TokKind::Punct, Some(")"), None)?;
         self.expect(TokKind::Arrow, None, None)?;
         let body = self.parse_expression(0, false)?;
-        Ok(Some(self.mk(ExprKind::Arrow(Arc::new(Arrow { params, body })), line)?))
+        Ok(Some(self.mk(
+            ExprKind::Arrow(Arc::new(Arrow { params, body })),
+            line,
+        )?))
     }
 
     /// `getPrimary()`.
@@ -345,13 +353,20 @@ impl Parser {
         };
         for p in it {
             let line = p.line;
-            e = self.mk(ExprKind::Binary(BinOp::Concat, Box::new(e), Box::new(p)), line)?;
+            e = self.mk(
+                ExprKind::Binary(BinOp::Concat, Box::new(e), Box::new(p)),
+                line,
+            )?;
         }
         Ok(e)
     }
 
     fn parse_array(&mut self) -> Result<Expr, TwigError> {
-        let open = self.expect(TokKind::Punct, Some("["), Some("An array element was expected"))?;
+        let open = self.expect(
+            TokKind::Punct,
+            Some("["),
+            Some("An array element was expected"),
+        )?;
         let mut items = Vec::new();
         let mut first = true;
         while !self.test(TokKind::Punct, Some("]")) {
@@ -377,7 +392,11 @@ impl Parser {
     }
 
     fn parse_hash(&mut self) -> Result<Expr, TwigError> {
-        let open = self.expect(TokKind::Punct, Some("{"), Some("A hash element was expected"))?;
+        let open = self.expect(
+            TokKind::Punct,
+            Some("{"),
+            Some("A hash element was expected"),
+        )?;
         let mut items = Vec::new();
         let mut first = true;
         while !self.test(TokKind::Punct, Some("}")) {
@@ -434,10 +453,9 @@ impl Parser {
             Some("An opened hash is not properly closed"),
         )?;
         // A hash of constants is folded into one constant array.
-        if items
-            .iter()
-            .all(|(k, v)| matches!(k.kind, ExprKind::Const(_)) && matches!(v.kind, ExprKind::Const(_)))
-        {
+        if items.iter().all(|(k, v)| {
+            matches!(k.kind, ExprKind::Const(_)) && matches!(v.kind, ExprKind::Const(_))
+        }) {
             let mut a = Array::with_capacity(items.len());
             for (k, v) in &items {
                 if let (ExprKind::Const(k), ExprKind::Const(v)) = (&k.kind, &v.kind)
@@ -585,7 +603,8 @@ impl Parser {
                     line: -1,
                 });
             }
-            let args = super::args::map(args, def.params, def.variadic, "filter", def.name, t.line)?;
+            let args =
+                super::args::map(args, def.params, def.variadic, "filter", def.name, t.line)?;
             node = self.mk(
                 ExprKind::Filter {
                     name: def.name,

@@ -96,7 +96,12 @@ impl Parser {
     }
 
     /// Twig's `TokenStream::expect`.
-    fn expect(&mut self, kind: TokKind, value: Option<&str>, msg: Option<&str>) -> Result<Token, TwigError> {
+    fn expect(
+        &mut self,
+        kind: TokKind,
+        value: Option<&str>,
+        msg: Option<&str>,
+    ) -> Result<Token, TwigError> {
         if self.test(kind, value) {
             return Ok(self.advance());
         }
@@ -107,7 +112,9 @@ impl Parser {
         } else {
             String::new()
         };
-        let with_value = value.map(|v| format!(" with value \"{v}\"")).unwrap_or_default();
+        let with_value = value
+            .map(|v| format!(" with value \"{v}\""))
+            .unwrap_or_default();
         Err(TwigError::syntax(
             format!(
                 "{prefix}Unexpected token \"{}\"{of_value} (\"{}\" expected{with_value}).",
@@ -138,7 +145,10 @@ impl Parser {
 
     /// Parses statements until EOF or one of the fork's end tags (left as
     /// the current token, the tag name; returned).
-    fn subparse(&mut self, fork: Option<&Fork<'_>>) -> Result<(Vec<Node>, Option<String>), TwigError> {
+    fn subparse(
+        &mut self,
+        fork: Option<&Fork<'_>>,
+    ) -> Result<(Vec<Node>, Option<String>), TwigError> {
         let mut nodes = Vec::new();
         loop {
             let t = self.cur().clone();
@@ -210,7 +220,12 @@ impl Parser {
     }
 
     /// Parses a body until `end` tags; consumes the end tag name and returns it.
-    fn body(&mut self, tag: &str, line: usize, ends: &[&str]) -> Result<(Vec<Node>, String), TwigError> {
+    fn body(
+        &mut self,
+        tag: &str,
+        line: usize,
+        ends: &[&str],
+    ) -> Result<(Vec<Node>, String), TwigError> {
         let fork = Fork { tag, line, ends };
         let (nodes, end) = self.subparse(Some(&fork))?;
         self.advance();
@@ -283,7 +298,11 @@ impl Parser {
             if is_name_op {
                 self.advance();
             } else {
-                self.expect(TokKind::Name, None, Some("Only variables can be assigned to"))?;
+                self.expect(
+                    TokKind::Name,
+                    None,
+                    Some("Only variables can be assigned to"),
+                )?;
             }
             let v = t.text();
             if ["true", "false", "none", "null"].contains(&v.to_ascii_lowercase().as_str()) {
@@ -446,7 +465,10 @@ impl Parser {
     fn skip_to_block_end(&mut self) -> Result<(), TwigError> {
         while !self.test(TokKind::BlockEnd, None) {
             if self.test(TokKind::Eof, None) {
-                return Err(TwigError::syntax("Unexpected end of template.", self.cur().line));
+                return Err(TwigError::syntax(
+                    "Unexpected end of template.",
+                    self.cur().line,
+                ));
             }
             self.advance();
         }
@@ -498,7 +520,10 @@ fn nodes_mention(nodes: &[Node], name: &str) -> bool {
             branches,
             otherwise,
             ..
-        } => branches.iter().any(|(c, b)| e(c) || nodes_mention(b, name)) || nodes_mention(otherwise, name),
+        } => {
+            branches.iter().any(|(c, b)| e(c) || nodes_mention(b, name))
+                || nodes_mention(otherwise, name)
+        }
         Node::For {
             seq,
             body,

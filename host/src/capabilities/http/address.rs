@@ -24,7 +24,9 @@ impl AddressPolicy {
     /// Whether `host` (a name, as written in the URL) is explicitly allowed.
     pub fn host_allowed(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host))
+        self.allow_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&host))
     }
 
     /// Whether a resolved address may be connected to.
@@ -65,7 +67,12 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     }
     // 6to4 2002:AABB:CCDD::/16.
     if s[0] == 0x2002 {
-        return Some(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8));
+        return Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
     }
     None
 }
@@ -108,7 +115,9 @@ fn parse_part(p: &str) -> Option<u64> {
     if digits.is_empty() {
         return Some(0);
     }
-    u64::from_str_radix(digits, radix).ok().filter(|n| *n <= u32::MAX as u64)
+    u64::from_str_radix(digits, radix)
+        .ok()
+        .filter(|n| *n <= u32::MAX as u64)
 }
 
 /// Parses IPv4 text the way `inet_aton` does: 1–4 parts, each decimal,

@@ -9,11 +9,20 @@ fn content_type(headers: &[(String, String)]) -> Option<String> {
     headers
         .iter()
         .find(|(k, _)| k == "content-type")
-        .map(|(_, v)| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|(_, v)| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
 }
 
 /// The body bytes; may add a default `content-type` header.
-pub fn body(body: Option<&Value>, headers: &mut Vec<(String, String)>) -> Result<Option<Vec<u8>>, String> {
+pub fn body(
+    body: Option<&Value>,
+    headers: &mut Vec<(String, String)>,
+) -> Result<Option<Vec<u8>>, String> {
     let Some(body) = body.filter(|b| !b.is_null()) else {
         return Ok(None);
     };
@@ -37,14 +46,23 @@ pub fn body(body: Option<&Value>, headers: &mut Vec<(String, String)>) -> Result
                 for (k, v) in &pairs {
                     ser.append_pair(k, v);
                 }
-                Ok(Some(ser.finish().replace("%5B", "[").replace("%5D", "]").into_bytes()))
+                Ok(Some(
+                    ser.finish()
+                        .replace("%5B", "[")
+                        .replace("%5D", "]")
+                        .into_bytes(),
+                ))
             }
         }
         v => {
             if ct.is_none() {
                 headers.push(("content-type".into(), FORM.into()));
             }
-            Ok(Some(v.to_pstr().map(|p| p.as_bytes().to_vec()).unwrap_or_default()))
+            Ok(Some(
+                v.to_pstr()
+                    .map(|p| p.as_bytes().to_vec())
+                    .unwrap_or_default(),
+            ))
         }
     }
 }

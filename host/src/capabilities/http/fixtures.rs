@@ -1,6 +1,5 @@
 //! Canned responses: `http.request` answers from a list and opens no connection.
 
-
 use serde::Deserialize;
 
 /// One canned response (the conformance vectors' `[[http]]` entries).
@@ -39,7 +38,9 @@ impl Fixture {
     /// The headers as (name, value) pairs.
     pub fn header_pairs(&self) -> Vec<(String, String)> {
         let obj = match &self.headers {
-            serde_json::Value::String(s) => serde_json::from_str(s).unwrap_or(serde_json::Value::Null),
+            serde_json::Value::String(s) => {
+                serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
+            }
             v => v.clone(),
         };
         match obj {
@@ -69,4 +70,3 @@ pub fn find<'a>(fixtures: &'a [Fixture], method: &str, url: &str) -> Option<&'a 
 pub fn parse(json: &[u8]) -> Result<Vec<Fixture>, String> {
     serde_json::from_slice(json).map_err(|e| e.to_string())
 }
-

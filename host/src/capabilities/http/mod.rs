@@ -4,8 +4,8 @@
 //! ([`fixtures`]) that opens no connection.
 
 pub mod address;
-pub mod fixtures;
 mod encode;
+pub mod fixtures;
 
 use super::data::{DataStore, Resource};
 use super::inputs::{self, object};
@@ -67,7 +67,8 @@ impl reqwest::dns::Resolve for CheckedResolver {
         let policy = self.policy.clone();
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed_name = policy.host_allowed(&host);
             let ok: Vec<std::net::SocketAddr> = addrs
                 .into_iter()
@@ -110,7 +111,10 @@ impl HttpClient {
             .connect_timeout(config.connect_timeout)
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(HttpClient { config: Arc::new(config), client })
+        Ok(HttpClient {
+            config: Arc::new(config),
+            client,
+        })
     }
 
     /// The settings.
@@ -132,7 +136,10 @@ pub fn validate(inputs: &mut Value) -> Result<(), String> {
         .unwrap_or_else(|| "GET".into())
         .to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
-        return Err(format!("'inputs:method:' must be one of: {}", METHODS.join(", ")));
+        return Err(format!(
+            "'inputs:method:' must be one of: {}",
+            METHODS.join(", ")
+        ));
     }
     inputs::set(inputs, "method", Value::str(method));
     Ok(())
@@ -173,7 +180,11 @@ struct Response {
 }
 
 /// Runs `http.request`.
-pub async fn request(client: &HttpClient, inputs: &Value, data: &dyn DataStore) -> Result<Value, String> {
+pub async fn request(
+    client: &HttpClient,
+    inputs: &Value,
+    data: &dyn DataStore,
+) -> Result<Value, String> {
     let url = inputs::opt_str(inputs, "url").unwrap_or_default();
     let method = inputs::opt_str(inputs, "method").unwrap_or_else(|| "GET".into());
     let mut headers = request_headers(inputs);
@@ -241,7 +252,12 @@ async fn send(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Response { status, headers, body, url: final_url })
+    Ok(Response {
+        status,
+        headers,
+        body,
+        url: final_url,
+    })
 }
 
 fn error_text(e: reqwest::Error) -> String {
@@ -289,8 +305,16 @@ fn output(r: Response, data: &dyn DataStore) -> Value {
             bytes: r.body,
         });
         if stored.is_ok() {
-            inputs::set(&mut out, "body", Value::str(format!("cerb:automation_resource:{token}")));
-            inputs::set(&mut out, "content_type", Value::str("application/vnd.cerb.uri"));
+            inputs::set(
+                &mut out,
+                "body",
+                Value::str(format!("cerb:automation_resource:{token}")),
+            );
+            inputs::set(
+                &mut out,
+                "content_type",
+                Value::str("application/vnd.cerb.uri"),
+            );
             inputs::set(&mut out, "is_cerb_uri", Value::Bool(true));
             inputs::set(&mut out, "content_type_original", Value::str(&content_type));
             inputs::set(&mut out, "resource_expires", Value::Int(expires));
@@ -300,7 +324,11 @@ fn output(r: Response, data: &dyn DataStore) -> Value {
             Ok(s) => inputs::set(&mut out, "body", Value::str(s)),
             Err(e) => {
                 let b64 = base64::engine::general_purpose::STANDARD.encode(e.as_bytes());
-                inputs::set(&mut out, "body", Value::str(format!("data:{content_type};base64,{b64}")));
+                inputs::set(
+                    &mut out,
+                    "body",
+                    Value::str(format!("data:{content_type};base64,{b64}")),
+                );
                 inputs::set(&mut out, "is_data_uri", Value::Bool(true));
             }
         }

@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 fn not_iterable(filter: &str, v: &Value) -> CallError {
     CallError::Twig(format!(
         "The \"{filter}\" filter expects an array or \"Traversable\", got \"{}\".",
-        gettype(v)
+        util::type_or_class(v)
     ))
 }
 
@@ -114,6 +114,7 @@ pub fn column(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallEr
 pub fn filter(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
     let arrow = args.required(0)?.clone();
     let a = v.as_array().ok_or_else(|| not_iterable("filter", &v))?;
+    util::check_arrow(&arrow, "filter")?;
     let mut out = Array::new();
     for (k, item) in a.iter() {
         env.charge(1)?;
@@ -127,6 +128,7 @@ pub fn filter(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallErr
 /// `map(arrow)`: same keys, mapped values.
 pub fn map(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
     let arrow = args.required(0)?.clone();
+    util::check_arrow(&arrow, "map")?;
     let Some(a) = v.as_array() else {
         return Ok(Value::empty_array());
     };
@@ -142,6 +144,7 @@ pub fn map(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError>
 /// `reduce(arrow, initial=null)`.
 pub fn reduce(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
     let arrow = args.required(0)?.clone();
+    util::check_arrow(&arrow, "reduce")?;
     let Some(a) = v.as_array() else {
         return Err(CallError::Twig(format!(
             "The \"reduce\" filter only works with arrays or \"Traversable\", got \"{}\" as first argument.",
@@ -234,6 +237,15 @@ pub fn join(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError
     let items: Vec<Value> = match &v {
         Value::Array(a) => a.values().cloned().collect(),
         Value::Null => Vec::new(),
+        // PHP's `(array)` cast of an object: its properties (a captured
+        // string has its text and charset).
+        Value::Object(o) if is_markup_class(o.class_name()) => {
+            vec![util::unmark(v.clone()), Value::str("UTF-8")]
+        }
+        Value::Object(o) => match o.to_json_value() {
+            Value::Array(props) => props.values().cloned().collect(),
+            other => vec![other],
+        },
         other => vec![other.clone()],
     };
     let glue = util::str_arg(args, 0, "")?;
@@ -403,6 +415,9 @@ pub fn sort(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError
             gettype(&v)
         )));
     };
+    if let Some(f) = opt(args, 0) {
+        util::check_arrow(f, "sort")?;
+    }
     Ok(Value::array(sort_entries(env, a, opt(args, 0))?))
 }
 
@@ -480,6 +495,20 @@ mod tests {
     }
 
     #[test]
+    fn arrows_must_be_closures() {
+        let e = run(map, j("[1]"), vec![Value::str("strtoupper")]);
+        assert_eq!(
+            e,
+            Err(CallError::Twig(
+                "The callable passed to the \"map\" filter must be a Closure in sandbox mode."
+                    .into()
+            ))
+        );
+        assert!(run(sort, j("[1]"), vec![Value::str("x")]).is_err());
+        assert!(run(sort, j("[2,1]"), vec![]).is_ok());
+    }
+
+    #[test]
     fn first_last_slice() {
         assert_eq!(ok(first, r#"{"a":9,"b":8}"#, vec![]), "9");
         assert_eq!(ok(first, r#""abc""#, vec![]), r#""a""#);
@@ -522,6 +551,13 @@ mod tests {
             r#""1,,,1""#
         );
         assert_eq!(ok(join, r#""abc""#, vec![Value::str(",")]), r#""abc""#);
+        let m = Value::Object(std::sync::Arc::new(crate::library::test_env::Markup(
+            "abc".into(),
+        )));
+        assert_eq!(
+            p(&run(join, m, vec![Value::str(",")]).unwrap_or_default()),
+            "abc,UTF-8"
+        );
         assert_eq!(ok(length, r#""été""#, vec![]), "3");
         assert_eq!(ok(length, "1.5", vec![]), "3");
         assert_eq!(ok(length, "null", vec![]), "0");

@@ -270,8 +270,7 @@ pub fn url_decode(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, Cal
     let mode = util::str_arg(args, 0, "")?;
     if mode.as_bytes().eq_ignore_ascii_case(b"json") {
         let parsed = Value::array(parse_str(s.as_bytes()));
-        let out = json_enc::encode(&parsed, 0, 512, env.limits().max_string_bytes);
-        return Ok(out.map_or(Value::Bool(false), Value::str));
+        return json_enc::encode_value(&parsed, 0, 512, env.limits().max_string_bytes);
     }
     Ok(Value::bytes(percent_decode(s.as_bytes(), false)))
 }
@@ -382,11 +381,11 @@ pub fn json_encode(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, Ca
     }
     // Deeper nesting than PHP's default is refused to bound recursion.
     let depth = usize::try_from(depth).unwrap_or(usize::MAX).min(512);
-    let out = json_enc::encode(&v, flags, depth, env.limits().max_string_bytes);
-    if let Some(o) = &out {
+    let out = json_enc::encode_value(&v, flags, depth, env.limits().max_string_bytes)?;
+    if let Value::Str(o) = &out {
         charge_for(env, o.len())?;
     }
-    Ok(out.map_or(Value::Bool(false), Value::str))
+    Ok(out)
 }
 
 /// `json_pretty`.
@@ -395,13 +394,12 @@ pub fn json_pretty(env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, C
         return Ok(empty());
     };
     let decoded = katabox_value::json::decode(s.as_bytes()).unwrap_or(Value::Null);
-    let out = json_enc::encode(
+    json_enc::encode_value(
         &decoded,
         128 | 64 | 2_097_152,
         512,
         env.limits().max_string_bytes,
-    );
-    Ok(out.map_or(Value::Bool(false), Value::str))
+    )
 }
 
 fn csv_field(v: &Value) -> Result<Vec<u8>, CallError> {

@@ -10,14 +10,30 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 
 /// Schemes Parsedown's safe mode keeps.
 const SAFE_SCHEMES: &[&str] = &[
-    "http://", "https://", "ftp://", "ftps://", "mailto:", "tel:", "data:image/png;base64,", "data:image/gif;base64,",
-    "data:image/jpeg;base64,", "irc:", "ircs:", "git:", "ssh:", "news:", "steam:",
+    "http://",
+    "https://",
+    "ftp://",
+    "ftps://",
+    "mailto:",
+    "tel:",
+    "data:image/png;base64,",
+    "data:image/gif;base64,",
+    "data:image/jpeg;base64,",
+    "irc:",
+    "ircs:",
+    "git:",
+    "ssh:",
+    "news:",
+    "steam:",
 ];
 
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let lower = url.to_ascii_lowercase();
     let has_scheme = url.find(':').is_some_and(|p| {
-        url[..p].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) && !url[..p].is_empty()
+        url[..p]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            && !url[..p].is_empty()
     });
     if !has_scheme || SAFE_SCHEMES.iter().any(|s| lower.starts_with(s)) {
         return url;
@@ -27,23 +43,36 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 
 /// Renders Markdown.
 pub fn render(text: &str, untrusted: bool) -> String {
-    let parser = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|ev| match ev {
-        Event::SoftBreak => Event::HardBreak,
-        Event::Html(h) | Event::InlineHtml(h) if untrusted => Event::Text(h),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) if untrusted => Event::Start(Tag::Link {
-            link_type,
-            dest_url: safe_url(dest_url),
-            title,
-            id,
-        }),
-        Event::Start(Tag::Image { link_type, dest_url, title, id }) if untrusted => Event::Start(Tag::Image {
-            link_type,
-            dest_url: safe_url(dest_url),
-            title,
-            id,
-        }),
-        other => other,
-    });
+    let parser =
+        Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|ev| {
+            match ev {
+                Event::SoftBreak => Event::HardBreak,
+                Event::Html(h) | Event::InlineHtml(h) if untrusted => Event::Text(h),
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) if untrusted => Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: safe_url(dest_url),
+                    title,
+                    id,
+                }),
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) if untrusted => Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: safe_url(dest_url),
+                    title,
+                    id,
+                }),
+                other => other,
+            }
+        });
     let mut out = String::new();
     pulldown_cmark::html::push_html(&mut out, parser);
     out.trim_end_matches('\n').to_string()
@@ -65,10 +94,19 @@ mod tests {
 
     #[test]
     fn basics() {
-        assert_eq!(render("This is **bold**", true), "<p>This is <strong>bold</strong></p>");
+        assert_eq!(
+            render("This is **bold**", true),
+            "<p>This is <strong>bold</strong></p>"
+        );
         assert_eq!(render("a\nb", true), "<p>a<br />\nb</p>");
-        assert_eq!(render("<b>x</b>", true), "&lt;b&gt;x&lt;/b&gt;");
-        assert_eq!(render("[x](javascript:alert(1))", true), "<p><a href=\"javascript%3Aalert(1)\">x</a></p>");
-        assert_eq!(render("[x](https://cerb.ai/)", true), "<p><a href=\"https://cerb.ai/\">x</a></p>");
+        assert_eq!(render("<b>x</b>", true), "<p>&lt;b&gt;x&lt;/b&gt;</p>");
+        assert_eq!(
+            render("[x](javascript:alert(1))", true),
+            "<p><a href=\"javascript%3Aalert(1)\">x</a></p>"
+        );
+        assert_eq!(
+            render("[x](https://cerb.ai/)", true),
+            "<p><a href=\"https://cerb.ai/\">x</a></p>"
+        );
     }
 }

@@ -6,8 +6,8 @@ use crate::library::filters::encoding::lenient_base64;
 use crate::library::util::to_str;
 use katabox_value::{Array, Value};
 
-/// Width, height, PHP IMAGETYPE constant, bits, MIME type.
-type Info = (u64, u64, i64, Option<i64>, &'static str);
+/// Width, height, channels (when PHP reports them), bits, MIME type.
+type Info = (u64, u64, Option<i64>, Option<i64>, &'static str);
 
 fn be16(b: &[u8], i: usize) -> Option<u64> {
     Some(u64::from(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])))
@@ -16,10 +16,14 @@ fn le16(b: &[u8], i: usize) -> Option<u64> {
     Some(u64::from(u16::from_le_bytes([*b.get(i)?, *b.get(i + 1)?])))
 }
 fn be32(b: &[u8], i: usize) -> Option<u64> {
-    Some(u64::from(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?)))
+    Some(u64::from(u32::from_be_bytes(
+        b.get(i..i + 4)?.try_into().ok()?,
+    )))
 }
 fn le32(b: &[u8], i: usize) -> Option<u64> {
-    Some(u64::from(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?)))
+    Some(u64::from(u32::from_le_bytes(
+        b.get(i..i + 4)?.try_into().ok()?,
+    )))
 }
 
 fn jpeg(b: &[u8]) -> Option<Info> {
@@ -39,7 +43,8 @@ fn jpeg(b: &[u8]) -> Option<Info> {
             let bits = i64::from(*b.get(i + 4)?);
             let h = be16(b, i + 5)?;
             let w = be16(b, i + 7)?;
-            return Some((w, h, 2, Some(bits), "image/jpeg"));
+            let channels = i64::from(*b.get(i + 9)?);
+            return Some((w, h, Some(channels), Some(bits), "image/jpeg"));
         }
         i += 2 + len;
     }
@@ -48,18 +53,30 @@ fn jpeg(b: &[u8]) -> Option<Info> {
 
 fn info(b: &[u8]) -> Option<Info> {
     if b.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Some((be32(b, 16)?, be32(b, 20)?, 3, Some(i64::from(*b.get(24)?)), "image/png"));
+        return Some((
+            be32(b, 16)?,
+            be32(b, 20)?,
+            None,
+            Some(i64::from(*b.get(24)?)),
+            "image/png",
+        ));
     }
     if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
         let bits = i64::from((b.get(10)? & 0x07) + 1);
-        return Some((le16(b, 6)?, le16(b, 8)?, 1, Some(bits), "image/gif"));
+        return Some((le16(b, 6)?, le16(b, 8)?, Some(3), Some(bits), "image/gif"));
     }
     if b.starts_with(&[0xFF, 0xD8]) {
         return jpeg(b);
     }
     if b.starts_with(b"BM") {
         let h = i64::from(le32(b, 22)? as u32 as i32).unsigned_abs();
-        return Some((le32(b, 18)?, h, 6, Some(le16(b, 28)? as i64), "image/bmp"));
+        return Some((
+            le32(b, 18)?,
+            h,
+            None,
+            Some(le16(b, 28)? as i64),
+            "image/bmp",
+        ));
     }
     if b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WEBP") {
         let (w, h) = match b.get(12..16)? {
@@ -75,7 +92,7 @@ fn info(b: &[u8]) -> Option<Info> {
             }
             _ => return None,
         };
-        return Some((w, h, 18, Some(8), "image/webp"));
+        return Some((w, h, None, Some(8), "image/webp"));
     }
     None
 }
@@ -92,7 +109,7 @@ pub fn image_info(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, C
     let mut bytes = s.as_bytes().to_vec();
     if bytes.starts_with(b"data:") {
         let lower = bytes.to_ascii_lowercase();
-        let Some(p) = lower.windows(8).position(|w| w == b";base64,") else {
+        let Some(p) = memchr::memmem::find(&lower, b";base64,") else {
             return Ok(error("No base64 encoded image data."));
         };
         bytes = lenient_base64(&bytes[p + 8..]);
@@ -100,13 +117,15 @@ pub fn image_info(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, C
             return Ok(error("Failed to base64 decode image bytes."));
         }
     }
-    let Some((w, h, kind, bits, mime)) = info(&bytes) else {
+    let Some((w, h, channels, bits, mime)) = info(&bytes) else {
         return Ok(error("Failed to determine image dimensions."));
     };
     let mut a = Array::new();
     a.insert("width", Value::Int(w as i64));
     a.insert("height", Value::Int(h as i64));
-    a.insert("channels", Value::Int(kind));
+    if let Some(c) = channels {
+        a.insert("channels", Value::Int(c));
+    }
     if let Some(b) = bits {
         a.insert("bits", Value::Int(b));
     }
@@ -177,14 +196,26 @@ pub fn parse_user_agent(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Va
     if ua.trim().is_empty() {
         return Ok(Value::empty_array());
     }
-    let platform = PLATFORMS.iter().find(|(n, _)| ua.contains(n)).map(|(_, p)| *p);
+    let platform = PLATFORMS
+        .iter()
+        .find(|(n, _)| ua.contains(n))
+        .map(|(_, p)| *p);
     let browser = BROWSERS.iter().find(|(t, _)| ua.contains(t));
     let (browser, version) = match browser {
         Some((_, "Safari")) => {
             let v = version_after(&ua, "Version/");
-            ("Safari", if v.is_empty() { version_after(&ua, "Safari/") } else { v })
+            (
+                "Safari",
+                if v.is_empty() {
+                    version_after(&ua, "Safari/")
+                } else {
+                    v
+                },
+            )
         }
-        Some((_, "MSIE")) if ua.contains("Trident/") && !ua.contains("MSIE ") => ("MSIE", version_after(&ua, "rv:")),
+        Some((_, "MSIE")) if ua.contains("Trident/") && !ua.contains("MSIE ") => {
+            ("MSIE", version_after(&ua, "rv:"))
+        }
         Some((t, name)) => (*name, version_after(&ua, t)),
         None => return Ok(Value::empty_array()),
     };
@@ -211,17 +242,32 @@ mod tests {
     fn images() {
         // A 1x1 PNG.
         let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-        assert_eq!(js(image_info, Value::str(png)), r#"{"width":1,"height":1,"channels":3,"bits":8,"type":"image/png"}"#);
-        assert_eq!(js(image_info, Value::str("data:x")), r#"{"_error":"No base64 encoded image data."}"#);
-        assert_eq!(js(image_info, Value::str("nope")), r#"{"_error":"Failed to determine image dimensions."}"#);
+        assert_eq!(
+            js(image_info, Value::str(png)),
+            r#"{"width":1,"height":1,"bits":8,"type":"image/png"}"#
+        );
+        assert_eq!(
+            js(image_info, Value::str("data:x")),
+            r#"{"_error":"No base64 encoded image data."}"#
+        );
+        assert_eq!(
+            js(image_info, Value::str("nope")),
+            r#"{"_error":"Failed to determine image dimensions."}"#
+        );
     }
 
     #[test]
     fn user_agents() {
         let safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.1 Safari/605.1.15";
-        assert_eq!(js(parse_user_agent, Value::str(safari)), r#"{"platform":"Macintosh","browser":"Safari","version":"16.1"}"#);
+        assert_eq!(
+            js(parse_user_agent, Value::str(safari)),
+            r#"{"platform":"Macintosh","browser":"Safari","version":"16.1"}"#
+        );
         let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
-        assert_eq!(js(parse_user_agent, Value::str(chrome)), r#"{"platform":"Windows","browser":"Chrome","version":"120.0.0.0"}"#);
+        assert_eq!(
+            js(parse_user_agent, Value::str(chrome)),
+            r#"{"platform":"Windows","browser":"Chrome","version":"120.0.0.0"}"#
+        );
         assert_eq!(js(parse_user_agent, Value::str("")), "[]");
     }
 }

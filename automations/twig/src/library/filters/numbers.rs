@@ -20,10 +20,7 @@ pub fn num_param(func: &str, arg: &str, v: &Value) -> Result<Number, CallError> 
         Value::Float(f) => Ok(Number::Float(*f)),
         Value::Str(s) => convert::parse_leading_numeric(s.as_bytes()).ok_or_else(|| bad("string")),
         Value::Array(_) => Err(bad("array")),
-        Value::Object(o) => match util::cerb_str(v) {
-            Some(s) => convert::parse_leading_numeric(s.as_bytes()).ok_or_else(|| bad("string")),
-            None => Err(bad(o.class_name())),
-        },
+        Value::Object(o) => Err(bad(o.class_name())),
     }
 }
 
@@ -86,7 +83,11 @@ pub fn number_format_raw(num: f64, decimals: i64, point: &[u8], sep: &[u8]) -> V
 
 /// `number_format(decimal=0, decimal_point='.', thousand_sep=',')`.
 pub fn number_format(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
-    let num = convert::to_float(&util::unmark(v));
+    // PHP's `(float)` cast: objects (captured strings included) give 1.
+    let num = match v {
+        Value::Object(_) => 1.0,
+        other => convert::to_float(&other),
+    };
     let dec = opt(args, 0).map_or(0, convert::to_int);
     check_str_len(env, dec.max(0) as usize, "number_format")?;
     let point = match opt(args, 1) {

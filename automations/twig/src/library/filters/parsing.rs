@@ -9,126 +9,117 @@ use katabox_value::{Array, Key, Value};
 /// One parsed address: (personal, mailbox, host).
 pub type Address = (String, String, String);
 
-/// Splits an address list on `,`/`;` outside quotes, angle brackets and comments.
-fn split_list(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote = false;
-    let mut angle = 0i32;
-    let mut paren = 0i32;
-    let mut escaped = false;
-    for c in s.chars() {
-        if escaped {
-            cur.push(c);
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if quote => {
-                escaped = true;
-                cur.push(c);
-            }
-            '"' if paren == 0 => {
-                quote = !quote;
-                cur.push(c);
-            }
-            '<' if !quote => {
-                angle += 1;
-                cur.push(c);
-            }
-            '>' if !quote => {
-                angle -= 1;
-                cur.push(c);
-            }
-            '(' if !quote => {
-                paren += 1;
-                cur.push(c);
-            }
-            ')' if !quote => {
-                paren -= 1;
-                cur.push(c);
-            }
-            ',' | ';' if !quote && angle <= 0 && paren <= 0 => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
 fn valid_local(l: &str) -> bool {
+    if l.len() >= 2 && l.starts_with('"') && l.ends_with('"') {
+        return true;
+    }
     !l.is_empty()
         && !l.starts_with('.')
         && !l.ends_with('.')
         && !l.contains("..")
-        && l.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+        && l.chars().all(|c| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii()
+        })
 }
 
 fn valid_host(h: &str) -> bool {
+    if h.starts_with('[') && h.ends_with(']') {
+        return h.len() > 2;
+    }
     !h.is_empty()
         && h.split('.').all(|label| {
             !label.is_empty()
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
 }
 
-fn unquote(s: &str) -> String {
-    let t = s.trim();
-    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-        let inner = &t[1..t.len() - 1];
-        let mut out = String::new();
-        let mut esc = false;
-        for c in inner.chars() {
-            if esc {
-                out.push(c);
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else {
-                out.push(c);
+/// Finishes one entry of the list (Cerb's rules for bare, angle-bracket and
+/// "formmail" `a@b (Name)` forms).
+fn finish_entry(personal: &str, email: &str) -> Option<Address> {
+    let mut personal = personal.trim().to_string();
+    let mut email = email.trim().to_string();
+    if email.is_empty() {
+        let formmail = personal
+            .strip_suffix(')')
+            .and_then(|p| p.split_once(" ("))
+            .filter(|(e, _)| e.contains('@'))
+            .map(|(e, n)| (e.to_string(), n.to_string()));
+        match formmail {
+            Some((e, n)) => {
+                email = e;
+                personal = n;
+            }
+            None => {
+                email = std::mem::take(&mut personal);
             }
         }
-        out
     } else {
-        t.to_string()
+        if personal.starts_with('"') {
+            let chars: Vec<char> = personal.chars().collect();
+            personal = chars[1..chars.len().saturating_sub(1).max(1)]
+                .iter()
+                .collect();
+        }
+        personal = personal.trim().replace("\\\"", "\"");
     }
-}
-
-/// Parses one entry (`"Name" <a@b>`, `Name <a@b>`, `a@b (Name)`, `a@b`).
-fn parse_entry(e: &str) -> Option<Address> {
-    let e = e.trim();
-    if e.is_empty() {
-        return None;
-    }
-    let (personal, addr) = if let (Some(lt), true) = (e.rfind('<'), e.ends_with('>')) {
-        (unquote(&e[..lt]), e[lt + 1..e.len() - 1].trim().to_string())
-    } else if let (Some(lp), true) = (e.find('('), e.ends_with(')')) {
-        (
-            e[lp + 1..e.len() - 1].trim().to_string(),
-            e[..lp].trim().to_string(),
-        )
-    } else {
-        (String::new(), e.to_string())
-    };
-    let at = addr.rfind('@')?;
-    let (mailbox, host) = (&addr[..at], &addr[at + 1..]);
-    let mailbox_ok = valid_local(mailbox)
-        || (mailbox.starts_with('"') && mailbox.ends_with('"') && mailbox.len() > 2);
-    if !mailbox_ok || !valid_host(host) {
+    let (mailbox, host) = email.split_once('@')?;
+    if mailbox.is_empty() || host.is_empty() || !valid_local(mailbox) || !valid_host(host) {
         return None;
     }
     Some((personal, mailbox.to_string(), host.to_string()))
 }
 
-/// Parses an RFC 5322 address list.
+/// Parses an RFC 5322 address list as Cerb does (`,`/`;` separated).
 pub fn parse_addresses(s: &str) -> Vec<Address> {
-    split_list(s)
-        .iter()
-        .filter_map(|e| parse_entry(e))
-        .collect()
+    let text = format!("{};", s.trim_end_matches([',', ';']));
+    let mut out: Vec<Address> = Vec::new();
+    let mut stack: Vec<char> = Vec::new();
+    let mut personal = String::new();
+    let mut email = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match stack.last() {
+            Some('"') => match c {
+                '\\' => {
+                    personal.push(c);
+                    personal.extend(chars.next());
+                }
+                '"' => {
+                    personal.push(c);
+                    stack.pop();
+                }
+                _ => personal.push(c),
+            },
+            Some(_) => match c {
+                '>' => {
+                    stack.pop();
+                }
+                _ => email.push(c),
+            },
+            None => match c {
+                '"' => {
+                    personal.push(c);
+                    stack.push('"');
+                }
+                '<' => stack.push('<'),
+                ';' | ',' => {
+                    if let Some(a) = finish_entry(&personal, &email) {
+                        // A repeated address keeps its first position.
+                        match out.iter_mut().find(|(_, m, h)| *m == a.1 && *h == a.2) {
+                            Some(slot) => *slot = a,
+                            None => out.push(a),
+                        }
+                    }
+                    personal.clear();
+                    email.clear();
+                }
+                _ => personal.push(c),
+            },
+        }
+    }
+    out
 }
 
 /// `parse_emails`.
@@ -140,7 +131,7 @@ pub fn parse_emails(env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, 
     let mut out = Array::new();
     for (personal, mailbox, host) in parse_addresses(&s.to_string_lossy()) {
         let email = format!("{mailbox}@{host}");
-        let full = if personal.is_empty() {
+        let full = if personal.is_empty() || personal == "0" {
             email.clone()
         } else if personal.contains('.') || personal.contains('"') {
             format!("\"{}\" <{email}>", personal.replace('"', "\\\""))
@@ -382,6 +373,19 @@ mod tests {
         );
         assert!(r.contains(r#""personal":"Bob""#), "{r}");
         assert!(!r.contains("karl"), "{r}");
+        let r = js(
+            parse_emails,
+            Value::str(
+                "\"Halpue, Kina\" <kina@cerb.example>; \"J. \\\"Q\\\" Public\" <jq@x.example>",
+            ),
+            vec![],
+        );
+        assert!(r.contains(r#""personal":"Halpue, Kina""#), "{r}");
+        assert!(
+            r.contains(r#""full_email":"\"J. \\\"Q\\\" Public\" <jq@x.example>""#),
+            "{r}"
+        );
+        assert_eq!(js(parse_emails, Value::str("a@b@c, @x, y@"), vec![]), "[]");
     }
 
     #[test]

@@ -8,13 +8,15 @@ use katabox_value::convert;
 use katabox_value::{Array, Key, PStr, Value};
 use std::collections::HashMap;
 
-fn text_of(v: &Value) -> Result<String, CallError> {
-    Ok(to_str(v)?.to_string_lossy().into_owned())
+fn text_of(func: &str, v: &Value) -> Result<String, CallError> {
+    Ok(util::string_param(func, 1, "string", v)?
+        .to_string_lossy()
+        .into_owned())
 }
 
 /// `capitalize`: first character upper-case, the rest lower-case.
 pub fn capitalize(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
-    let t = text_of(&v)?;
+    let t = text_of("mb_substr", &v)?;
     let mut chars = t.chars();
     let mut out = String::with_capacity(t.len());
     if let Some(c) = chars.next() {
@@ -26,17 +28,17 @@ pub fn capitalize(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, C
 
 /// `lower`.
 pub fn lower(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
-    Ok(Value::str(text_of(&v)?.to_lowercase()))
+    Ok(Value::str(text_of("mb_strtolower", &v)?.to_lowercase()))
 }
 
 /// `upper`.
 pub fn upper(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
-    Ok(Value::str(text_of(&v)?.to_uppercase()))
+    Ok(Value::str(text_of("mb_strtoupper", &v)?.to_uppercase()))
 }
 
 /// `title`: each word's first letter upper-case, the rest lower-case.
 pub fn title(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
-    let t = text_of(&v)?;
+    let t = text_of("mb_convert_case", &v)?;
     let mut out = String::with_capacity(t.len());
     let mut in_word = false;
     for c in t.chars() {
@@ -99,7 +101,7 @@ pub fn php_trim<'a>(b: &'a [u8], mask: &[u8], left: bool, right: bool) -> &'a [u
 
 /// `trim(character_mask=null, side='both')`.
 pub fn trim(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
-    let s = to_str(&v)?;
+    let s = util::string_param("trim", 1, "string", &v)?;
     let mask = match opt(args, 0) {
         Some(m) => to_str(m)?,
         None => PStr::from_bytes(TRIM_DEFAULT),
@@ -120,7 +122,7 @@ pub fn trim(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallErro
 
 /// `nl2br`: `<br />` before every newline sequence.
 pub fn nl2br(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
-    let s = to_str(&v)?;
+    let s = util::string_param("nl2br", 1, "string", &v)?;
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -150,7 +152,7 @@ fn is_pcre_space(b: u8) -> bool {
 
 /// `spaceless`: whitespace between `>` and `<` removed, then trimmed.
 pub fn spaceless(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
-    let s = to_str(&v)?;
+    let s = util::string_param("trim", 1, "string", &v)?;
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -259,12 +261,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() {
         return Some(0);
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// `striptags(allowable_tags=null)`.
 pub fn striptags(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
-    let s = to_str(&v)?;
+    let s = util::string_param("strip_tags", 1, "string", &v)?;
     let allow = match opt(args, 0) {
         Some(a) => to_str(a)?,
         None => PStr::default(),
@@ -303,7 +305,7 @@ pub fn explode(b: &[u8], delim: &[u8], limit: Option<i64>) -> Vec<Vec<u8>> {
 
 /// `split(delimiter, limit=null)`.
 pub fn split(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
-    let s = to_str(&v)?;
+    let s = util::string_param("explode", 2, "string", &v)?;
     let delim = to_str(args.required(0)?)?;
     let limit = opt(args, 1).map(convert::to_int);
     charge_for(env, s.len())?;
@@ -327,7 +329,7 @@ pub fn split(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallErro
 
 /// `format(...values)`: PHP `sprintf`.
 pub fn format(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
-    let fmt = to_str(&v)?;
+    let fmt = util::string_param("sprintf", 1, "format", &v)?;
     let vals: Vec<Value> = args.rest(0).cloned().collect();
     let out = sprintf(fmt.as_bytes(), &vals, env.limits().max_string_bytes)?;
     charge_for(env, out.len())?;
@@ -369,10 +371,10 @@ pub fn replace(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallEr
     let Some(a) = from.as_array() else {
         return Err(CallError::Twig(format!(
             "The \"replace\" filter expects an array or \"Traversable\" as replace values, got \"{}\".",
-            util::gettype(from)
+            util::type_or_class(from)
         )));
     };
-    let s = to_str(&v)?;
+    let s = util::string_param("strtr", 1, "string", &v)?;
     let mut pairs = Vec::with_capacity(a.len());
     for (k, val) in a.iter() {
         let key = match k {
@@ -381,7 +383,12 @@ pub fn replace(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallEr
         };
         pairs.push((key, to_str(val)?.as_bytes().to_vec()));
     }
-    charge_for(env, s.len().saturating_mul(pairs.len().clamp(1, 64)))?;
+    // Each position may look up one slice per distinct key length.
+    let mut lens: Vec<usize> = pairs.iter().map(|(k, _)| k.len()).collect();
+    lens.sort_unstable();
+    lens.dedup();
+    let per_byte: usize = lens.iter().sum::<usize>().max(1);
+    env.charge((s.len().saturating_mul(per_byte) / 64) as u64 + 1)?;
     let out = strtr(s.as_bytes(), &pairs);
     util::check_str_len(env, out.len(), "replace")?;
     Ok(Value::bytes(out))
@@ -533,6 +540,24 @@ mod tests {
             st(striptags, "<p>Hi <b>there</b></p>", vec![Value::str("<b>")]),
             "Hi <b>there</b>"
         );
+    }
+
+    #[test]
+    fn arrays_are_type_errors() {
+        let arr = || j("[1]");
+        assert_eq!(
+            ok(lower, arr(), vec![]),
+            "Php(\"mb_strtolower(): Argument #1 ($string) must be of type string, array given\")"
+        );
+        assert!(
+            ok(trim, arr(), vec![])
+                .contains("trim(): Argument #1 ($string) must be of type string, array given")
+        );
+        assert!(
+            ok(split, arr(), vec![Value::str(",")]).contains("explode(): Argument #2 ($string)")
+        );
+        assert!(ok(capitalize, arr(), vec![]).contains("mb_substr(): Argument #1"));
+        assert_eq!(ok(lower, Value::Null, vec![]), r#""""#);
     }
 
     #[test]

@@ -199,48 +199,123 @@ pub fn permalink(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, Cal
     Ok(Value::str(out))
 }
 
-/// Word-wraps one line at spaces to at most `width` bytes per line.
-fn wrap(line: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for word in line.split(' ') {
-        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
-            out.push(std::mem::take(&mut cur));
-        } else if !cur.is_empty() {
-            cur.push(' ');
+/// A list item line (`- x`, `* x`, `+ x`, `1. x`, `1) x`).
+fn is_list_item(line: &[char]) -> bool {
+    let t: String = line.iter().collect();
+    let t = t.trim_start();
+    let mut chars = t.chars();
+    match chars.next() {
+        Some('-' | '*' | '+') => chars.next() == Some(' '),
+        Some(c) if c.is_ascii_digit() => {
+            let rest = t.trim_start_matches(|c: char| c.is_ascii_digit());
+            rest.starts_with(". ") || rest.starts_with(") ")
         }
-        cur.push_str(word);
+        _ => false,
     }
-    out.push(cur);
+}
+
+/// Length of the leading run of `"> "` in a line.
+fn quote_prefix_len(line: &[char]) -> usize {
+    let mut n = 0;
+    while line.get(n) == Some(&'>') && line.get(n + 1) == Some(&' ') {
+        n += 2;
+    }
+    n
+}
+
+/// Cerb's e-mail quoting: lines grouped by their `> ` prefix, quoted groups
+/// re-wrapped at `wrap_to` columns.
+fn email_quote(text: &str, wrap_to: i64) -> String {
+    let lines: Vec<Vec<char>> = split_lines(text.as_bytes(), true, true)
+        .values()
+        .map(|l| l.to_string_lossy().chars().collect())
+        .collect();
+    let only_quotes = |l: &[char]| !l.is_empty() && l.iter().all(|c| *c == ' ' || *c == '>');
+    let mut bins: Vec<(usize, Vec<Vec<char>>)> = Vec::new();
+    let mut last_prefix: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 && only_quotes(&lines[i - 1]) && only_quotes(line) {
+            continue;
+        }
+        let p = quote_prefix_len(line);
+        if Some(p) != last_prefix || bins.is_empty() {
+            bins.push((p, Vec::new()));
+        }
+        if let Some(bin) = bins.last_mut() {
+            bin.1.push(line[p..].to_vec());
+        }
+        last_prefix = Some(p);
+    }
+    for (prefix, lines) in bins.iter_mut() {
+        if *prefix == 0 {
+            continue;
+        }
+        let boundary = usize::try_from(wrap_to.saturating_sub(*prefix as i64).max(0)).unwrap_or(0);
+        let mut l = 0;
+        let mut bail = 25_000;
+        while l < lines.len() && bail > 0 {
+            let line = lines[l].clone();
+            if boundary > 0 && line.len() > boundary {
+                let pos = line[..=boundary.min(line.len() - 1)]
+                    .iter()
+                    .rposition(|c| *c == ' ');
+                let (head, overflow) = match pos {
+                    Some(p) => (line[..p].to_vec(), line[p + 1..].to_vec()),
+                    None => (line[..boundary].to_vec(), line[boundary..].to_vec()),
+                };
+                lines[l] = head;
+                // PHP's empty(): "" and "0" add nothing.
+                if !(overflow.is_empty() || overflow == ['0']) {
+                    match lines.get(l + 1) {
+                        Some(next) if next.is_empty() || is_list_item(next) => {
+                            lines.insert(l + 1, overflow)
+                        }
+                        Some(next) => {
+                            let mut joined = overflow;
+                            joined.push(' ');
+                            joined.extend_from_slice(next);
+                            lines[l + 1] = joined;
+                        }
+                        None => lines.push(overflow),
+                    }
+                }
+            }
+            l += 1;
+            bail -= 1;
+        }
+    }
+    let mut out = String::new();
+    for (prefix, lines) in &bins {
+        for line in lines {
+            out.push_str(&"> ".repeat(prefix / 2));
+            out.extend(line.iter());
+            out.push('\n');
+        }
+    }
     out
 }
 
 /// `quote(wrap_to=76)`.
-pub fn quote(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
+pub fn quote(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
     let Some(s) = cerb_str(&v) else {
         return Ok(empty());
     };
-    let width = opt(args, 0).map_or(76, convert::to_int).max(1) as usize;
-    let t = s.to_string_lossy().replace("\r\n", "\n");
-    let t = t.trim();
-    let mut out = String::new();
-    for line in t.split('\n') {
-        if line.is_empty() {
-            out.push_str(">\n");
-            continue;
-        }
-        let lines = if line.len() + 2 > width {
-            wrap(line, width.saturating_sub(2).max(1))
-        } else {
-            vec![line.to_string()]
-        };
-        for l in lines {
-            out.push_str("> ");
-            out.push_str(&l);
-            out.push('\n');
-        }
-    }
-    Ok(Value::str(out))
+    charge_for(env, s.len())?;
+    let wrap_to = opt(args, 0).map_or(76, convert::to_int);
+    let trimmed = php_trim(s.as_bytes(), TRIM_DEFAULT, true, true);
+    let quoted: Vec<Vec<u8>> = split_lines(trimmed, false, true)
+        .values()
+        .filter_map(|l| {
+            l.as_pstr()
+                .map(|p| [b"> ".as_slice(), p.as_bytes()].concat())
+        })
+        .collect();
+    let joined = quoted.join(&b'\n');
+    let limited = &joined[..joined.len().min(50_000)];
+    Ok(Value::str(email_quote(
+        &String::from_utf8_lossy(limited),
+        wrap_to,
+    )))
 }
 
 /// Compiles a pattern argument; `None` when invalid.
@@ -334,7 +409,7 @@ pub fn str_pos(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallE
     let found = if n.is_empty() {
         Some(0)
     } else {
-        h[start..].windows(n.len()).position(|w| w == n.as_slice())
+        memchr::memmem::find(&h[start..], &n)
     };
     Ok(Value::Int(found.map_or(-1, |p| (p + start) as i64)))
 }
@@ -378,6 +453,32 @@ pub fn html_to_text(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, C
         &s.to_string_lossy(),
         limit,
     )))
+}
+
+/// `context_name(type='plural')`: a record type's label, id or alias
+/// (from katabox's static table of Cerb record types).
+pub fn context_name(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
+    let Some(s) = cerb_str(&v) else {
+        return Ok(empty());
+    };
+    let Some((id, alias, singular, plural)) =
+        crate::library::tests::record_type(&s.to_string_lossy())
+    else {
+        return Ok(empty());
+    };
+    let kind = util::str_arg(args, 0, "plural")?;
+    Ok(Value::str(match kind.as_bytes() {
+        b"id" => *id,
+        b"uri" => *alias,
+        b"singular" => *singular,
+        b"plural" => *plural,
+        _ => "",
+    }))
+}
+
+/// `context_alias`: a record type's URI alias.
+pub fn context_alias(env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallError> {
+    context_name(env, v, &Args::positional(vec![Value::str("uri")]))
 }
 
 /// `truncate(length=30, separator='...')`.
@@ -536,6 +637,14 @@ mod tests {
             "> line one\n>\n> line two\n"
         );
         assert_eq!(st(quote, Value::str(""), vec![]), ">\n");
+        assert_eq!(
+            st(quote, Value::str("aaa bbb ccc ddd"), vec![Value::Int(9)]),
+            "> aaa bbb\n> ccc ddd\n"
+        );
+        assert_eq!(
+            st(quote, Value::str("abcdefghij"), vec![Value::Int(6)]),
+            "> abcd\n> efghij\n".replace("efghij", "efgh\n> ij")
+        );
     }
 
     #[test]
@@ -629,6 +738,24 @@ mod tests {
             ),
             "DE"
         );
+    }
+
+    #[test]
+    fn record_types() {
+        assert_eq!(
+            st(
+                context_alias,
+                Value::str("cerberusweb.contexts.ticket"),
+                vec![]
+            ),
+            "ticket"
+        );
+        assert_eq!(
+            st(context_name, Value::str("ticket"), vec![Value::str("id")]),
+            "cerberusweb.contexts.ticket"
+        );
+        assert_eq!(st(context_name, Value::str("org"), vec![]), "organizations");
+        assert_eq!(st(context_name, Value::str("nope"), vec![]), "");
     }
 
     #[test]

@@ -173,7 +173,13 @@ pub fn array_matches(env: &mut dyn Env, args: &Args) -> Result<Value, CallError>
         Value::Array(a) => a.values().cloned().collect(),
         other => vec![util::unmark(other.clone())],
     };
-    charge_for(env, values.len().saturating_mul(patterns.len()))?;
+    let text_len = |v: &Value| util::scalar_str(v).map_or(1, |s| s.len() + 1);
+    let work: usize = patterns
+        .iter()
+        .map(text_len)
+        .sum::<usize>()
+        .saturating_mul(values.iter().map(text_len).sum());
+    env.charge((work / 64) as u64 + 1)?;
     let mut out = Vec::new();
     for p in &patterns {
         let Some(p) = util::scalar_str(p) else {

@@ -89,7 +89,8 @@ fn mt_rand(min: i64, max: i64) -> Result<i64, CallError> {
 
 /// `random(values=null, max=null)`.
 pub fn random(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
-    let values = opt(args, 0).map(|v| util::unmark(v.clone()));
+    // A captured string is an object to Twig: returned as is.
+    let values = opt(args, 0).cloned();
     let maxv = opt(args, 1);
     match values {
         None => Ok(Value::Int(match maxv {

@@ -21,15 +21,23 @@ fn parse_range(text: &str, now: i64, tz: &str) -> Option<(i64, i64)> {
         for unit in ["week", "month", "year"] {
             if t == format!("{period} {unit}") {
                 let (from, to) = match unit {
-                    "week" => (format!("monday {period} week"), format!("sunday {period} week 23:59:59")),
+                    "week" => (
+                        format!("monday {period} week"),
+                        format!("sunday {period} week 23:59:59"),
+                    ),
                     "month" => (
                         format!("first day of {period} month 00:00:00"),
                         format!("last day of {period} month 23:59:59"),
                     ),
                     _ => {
                         let y = at(&format!("{period} year"))?;
-                        let year = chrono::DateTime::from_timestamp(y, 0)?.format("%Y").to_string();
-                        (format!("{year}-01-01 00:00:00"), format!("{year}-12-31 23:59:59"))
+                        let year = chrono::DateTime::from_timestamp(y, 0)?
+                            .format("%Y")
+                            .to_string();
+                        (
+                            format!("{year}-01-01 00:00:00"),
+                            format!("{year}-12-31 23:59:59"),
+                        )
                     }
                 };
                 return shortcut(&from, &to);
@@ -56,9 +64,13 @@ fn parse_range(text: &str, now: i64, tz: &str) -> Option<(i64, i64)> {
 /// `date_lerp(date_string, unit, step=1, limit=10000)`.
 pub fn date_lerp(env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
     let range = to_str(args.required(0)?)?;
-    let unit = to_str(args.required(1)?)?.to_string_lossy().to_ascii_lowercase();
+    let unit = to_str(args.required(1)?)?
+        .to_string_lossy()
+        .to_ascii_lowercase();
     let step = opt(args, 2).map_or(1, convert::to_int);
-    let limit = opt(args, 3).map_or(10_000, convert::to_int).clamp(0, env.limits().max_array_len as i64) as usize;
+    let limit = opt(args, 3)
+        .map_or(10_000, convert::to_int)
+        .clamp(0, env.limits().max_array_len as i64) as usize;
     let tz = env.timezone().to_string();
     let now = env.now();
     let Some((start, end)) = parse_range(&range.to_string_lossy(), now, &tz) else {
@@ -109,18 +121,35 @@ mod tests {
     #[test]
     fn lerp() {
         assert_eq!(
-            js(vec![Value::str("2023-01-01 to 2023-01-03"), Value::str("day")]),
+            js(vec![
+                Value::str("2023-01-01 to 2023-01-03"),
+                Value::str("day")
+            ]),
             "[1672531200,1672617600,1672704000]"
         );
         assert_eq!(
-            js(vec![Value::str("2023-01-15 to 2023-03-20"), Value::str("monthofyear")]),
+            js(vec![
+                Value::str("2023-01-15 to 2023-03-20"),
+                Value::str("monthofyear")
+            ]),
             "[1672531200,1675209600,1677628800]"
         );
         assert_eq!(
-            js(vec![Value::str("2023-01-01 to 2023-01-03"), Value::str("day"), Value::Int(1), Value::Int(2)]),
+            js(vec![
+                Value::str("2023-01-01 to 2023-01-03"),
+                Value::str("day"),
+                Value::Int(1),
+                Value::Int(2)
+            ]),
             "[1672531200,1672617600]"
         );
-        assert_eq!(js(vec![Value::str("garbage to x"), Value::str("day")]), "false");
-        assert_eq!(js(vec![Value::str("2023-01-01"), Value::str("fortnightly")]), "false");
+        assert_eq!(
+            js(vec![Value::str("garbage to x"), Value::str("day")]),
+            "false"
+        );
+        assert_eq!(
+            js(vec![Value::str("2023-01-01"), Value::str("fortnightly")]),
+            "false"
+        );
     }
 }

@@ -45,7 +45,7 @@ fn segs(path: &[u8], delim: &[u8]) -> Vec<Seg> {
     } else {
         let mut out = Vec::new();
         let mut rest = path;
-        while let Some(p) = rest.windows(delim.len()).position(|w| w == delim) {
+        while let Some(p) = memchr::memmem::find(rest, delim) {
             out.push(&rest[..p]);
             rest = &rest[p + delim.len()..];
         }
@@ -227,7 +227,7 @@ mod tests {
     fn js(f: crate::callable::FunctionFn, args: Vec<Value>) -> String {
         match f(&mut TestEnv::default(), &a(args)) {
             Ok(r) => {
-                crate::library::json_enc::encode(&r, 64, 512, 1 << 20).unwrap_or_else(|| je(&r))
+                crate::library::json_enc::encode(&r, 64, 512, 1 << 20).unwrap_or_else(|_| je(&r))
             }
             Err(e) => format!("{e:?}"),
         }

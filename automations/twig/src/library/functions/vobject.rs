@@ -73,7 +73,10 @@ fn unescape(v: &str) -> String {
 
 /// Parses vCard/iCalendar text.
 pub fn parse(text: &str) -> Array {
-    let unfolded = text.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "");
+    let unfolded = text
+        .replace("\r\n", "\n")
+        .replace("\n ", "")
+        .replace("\n\t", "");
     let mut root = Array::new();
     let mut stack: Vec<Comp> = Vec::new();
     for line in unfolded.split('\n') {
@@ -81,7 +84,9 @@ pub fn parse(text: &str) -> Array {
         if line.trim().is_empty() {
             continue;
         }
-        let Some((head, value)) = split_line(line) else { continue };
+        let Some((head, value)) = split_line(line) else {
+            continue;
+        };
         let mut parts = head.split(';');
         let name = parts.next().unwrap_or("").trim().to_ascii_uppercase();
         if name == "BEGIN" {
@@ -100,11 +105,16 @@ pub fn parse(text: &str) -> Array {
             }
             continue;
         }
-        let Some(cur) = stack.last_mut() else { continue };
+        let Some(cur) = stack.last_mut() else {
+            continue;
+        };
         let mut params = Array::new();
         for p in parts {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            params.insert(Key::from(k.trim().to_ascii_uppercase().as_str()), Value::str(v.trim_matches('"')));
+            params.insert(
+                Key::from(k.trim().to_ascii_uppercase().as_str()),
+                Value::str(v.trim_matches('"')),
+            );
         }
         let mut prop = Array::new();
         prop.insert("params", Value::array(params));
@@ -123,7 +133,9 @@ pub fn parse(text: &str) -> Array {
 
 /// `vobject_parse(text)`.
 pub fn vobject_parse(env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
-    let Some(s) = cerb_str(args.required(0)?) else { return Ok(Value::Bool(false)) };
+    let Some(s) = cerb_str(args.required(0)?) else {
+        return Ok(Value::Bool(false));
+    };
     charge_for(env, s.len())?;
     Ok(Value::array(parse(&s.to_string_lossy())))
 }
@@ -146,7 +158,9 @@ mod tests {
 
     #[test]
     fn nested_calendar() {
-        let v = Value::array(parse("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR"));
+        let v = Value::array(parse(
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR",
+        ));
         assert_eq!(
             je(&v),
             r#"{"VCALENDAR":[{"props":[],"VEVENT":[{"props":{"SUMMARY":[{"params":[],"value":"x"}]}}]}]}"#
