@@ -74,5 +74,67 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Builds the probe guest (host/tests/guests/probe): a guest that does no
+/// interpretation, so its run cost is the host's floor.
+fn probe_wasm() -> Option<Vec<u8>> {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = manifest.join("../target/guest");
+    let mut cmd =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k == "RUSTFLAGS" || k == "RUSTC_WRAPPER"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    let ok = cmd
+        .current_dir(manifest.join("tests/guests/probe"))
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .status()
+        .ok()?
+        .success();
+    if !ok {
+        return None;
+    }
+    std::fs::read(target.join("wasm32-wasip2/release/katabox_probe_guest.wasm")).ok()
+}
+
+fn bench_floor(c: &mut Criterion) {
+    let Some(wasm) = probe_wasm() else {
+        eprintln!("probe guest did not build; skipping run/host_floor");
+        return;
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => panic!("tokio runtime: {e}"),
+    };
+    let sandbox = match rt.block_on(async {
+        Sandbox::with_guest(
+            SandboxConfig::default(),
+            &wasm,
+            Arc::new(MemoryStore::new()),
+            Arc::new(NoAutomations),
+            HttpConfig::default(),
+            katabox::sandbox::Secrets::default(),
+        )
+    }) {
+        Ok(s) => s,
+        Err(e) => panic!("sandbox: {e:#}"),
+    };
+    let rec = AutomationRecord {
+        name: "probe".into(),
+        extension_id: "cerb.trigger.automation.function".into(),
+        script: "return".into(),
+        policy_kata: String::new(),
+    };
+    c.bench_function("run/host_floor", |b| {
+        b.iter(|| rt.block_on(sandbox.run(&rec, Value::empty_array(), RunOptions::default())))
+    });
+}
+
+criterion_group!(benches, bench, bench_floor);
 criterion_main!(benches);

@@ -56,8 +56,14 @@ fn a_killed_import_leaves_all_or_nothing() {
             package.is_some()
         );
         if count == RECORDS {
-            let a = store.automation("bulk.automation.7").expect("read").expect("present");
-            assert_eq!(a.script, format!("start:\n  return:\n    body: record 7 {}\n", a.id));
+            let a = store
+                .automation("bulk.automation.7")
+                .expect("read")
+                .expect("present");
+            assert_eq!(
+                a.script,
+                format!("start:\n  return:\n    body: record 7 {}\n", a.id)
+            );
         }
     }
     assert!(interrupted > 0, "no import was still running when killed");

@@ -4,7 +4,8 @@
 use katabox::capabilities::MemoryStore;
 use katabox::capabilities::http::fixtures::Fixture;
 use katabox::sandbox::{
-    AutomationRecord, HttpConfig, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox, SandboxConfig,
+    AutomationRecord, HttpConfig, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox,
+    SandboxConfig,
 };
 use katabox_value::json::to_serde;
 use serde_json::Value as J;
@@ -31,8 +32,14 @@ fn scalar_loose_eq(a: &J, b: &J) -> bool {
 
 fn json_eq(a: &J, b: &J, loose: bool) -> bool {
     match (a, b) {
-        (J::Object(x), J::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w, loose))),
-        (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq(v, w, loose)),
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w, loose)))
+        }
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq(v, w, loose))
+        }
         (J::Object(x), J::Array(y)) | (J::Array(y), J::Object(x)) => x.is_empty() && y.is_empty(),
         (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
         _ if loose => scalar_loose_eq(a, b),
@@ -57,7 +64,11 @@ fn check(v: &toml::Value, sb: &Sandbox, rt: &tokio::runtime::Runtime) -> Result<
     if let Some(exit) = e("exit")
         && exit != r.exit
     {
-        return Err(format!("exit {} != {exit} ({:?})", r.exit, r.error_message()));
+        return Err(format!(
+            "exit {} != {exit} ({:?})",
+            r.exit,
+            r.error_message()
+        ));
     }
     if let Some(ret) = e("return") {
         let want: J = serde_json::from_str(&ret).map_err(|x| x.to_string())?;
@@ -82,7 +93,12 @@ fn check(v: &toml::Value, sb: &Sandbox, rt: &tokio::runtime::Runtime) -> Result<
             }
         }
     }
-    for k in expect.get("dict_absent").and_then(|x| x.as_array()).into_iter().flatten() {
+    for k in expect
+        .get("dict_absent")
+        .and_then(|x| x.as_array())
+        .into_iter()
+        .flatten()
+    {
         if let Some(k) = k.as_str()
             && r.dict.get(k).is_some()
         {
@@ -110,8 +126,13 @@ fn automation_vectors_through_the_sandbox() {
         eprintln!("skipped: the KATA runtime is not embedded in this build");
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/cerb/automation");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/cerb/automation");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("vector dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -122,21 +143,41 @@ fn automation_vectors_through_the_sandbox() {
     for path in &paths {
         let text = std::fs::read_to_string(path).expect("read");
         let v: toml::Value = toml::from_str(&text).expect("toml");
-        let http = HttpConfig { fixtures: Some(fixtures(&v)), ..HttpConfig::default() };
+        let http = HttpConfig {
+            fixtures: Some(fixtures(&v)),
+            ..HttpConfig::default()
+        };
         let sb = rt
             .block_on(async {
-                Sandbox::new(SandboxConfig::default(), Arc::new(MemoryStore::new()), Arc::new(NoAutomations), http)
+                Sandbox::new(
+                    SandboxConfig::default(),
+                    Arc::new(MemoryStore::new()),
+                    Arc::new(NoAutomations),
+                    http,
+                )
             })
             .expect("sandbox");
         if let Err(why) = check(&v, &sb, &rt) {
-            failures.push(format!("{}: {why}", path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()));
+            failures.push(format!(
+                "{}: {why}",
+                path.file_name()
+                    .map(|f| f.to_string_lossy())
+                    .unwrap_or_default()
+            ));
         }
     }
     for f in &failures {
         eprintln!("FAIL {f}");
     }
-    println!("automation vectors via sandbox: {} passed, {} failed", paths.len() - failures.len(), failures.len());
+    println!(
+        "automation vectors via sandbox: {} passed, {} failed",
+        paths.len() - failures.len(),
+        failures.len()
+    );
     assert!(!paths.is_empty());
-    // Report-only for now: the runtime is still being completed.
-    assert!(failures.len() < paths.len(), "every vector failed");
+    assert!(
+        failures.is_empty(),
+        "{} automation vectors failed",
+        failures.len()
+    );
 }

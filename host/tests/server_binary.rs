@@ -9,13 +9,23 @@ use std::time::Duration;
 const GUID: &str = "b5d89ded60c1e4da7b7b2750182e026a5b975cf3";
 
 fn example() -> String {
-    format!("{}/../automations/examples/webhooks-example.json", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../automations/examples/webhooks-example.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// Starts `katabox serve` and returns it with the address it printed.
 fn serve(data: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_katabox"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--package", &example(), "--data"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--package",
+            &example(),
+            "--data",
+        ])
         .arg(data)
         .env_remove("KATABOX_ADMIN_TOKEN")
         .stdout(Stdio::piped())
@@ -25,7 +35,10 @@ fn serve(data: &std::path::Path) -> (Child, String) {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let addr = loop {
-        let line = lines.next().expect("katabox exited early").expect("read line");
+        let line = lines
+            .next()
+            .expect("katabox exited early")
+            .expect("read line");
         if let Some(a) = line.strip_prefix("katabox listening on http://") {
             break a.trim().to_string();
         }
@@ -37,7 +50,8 @@ fn serve(data: &std::path::Path) -> (Child, String) {
 
 fn curl_post(addr: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
     write!(
         s,
         "POST /webhooks/{GUID}?key=value HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nX-CustomHeader: true\r\nConnection: close\r\n\r\n"
@@ -45,8 +59,15 @@ fn curl_post(addr: &str) -> (u16, String) {
     .expect("write");
     let mut buf = String::new();
     s.read_to_string(&mut buf).expect("read");
-    let status = buf.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = buf
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -79,7 +100,10 @@ fn serve_with_the_example_package_answers_the_seed_curl() {
     assert_eq!(json["http"]["headers"]["x_customheader"], "true");
     assert_eq!(json["http"]["headers"]["user_agent"], "curl/8.5.0");
     assert_eq!(json["client"]["ip"], "127.0.0.1");
-    assert!(terminate(&mut child), "SIGTERM did not end the server cleanly");
+    assert!(
+        terminate(&mut child),
+        "SIGTERM did not end the server cleanly"
+    );
 
     // A restart keeps the data and does not import the package twice.
     let (mut child, addr) = serve(dir.path());
@@ -91,7 +115,10 @@ fn serve_with_the_example_package_answers_the_seed_curl() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("admin-token")).expect("meta").permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("admin-token"))
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -2,8 +2,8 @@
 
 use katabox::store::ListenerRecord;
 use katabox::webhooks::request::{self, TrustedProxies, WebhookRequest};
-use katabox_value::json::{JsonOptions, encode};
 use katabox_value::Value;
+use katabox_value::json::{JsonOptions, encode};
 
 fn params_json(query: &str) -> String {
     let req = WebhookRequest {
@@ -11,13 +11,20 @@ fn params_json(query: &str) -> String {
         query: Some(query.into()),
         ..WebhookRequest::default()
     };
-    encode(&Value::array(request::params_map(&req)), &JsonOptions::plain()).unwrap_or_default()
+    encode(
+        &Value::array(request::params_map(&req)),
+        &JsonOptions::plain(),
+    )
+    .unwrap_or_default()
 }
 
 #[test]
 fn query_params_follow_php_and_cerb_rules() {
     let cases = [
-        ("name=Joe+Customer&age=37", r#"{"name":"Joe Customer","age":"37"}"#),
+        (
+            "name=Joe+Customer&age=37",
+            r#"{"name":"Joe Customer","age":"37"}"#,
+        ),
         ("a=1&a=2", r#"{"a":"2"}"#),
         ("a[]=1&a[]=2", r#"["1","2"]"#),
         ("a[x]=1&a[y]=2", r#"{"a":{"x":"1","y":"2"}}"#),
@@ -30,8 +37,14 @@ fn query_params_follow_php_and_cerb_rules() {
         ("%C3%A9t%C3%A9=1", r#"{"t":"1"}"#),
         ("a=%zz&b=100%&c=%4", r#"{"a":"%zz","b":"100%","c":"%4"}"#),
         ("a[]=1&a[]=2&a=3", r#"{"a":"3"}"#),
-        ("a%5B%5D=1&a%5B%5D=2&b%5Bk%5D=3", r#"{"a":["1","2"],"b":{"k":"3"}}"#),
-        ("a[x][]=1&a[x][]=2&a[y][z]=3", r#"{"a":{"x":["1","2"],"y":{"z":"3"}}}"#),
+        (
+            "a%5B%5D=1&a%5B%5D=2&b%5Bk%5D=3",
+            r#"{"a":["1","2"],"b":{"k":"3"}}"#,
+        ),
+        (
+            "a[x][]=1&a[x][]=2&a[y][z]=3",
+            r#"{"a":{"x":["1","2"],"y":{"z":"3"}}}"#,
+        ),
         ("a[b=1&c]d=2", r#"{"a_b":"1","cd":"2"}"#),
         ("%21%21=1&ok=2", r#"{"":"1","ok":"2"}"#),
     ];
@@ -64,7 +77,11 @@ fn form_values_override_query_values() {
         body: b"a=1&First-Name=Joe+Smith&e=%E2%82%AC".to_vec(),
         ..WebhookRequest::default()
     };
-    let got = encode(&Value::array(request::params_map(&req)), &JsonOptions::plain()).unwrap_or_default();
+    let got = encode(
+        &Value::array(request::params_map(&req)),
+        &JsonOptions::plain(),
+    )
+    .unwrap_or_default();
     assert_eq!(got, r#"{"a":"1","q":"1","first_name":"Joe Smith","e":"€"}"#);
 }
 
@@ -105,7 +122,10 @@ fn request_path_keeps_encoding_and_drops_one_trailing_segment() {
     let cases = [
         ("/webhooks/g", Some("")),
         ("/webhooks/g/", Some("")),
-        ("/webhooks/g/some/folder/file.ext", Some("some/folder/file.ext")),
+        (
+            "/webhooks/g/some/folder/file.ext",
+            Some("some/folder/file.ext"),
+        ),
         ("/webhooks/g/some/folder/", Some("some/folder")),
         ("/webhooks/g/a//", Some("a/")),
         ("/webhooks/g//x", Some("/x")),
@@ -118,7 +138,12 @@ fn request_path_keeps_encoding_and_drops_one_trailing_segment() {
         let got = request::split_path(path).map(|(_, p)| p);
         assert_eq!(got.as_deref(), expected, "path {path}");
     }
-    assert_eq!(request::split_path("/webhooks/abc/x").map(|(g, _)| g).as_deref(), Some("abc"));
+    assert_eq!(
+        request::split_path("/webhooks/abc/x")
+            .map(|(g, _)| g)
+            .as_deref(),
+        Some("abc")
+    );
 }
 
 fn listener() -> ListenerRecord {
@@ -143,16 +168,40 @@ fn headers_are_normalised_joined_and_cookie_removed() {
             ("X-Multi".into(), b"a".to_vec()),
             ("x-multi".into(), b"b".to_vec()),
         ],
-        peer: Some("203.0.113.7".parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))),
+        peer: Some(
+            "203.0.113.7"
+                .parse()
+                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+        ),
         ..WebhookRequest::default()
     };
-    let dict = request::request_dict(&req, "p", &listener(), &TrustedProxies::default(), "http://h/");
+    let dict = request::request_dict(
+        &req,
+        "p",
+        &listener(),
+        &TrustedProxies::default(),
+        "http://h/",
+    );
     let headers = dict.get("request_headers").cloned().unwrap_or_default();
     let got = encode(&headers, &JsonOptions::plain()).unwrap_or_default();
-    assert_eq!(got, r#"{"x_customheader":"true","content_type":"text/plain","x_multi":"a, b"}"#);
-    assert_eq!(dict.get("request_method").and_then(Value::as_str), Some("GET"));
-    assert_eq!(dict.get("request_client_ip").and_then(Value::as_str), Some("203.0.113.7"));
-    assert_eq!(dict.get("webhook_id").map(Value::to_string_lossy).as_deref(), Some("7"));
+    assert_eq!(
+        got,
+        r#"{"x_customheader":"true","content_type":"text/plain","x_multi":"a, b"}"#
+    );
+    assert_eq!(
+        dict.get("request_method").and_then(Value::as_str),
+        Some("GET")
+    );
+    assert_eq!(
+        dict.get("request_client_ip").and_then(Value::as_str),
+        Some("203.0.113.7")
+    );
+    assert_eq!(
+        dict.get("webhook_id")
+            .map(Value::to_string_lossy)
+            .as_deref(),
+        Some("7")
+    );
     assert_eq!(dict.get("webhook_guid").and_then(Value::as_str), Some("g"));
 }
 
@@ -160,7 +209,10 @@ fn headers_are_normalised_joined_and_cookie_removed() {
 fn forwarded_for_is_used_only_from_trusted_proxies() {
     let mut req = WebhookRequest {
         method: "GET".into(),
-        headers: vec![("X-Forwarded-For".into(), b" 198.51.100.9 , 10.0.0.1".to_vec())],
+        headers: vec![(
+            "X-Forwarded-For".into(),
+            b" 198.51.100.9 , 10.0.0.1".to_vec(),
+        )],
         peer: "127.0.0.1".parse().ok(),
         ..WebhookRequest::default()
     };
@@ -176,7 +228,10 @@ fn forwarded_for_is_used_only_from_trusted_proxies() {
 #[test]
 fn hostile_names_do_not_panic_or_nest_without_bound() {
     let deep = format!("a{}=1", "[x]".repeat(10_000));
-    let many = (0..5000).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join("&");
+    let many = (0..5000)
+        .map(|i| format!("k{i}=v"))
+        .collect::<Vec<_>>()
+        .join("&");
     let req = WebhookRequest {
         method: "GET".into(),
         query: Some(format!("{deep}&{many}")),

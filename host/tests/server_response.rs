@@ -15,7 +15,9 @@ fn finished(exit: &str, ret: &str) -> RunEnd {
 }
 
 fn build(end: &RunEnd) -> WebhookResponse {
-    response::build_response(end, &|uri| (uri == "cerb:resource:logo").then(|| b"PNG".to_vec()))
+    response::build_response(end, &|uri| {
+        (uri == "cerb:resource:logo").then(|| b"PNG".to_vec())
+    })
 }
 
 #[test]
@@ -28,7 +30,11 @@ fn failure_is_an_empty_404() {
 fn exit_and_timeout_are_an_empty_200() {
     for exit in ["exit", "error"] {
         let r = build(&finished(exit, r#"{"body":"x"}"#));
-        assert_eq!((r.status, r.body.as_slice()), (200, &b""[..]), "exit {exit}");
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (200, &b""[..]),
+            "exit {exit}"
+        );
     }
 }
 
@@ -84,12 +90,21 @@ fn location_turns_2xx_into_302_but_not_201_or_3xx() {
 #[test]
 fn text_types_get_a_charset_others_do_not() {
     let ct = |t: &str| {
-        build(&finished("return", &format!(r#"{{"headers":{{"Content-Type":"{t}"}}}}"#)))
-            .header("content-type")
-            .map(str::to_string)
+        build(&finished(
+            "return",
+            &format!(r#"{{"headers":{{"Content-Type":"{t}"}}}}"#),
+        ))
+        .header("content-type")
+        .map(str::to_string)
     };
-    assert_eq!(ct("text/plain").as_deref(), Some("text/plain;charset=UTF-8"));
-    assert_eq!(ct("text/plain; charset=latin1").as_deref(), Some("text/plain; charset=latin1"));
+    assert_eq!(
+        ct("text/plain").as_deref(),
+        Some("text/plain;charset=UTF-8")
+    );
+    assert_eq!(
+        ct("text/plain; charset=latin1").as_deref(),
+        Some("text/plain; charset=latin1")
+    );
     assert_eq!(ct("application/json").as_deref(), Some("application/json"));
 }
 
@@ -114,14 +129,20 @@ fn resource_uris_parse() {
         parse_resource_uri("cerb:automation_resource:abc"),
         Some(ResourceUri::AutomationResource("abc".into()))
     );
-    assert_eq!(parse_resource_uri("cerb:resource:x"), Some(ResourceUri::Resource("x".into())));
+    assert_eq!(
+        parse_resource_uri("cerb:resource:x"),
+        Some(ResourceUri::Resource("x".into()))
+    );
     assert_eq!(parse_resource_uri("cerb:resource:"), None);
     assert_eq!(parse_resource_uri("cerb:other:x"), None);
 }
 
 #[test]
 fn handler_uris_name_automations() {
-    assert_eq!(event::automation_name("cerb:automation:a.b").as_deref(), Some("a.b"));
+    assert_eq!(
+        event::automation_name("cerb:automation:a.b").as_deref(),
+        Some("a.b")
+    );
     assert_eq!(event::automation_name("a.b").as_deref(), Some("a.b"));
     assert_eq!(event::automation_name("cerb:automation:a:b"), None);
     assert_eq!(event::automation_name("cerb:nonsense:a"), None);

@@ -28,7 +28,11 @@ pub enum Preset {
     /// Stripe: `Stripe-Signature: t=…,v1=…` over `"{t}.{body}"`.
     Stripe,
     /// Standard Webhooks: `webhook-id`/`-timestamp`/`-signature`, v1 and v1a.
-    #[serde(alias = "standard-webhooks", alias = "standardwebhooks", alias = "svix")]
+    #[serde(
+        alias = "standard-webhooks",
+        alias = "standardwebhooks",
+        alias = "svix"
+    )]
     StandardWebhooks,
     /// Twilio: `X-Twilio-Signature` over the public URL and POST params.
     Twilio,
@@ -62,6 +66,22 @@ impl Preset {
             Preset::Hmac => config.timestamp_header.is_some(),
             Preset::Github | Preset::Twilio | Preset::None => false,
         }
+    }
+}
+
+impl std::str::FromStr for Preset {
+    type Err = String;
+
+    /// Parses a preset name as the configuration spells it (with aliases).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Preset::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name))
+            .map_err(|_| format!("unknown verify preset {name:?}"))
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -162,7 +182,11 @@ pub struct VerifyConfig {
     /// The signature scheme.
     pub preset: Preset,
     /// Secret name(s) from the operator's secrets; several for rotation.
-    #[serde(default, alias = "secrets", skip_serializing_if = "SecretNames::is_empty")]
+    #[serde(
+        default,
+        alias = "secrets",
+        skip_serializing_if = "SecretNames::is_empty"
+    )]
     pub secret: SecretNames,
     /// Replay window in seconds for timestamped schemes (default 300).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +245,19 @@ impl VerifyConfig {
             payload: None,
             dedupe: None,
         }
+    }
+
+    /// Parses a `verify` block written as JSON (starting with `{`) or TOML
+    /// (a `--verify-file`), then validates it. The error text is for the
+    /// operator; it never contains a secret (the block holds names only).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: VerifyConfig = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| e.to_string())?
+        } else {
+            toml::from_str(text).map_err(|e| e.message().to_string())?
+        };
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
     }
 
     /// The replay window in seconds.
@@ -315,18 +352,18 @@ impl VerifyConfig {
                 presets::standard_webhooks::verify(req, &keys, tolerance, now)?
             }
             Preset::Twilio => {
-                let base = self
-                    .public_url
-                    .as_deref()
-                    .or(req.public_base_url)
-                    .ok_or(ConfigError::MissingOption {
+                let base = self.public_url.as_deref().or(req.public_base_url).ok_or(
+                    ConfigError::MissingOption {
                         preset: "twilio",
                         option: "public_url",
-                    })?;
+                    },
+                )?;
                 presets::twilio::verify(req, &keys, base)?
             }
             Preset::Slack => presets::slack::verify(req, &keys, tolerance, now)?,
-            Preset::Hmac => presets::hmac::verify(req, &keys, &self.hmac_options()?, tolerance, now)?,
+            Preset::Hmac => {
+                presets::hmac::verify(req, &keys, &self.hmac_options()?, tolerance, now)?
+            }
             Preset::None => VerifiedDelivery::default(),
         };
         if let Some(header) = self.dedupe.as_ref().and_then(|d| d.header.as_deref()) {
@@ -343,7 +380,10 @@ impl VerifyConfig {
     }
 
     /// The named secrets, in configuration order.
-    fn resolve_secrets<'a>(&'a self, secrets: &'a Secrets) -> Result<Vec<NamedKey<'a>>, ConfigError> {
+    fn resolve_secrets<'a>(
+        &'a self,
+        secrets: &'a Secrets,
+    ) -> Result<Vec<NamedKey<'a>>, ConfigError> {
         self.secret
             .0
             .iter()
@@ -394,9 +434,9 @@ impl VerifyConfig {
 fn check_header_name(option: &'static str, name: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
         && name.len() <= 128
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        });
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if ok {
         Ok(())
     } else {

@@ -32,18 +32,16 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// Whether `signature` is a valid ed25519 signature of the concatenated
-/// `parts` under `key`.
+/// Whether `signature` is a valid ed25519 signature of `message` under `key`.
 pub(crate) fn ed25519_matches(
     key: &ed25519_dalek::VerifyingKey,
-    parts: &[&[u8]],
+    message: &[u8],
     signature: &[u8],
 ) -> bool {
     let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
         return false;
     };
-    let message = parts.concat();
-    key.verify_strict(&message, &signature).is_ok()
+    key.verify_strict(message, &signature).is_ok()
 }
 
 /// Lower-case hex SHA-256 of `data`.

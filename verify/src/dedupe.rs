@@ -27,7 +27,11 @@ impl DedupeKey {
     /// The key is `"<listener id>:<hex SHA-256 of the delivery id>"`: fixed
     /// length whatever the sender put in the id, and prefix-scannable per
     /// listener.
-    pub fn new(listener_id: u64, config: &VerifyConfig, delivery: &VerifiedDelivery) -> Option<Self> {
+    pub fn new(
+        listener_id: u64,
+        config: &VerifyConfig,
+        delivery: &VerifiedDelivery,
+    ) -> Option<Self> {
         let dedupe = config.dedupe.as_ref()?;
         let id = delivery.delivery_id.as_deref()?;
         let digest = hex::encode(Sha256::digest(id.as_bytes()));

@@ -20,6 +20,10 @@ const SECRET_FILES: [&str; 2] = ["secrets.toml", "secrets.json"];
 /// Longest accepted secret name.
 const MAX_NAME_LEN: usize = 64;
 
+/// Shorter secret values are not redacted by [`Secrets::redact`] (they
+/// would match ordinary text).
+pub const MIN_REDACT_LEN: usize = 6;
+
 /// Largest accepted secrets file (bytes).
 const MAX_FILE_LEN: u64 = 1 << 20;
 
@@ -162,6 +166,22 @@ impl Secrets {
         self.values.is_empty()
     }
 
+    /// `text` with every occurrence of a secret value of at least
+    /// [`MIN_REDACT_LEN`] bytes replaced by `<redacted:NAME>`. Run log lines,
+    /// run records and error texts through it before storing them.
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for (name, secret) in &self.values {
+            let Some(value) = secret.expose_str() else {
+                continue;
+            };
+            if value.len() >= MIN_REDACT_LEN && out.contains(value) {
+                out = std::borrow::Cow::Owned(out.replace(value, &format!("<redacted:{name}>")));
+            }
+        }
+        out
+    }
+
     /// Parses a TOML document of `name = "value"` lines.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Secrets, SecretLoadError> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| SecretLoadError::Syntax {
@@ -280,8 +300,9 @@ impl LoadedSecrets {
     fn merge(&mut self, other: Secrets, source_name: &str) {
         for (name, value) in other.values {
             if self.secrets.values.insert(name.clone(), value).is_some() {
-                self.warnings
-                    .push(format!("secret {name} from {source_name} replaces an earlier one"));
+                self.warnings.push(format!(
+                    "secret {name} from {source_name} replaces an earlier one"
+                ));
             }
         }
     }

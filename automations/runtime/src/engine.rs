@@ -82,16 +82,18 @@ pub fn run(
         return early_failure(dict, "No `start:` node was found".into(), host, simulate);
     }
     let resuming = matches!(dict.get_str("__state"), Some(Value::Array(_)));
-    if !resuming && let Some(decls) = parsed.nodes.iter().find(|n| n.name() == "inputs") {
-        let children: Vec<Node> = match &decls.value {
-            katabox_kata::NodeValue::Map(c) => c.clone(),
+    let (decls, script): (Vec<Node>, Vec<Node>) =
+        parsed.nodes.into_iter().partition(|n| n.name() == "inputs");
+    if !resuming && let Some(decls) = decls.into_iter().next() {
+        let children = match decls.value {
+            katabox_kata::NodeValue::Map(c) => c,
             katabox_kata::NodeValue::Text(_) => Vec::new(),
         };
-        if let Err(e) = crate::inputs::validate(&children, &mut dict, scripting) {
+        if let Err(e) = crate::inputs::validate(children, &mut dict, scripting) {
             return early_failure(dict, e, host, simulate);
         }
     }
-    let tree = match tree::build(&parsed.nodes, limits.max_depth) {
+    let tree = match tree::build(script, limits.max_depth) {
         Ok(t) => t,
         Err(e) => return early_failure(dict, e, host, simulate),
     };

@@ -9,10 +9,13 @@ const TEXT_MAX: usize = 255;
 
 /// Validates the caller's `inputs` against the declarations and writes the
 /// final values (defaults, conversions) back into `dict["inputs"]`.
-pub fn validate(decls: &[Node], dict: &mut Array, scripting: &dyn Scripting) -> Result<(), String> {
-    let tree = Tree {
-        nodes: decls.to_vec(),
-    };
+pub fn validate(
+    decls: Vec<Node>,
+    dict: &mut Array,
+    scripting: &dyn Scripting,
+) -> Result<(), String> {
+    let tree = Tree { nodes: decls };
+    let decls = &tree.nodes;
     let initial = Value::array(dict.clone());
     let evaluated =
         katabox_kata::evaluate(&tree, Some(&initial), scripting).map_err(|e| e.to_string())?;

@@ -146,7 +146,7 @@ fn is_direct(action_id: &str, event_id: &str) -> bool {
 }
 
 /// Builds the tree from the script's top-level keys (`inputs:` ignored).
-pub fn build(top: &[Node], max_depth: usize) -> Result<Tree, String> {
+pub fn build(top: Vec<Node>, max_depth: usize) -> Result<Tree, String> {
     let mut b = Builder {
         tree: Tree::default(),
         max_depth,
@@ -164,8 +164,9 @@ pub fn build(top: &[Node], max_depth: usize) -> Result<Tree, String> {
         match node.kind() {
             "inputs" => {}
             "start" => {
+                let plain = node.key == "start";
                 let idx = b.command(0, node.key.clone(), node, 1)?;
-                if node.key == "start" && b.tree.start.is_none() {
+                if plain && b.tree.start.is_none() {
                     b.tree.start = Some(idx);
                 }
             }
@@ -186,14 +187,14 @@ struct Builder {
 
 /// The children of a command container: a text value is one child with an
 /// empty key (so `start: text` reports `start::`); empty text has none.
-fn container_children(value: &NodeValue, line: usize) -> Vec<Node> {
+fn container_children(value: NodeValue, line: usize) -> Vec<Node> {
     match value {
-        NodeValue::Map(children) => children.clone(),
+        NodeValue::Map(children) => children,
         NodeValue::Text(t) if t.is_empty() => Vec::new(),
         NodeValue::Text(t) => vec![Node {
             key: String::new(),
             line,
-            value: NodeValue::Text(t.clone()),
+            value: NodeValue::Text(t),
         }],
     }
 }
@@ -240,7 +241,7 @@ impl Builder {
         &mut self,
         parent: usize,
         path: &str,
-        value: &NodeValue,
+        value: NodeValue,
         line: usize,
         ignore_unknown: bool,
         depth: usize,
@@ -248,7 +249,7 @@ impl Builder {
         for child in container_children(value, line) {
             if COMMANDS.contains(&child.kind()) {
                 let id = format!("{path}:{}", child.key);
-                self.command(parent, id, &child, depth + 1)?;
+                self.command(parent, id, child, depth + 1)?;
             } else if !ignore_unknown {
                 return Err(format!("Unexpected command `{path}:{}:`", child.key));
             }
@@ -261,19 +262,21 @@ impl Builder {
         &mut self,
         parent: usize,
         id: String,
-        node: &Node,
+        node: Node,
         depth: usize,
     ) -> Result<usize, String> {
         self.check_depth(depth)?;
-        let idx = match node.kind() {
+        let kind = node.kind().to_string();
+        let Node { key, line, value } = node;
+        let idx = match kind.as_str() {
             "start" => {
-                let idx = self.push(parent, id.clone(), Kind::Sequence, node.key.clone());
-                self.commands(idx, &id, &node.value, node.line, false, depth)?;
+                let idx = self.push(parent, id.clone(), Kind::Sequence, key);
+                self.commands(idx, &id, value, line, false, depth)?;
                 idx
             }
             "decision" => {
-                let idx = self.push(parent, id.clone(), Kind::Decision, node.key.clone());
-                for child in container_children(&node.value, node.line) {
+                let idx = self.push(parent, id.clone(), Kind::Decision, key);
+                for child in container_children(value, line) {
                     if child.kind() != "outcome" {
                         return Err(format!(
                             "Unexpected command `{id}:{}:`. Expected `outcome:`",
@@ -281,25 +284,26 @@ impl Builder {
                         ));
                     }
                     let child_id = format!("{id}:{}", child.key);
-                    self.outcome(idx, child_id, &child, depth + 1)?;
+                    self.outcome(idx, child_id, child, depth + 1)?;
                 }
                 idx
             }
-            "outcome" => self.outcome(parent, id, node, depth)?,
-            "repeat" => self.looped(parent, id, node, Kind::Repeat, &["each", "as"], depth)?,
-            "while" => self.looped(parent, id, node, Kind::While, &["if"], depth)?,
-            command => {
-                let idx = self.push(
-                    parent,
-                    id.clone(),
-                    Kind::Action(command.to_string()),
-                    node.key.clone(),
-                );
-                let params = match &node.value {
+            "outcome" => self.outcome(parent, id, Node { key, line, value }, depth)?,
+            "repeat" => {
+                let node = Node { key, line, value };
+                self.looped(parent, id, node, Kind::Repeat, &["each", "as"], depth)?
+            }
+            "while" => {
+                let node = Node { key, line, value };
+                self.looped(parent, id, node, Kind::While, &["if"], depth)?
+            }
+            _ => {
+                let idx = self.push(parent, id.clone(), Kind::Action(kind), key);
+                let params = match value {
                     NodeValue::Text(t) => vec![Node {
                         key: String::new(),
-                        line: node.line,
-                        value: NodeValue::Text(t.clone()),
+                        line,
+                        value: NodeValue::Text(t),
                     }],
                     NodeValue::Map(children) => self.extract_events(idx, &id, children, depth)?,
                 };
@@ -317,18 +321,19 @@ impl Builder {
         &mut self,
         parent: usize,
         id: String,
-        node: &Node,
+        node: Node,
         depth: usize,
     ) -> Result<usize, String> {
         self.check_depth(depth)?;
-        let idx = self.push(parent, id.clone(), Kind::Outcome, node.key.clone());
+        let Node { key, line, value } = node;
+        let idx = self.push(parent, id.clone(), Kind::Outcome, key);
         let mut params = Vec::new();
-        for child in container_children(&node.value, node.line) {
+        for child in container_children(value, line) {
             match child.kind() {
                 "if" => params.push(child),
                 "then" => {
                     let then_id = format!("{id}:{}", child.key);
-                    self.commands(idx, &then_id, &child.value, child.line, true, depth + 1)?;
+                    self.commands(idx, &then_id, child.value, child.line, true, depth + 1)?;
                 }
                 other => {
                     return Err(format!(
@@ -348,7 +353,7 @@ impl Builder {
         &mut self,
         parent: usize,
         id: String,
-        node: &Node,
+        node: Node,
         kind: Kind,
         param_names: &[&str],
         depth: usize,
@@ -358,13 +363,14 @@ impl Builder {
         } else {
             "Expected `if:` or `do:`"
         };
-        let idx = self.push(parent, id.clone(), kind, node.key.clone());
+        let Node { key, line, value } = node;
+        let idx = self.push(parent, id.clone(), kind, key);
         let mut params = Vec::new();
-        for child in container_children(&node.value, node.line) {
+        for child in container_children(value, line) {
             let k = child.kind();
             if k == "do" {
                 let do_id = format!("{id}:{}", child.key);
-                self.commands(idx, &do_id, &child.value, child.line, false, depth + 1)?;
+                self.commands(idx, &do_id, child.value, child.line, false, depth + 1)?;
             } else if param_names.contains(&k) {
                 params.push(child);
             } else {
@@ -383,30 +389,28 @@ impl Builder {
         &mut self,
         action: usize,
         path: &str,
-        params: &[Node],
+        params: Vec<Node>,
         depth: usize,
     ) -> Result<Vec<Node>, String> {
         self.check_depth(depth)?;
         let mut kept = Vec::with_capacity(params.len());
         for p in params {
-            let id = format!("{path}:{}", p.key);
-            if let Some(event) = Event::from_name(p.name()) {
-                let idx = self.push(action, id.clone(), Kind::Event(event), p.key.clone());
-                self.commands(idx, &id, &p.value, p.line, false, depth + 1)?;
+            let event = Event::from_name(p.name());
+            let Node { key, line, value } = p;
+            let id = format!("{path}:{key}");
+            if let Some(event) = event {
+                let idx = self.push(action, id.clone(), Kind::Event(event), key);
+                self.commands(idx, &id, value, line, false, depth + 1)?;
                 self.finish(idx);
                 continue;
             }
-            match &p.value {
+            let value = match value {
                 NodeValue::Map(children) => {
-                    let inner = self.extract_events(action, &id, children, depth + 1)?;
-                    kept.push(Node {
-                        key: p.key.clone(),
-                        line: p.line,
-                        value: NodeValue::Map(inner),
-                    });
+                    NodeValue::Map(self.extract_events(action, &id, children, depth + 1)?)
                 }
-                NodeValue::Text(_) => kept.push(p.clone()),
-            }
+                text => text,
+            };
+            kept.push(Node { key, line, value });
         }
         Ok(kept)
     }

@@ -136,6 +136,8 @@ pub enum ExprKind {
         args: Vec<Option<Expr>>,
     },
     Arrow(Arc<Arrow>),
+    /// `block('name')`: there are no blocks, so it fails at run time.
+    BlockRef(Box<Expr>),
 }
 
 impl Expr {
@@ -175,6 +177,7 @@ fn max_child_depth(k: &ExprKind) -> usize {
         }
         ExprKind::Function { args, .. } => dopt(args),
         ExprKind::Arrow(a) => d(&a.body),
+        ExprKind::BlockRef(e) => d(e),
     }
 }
 

@@ -21,8 +21,10 @@
 // - Captured strings are `Value::Object` with class "Twig\Markup" whose
 //   `to_pstr()` gives the text (crate::objects::markup_text(&v) too).
 // - Named arguments: a skipped optional parameter arrives as `None` in Args.
-//   The core cannot tell required from optional parameters, so a required
-//   one skipped by name also arrives as `None`: answer ArgumentCount then.
+//   Required parameters (leading ones without a default, per the spec's
+//   tables) are listed in src/registry.rs `REQUIRED`; skipping one by name is
+//   a parse error there. Anything not listed arrives as `None`: answer
+//   ArgumentCount then.
 // - Tests with one argument without parentheses: only `same as` and
 //   `divisible by`.
 

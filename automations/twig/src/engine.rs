@@ -117,7 +117,11 @@ impl Engine {
 
     /// Compiles (cached) and renders `source` against `dict`.
     pub fn render(&self, source: &str, dict: &Value) -> Result<PStr, TwigError> {
-        // Plain text without any delimiter renders as itself.
+        // Text that cannot hold a tag renders as itself (newlines normalised),
+        // without filling the cache.
+        if !self.may_hold_tags(source) {
+            return Ok(PStr::from(lexer::normalize_newlines(source)));
+        }
         let t = self.compile(source)?;
         self.render_template(&t, dict)
     }
@@ -125,11 +129,19 @@ impl Engine {
     /// Renders a compiled template against `dict`.
     pub fn render_template(&self, t: &Template, dict: &Value) -> Result<PStr, TwigError> {
         let now = self.config.now.unwrap_or_else(unix_now);
-        let mut r = Renderer::new(&self.config, dict, now);
+        let mut r = Renderer::new(&self.config, dict, &t.name, now);
         match r.render_nodes(&t.nodes) {
             Ok(()) => Ok(PStr::from(r.out)),
             Err(e) => Err(TwigError::from_call(e, &t.name, r.line)),
         }
+    }
+
+    /// False when no opening delimiter occurs in `source`.
+    fn may_hold_tags(&self, source: &str) -> bool {
+        let d = &self.delimiters;
+        [&d.var_start, &d.block_start, &d.comment_start]
+            .iter()
+            .any(|s| s.is_empty() || source.contains(s.as_str()))
     }
 
     /// Syntax and sandbox check only.

@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy)]
 pub struct FilterDef {
     pub name: &'static str,
+    /// Leading parameters without a default (for named-argument errors).
+    pub required: usize,
     pub params: &'static [&'static str],
     pub variadic: bool,
     pub func: FilterImpl,
@@ -21,6 +23,8 @@ pub struct FilterDef {
 #[derive(Debug, Clone, Copy)]
 pub struct TestDef {
     pub name: &'static str,
+    /// Leading parameters without a default.
+    pub required: usize,
     pub params: &'static [&'static str],
     pub variadic: bool,
     /// Takes one argument without parentheses (`same as`, `divisible by`).
@@ -32,6 +36,8 @@ pub struct TestDef {
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionDef {
     pub name: &'static str,
+    /// Leading parameters without a default.
+    pub required: usize,
     pub params: &'static [&'static str],
     pub variadic: bool,
     pub func: Option<FunctionFn>,
@@ -114,6 +120,7 @@ impl Registry {
         for (name, params, func) in core_filters {
             r.add_filter(FilterDef {
                 name,
+                required: 0,
                 params,
                 variadic: false,
                 func,
@@ -123,6 +130,7 @@ impl Registry {
             if !r.filters.contains_key(c.name) {
                 r.add_filter(FilterDef {
                     name: c.name,
+                    required: required("filter", c.name, c.params.len()),
                     params: c.params,
                     variadic: c.variadic,
                     func: FilterImpl::Lib(c.func),
@@ -132,6 +140,7 @@ impl Registry {
         for name in REFUSED_FUNCTIONS {
             r.add_function(FunctionDef {
                 name,
+                required: 0,
                 params: &[],
                 variadic: true,
                 func: None,
@@ -141,6 +150,7 @@ impl Registry {
             if !r.functions.contains_key(c.name) {
                 r.add_function(FunctionDef {
                     name: c.name,
+                    required: required("function", c.name, c.params.len()),
                     params: c.params,
                     variadic: c.variadic,
                     func: Some(c.func),
@@ -156,6 +166,7 @@ impl Registry {
         for (name, func, one) in core_tests {
             r.add_test(TestDef {
                 name,
+                required: usize::from(one),
                 params: if one { &["value"] } else { &[] },
                 variadic: false,
                 one_mandatory: one,
@@ -166,6 +177,7 @@ impl Registry {
             if !r.tests.contains_key(c.name) {
                 r.add_test(TestDef {
                     name: c.name,
+                    required: required("test", c.name, c.params.len()),
                     params: c.params,
                     variadic: c.variadic,
                     one_mandatory: c.name == "divisible by",
@@ -177,6 +189,7 @@ impl Registry {
             if !r.tests.contains_key(name) {
                 r.add_test(TestDef {
                     name,
+                    required: usize::from(*one),
                     params: if *one { &["num"] } else { &[] },
                     variadic: false,
                     one_mandatory: *one,
@@ -201,6 +214,74 @@ impl Registry {
         self.test_order.push(t.name);
         self.tests.insert(t.name, t);
     }
+}
+
+/// Leading parameters without a default value (scripting.md §7–9 tables),
+/// capped by the callable's parameter count.
+const REQUIRED: &[(&str, &str, usize)] = &[
+    ("filter", "batch", 1),
+    ("filter", "column", 1),
+    ("filter", "convert_encoding", 2),
+    ("filter", "date_modify", 1),
+    ("filter", "filter", 1),
+    ("filter", "map", 1),
+    ("filter", "merge", 1),
+    ("filter", "reduce", 1),
+    ("filter", "replace", 1),
+    ("filter", "slice", 1),
+    ("filter", "split", 1),
+    ("filter", "append", 1),
+    ("filter", "base_convert", 2),
+    ("filter", "regexp", 1),
+    ("filter", "repeat", 1),
+    ("filter", "str_pos", 1),
+    ("filter", "str_sub", 2),
+    ("filter", "strip_lines", 1),
+    ("function", "cycle", 2),
+    ("function", "range", 2),
+    ("function", "array_column", 2),
+    ("function", "array_combine", 2),
+    ("function", "array_count_values", 1),
+    ("function", "array_diff", 2),
+    ("function", "array_extract_keys", 2),
+    ("function", "array_fill_keys", 1),
+    ("function", "array_intersect", 2),
+    ("function", "array_matches", 2),
+    ("function", "array_sort_keys", 1),
+    ("function", "array_sum", 1),
+    ("function", "array_unique", 1),
+    ("function", "array_values", 1),
+    ("function", "cerb_automation", 2),
+    ("function", "cerb_extract_uris", 1),
+    ("function", "clamp_float", 1),
+    ("function", "clamp_int", 1),
+    ("function", "date_lerp", 2),
+    ("function", "dict_set", 3),
+    ("function", "dict_unset", 2),
+    ("function", "dns_get_record", 1),
+    ("function", "dns_host_by_ip", 1),
+    ("function", "json_decode", 1),
+    ("function", "jsonpath_set", 3),
+    ("function", "kata_parse", 1),
+    ("function", "regexp_match_all", 2),
+    ("function", "shuffle", 1),
+    ("function", "validate_email", 1),
+    ("function", "validate_number", 1),
+    ("function", "vobject_parse", 1),
+    ("function", "xml_decode", 1),
+    ("function", "xml_encode", 1),
+    ("function", "xml_tag", 1),
+    ("function", "xml_attrs", 1),
+    ("function", "xml_attr", 2),
+    ("function", "xml_xpath", 2),
+    ("function", "xml_xpath_ns", 3),
+];
+
+fn required(kind: &str, name: &str, params: usize) -> usize {
+    REQUIRED
+        .iter()
+        .find(|(k, n, _)| *k == kind && *n == name)
+        .map_or(0, |(_, _, r)| (*r).min(params))
 }
 
 /// True when `name` is a helpdesk-only filter.

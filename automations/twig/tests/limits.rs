@@ -124,3 +124,22 @@ fn arrow_functions_nest_only_as_deep_as_the_parser_allows() {
     }
     expect_error(&format!("{{{{ {t} }}}}"), "limit of 128 levels");
 }
+
+#[test]
+fn deepest_accepted_template_renders_without_overflowing_the_stack() {
+    // 60 nested tags around a 120-deep left-leaning expression chain and a
+    // 60-deep parenthesised one: accepted, and evaluated on a 2 MiB stack.
+    let chain = format!("1{}", " + 1".repeat(120));
+    let parens = format!("{}1{}", "(".repeat(55), ")".repeat(55));
+    let t = format!(
+        "{}{{{{ {chain} }}}}{{{{ {parens} }}}}{}",
+        "{% if true %}{% for i in [1] %}".repeat(30),
+        "{% endfor %}{% endif %}".repeat(30)
+    );
+    let out = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || run(&Engine::new(Config::default()), &t))
+        .ok()
+        .and_then(|h| h.join().ok());
+    assert_eq!(out, Some(Ok("1211".to_string())));
+}

@@ -211,7 +211,10 @@ fn comparisons_and_logic() {
             "1,2,3|a,b,c|3,2,1",
         ),
         ("{{ 1..5|join(',') }}", "Array"),
-        ("{{ date('2020-01-01') < date('2020-01-02') }}|{{ date('2020-01-02') == date('2020-01-02') }}", "1|1"),
+        (
+            "{{ date('2020-01-01') < date('2020-01-02') }}|{{ date('2020-01-02') == date('2020-01-02') }}",
+            "1|1",
+        ),
     ]);
     check_err(&[(
         "{{ 'a' matches 'x' }}",
@@ -458,6 +461,14 @@ fn sandbox_errors_name_the_template() {
             "Tag \"macro\" is not allowed in",
         ),
         (
+            "{{ block('x') }}",
+            "Block \"x\" on template \"__string_template__",
+        ),
+        (
+            "{{ parent() }}",
+            "Calling \"parent\" outside a block is forbidden. (line 1)",
+        ),
+        (
             "{% with 5 %}{% endwith %}",
             "Variables passed to the \"with\" tag must be a hash in \"__string_template__",
         ),
@@ -488,6 +499,10 @@ fn named_arguments() {
         (
             "{{ 'x'|e('html', strategy='js') }}",
             "Argument \"strategy\" is defined twice for filter \"e\". (line 1)",
+        ),
+        (
+            "{{ 'x'|regexp(group=1) }}",
+            "Value for argument \"pattern\" is required for filter \"regexp\". (line 1)",
         ),
     ]);
     check(&[
@@ -538,4 +553,32 @@ fn scripting_trait_reports_cerb_messages() {
         Scripting::check(&e, "{{ x|lenght }}"),
         Err("Unknown \"lenght\" filter. Did you mean \"length\"? (line 1)".to_string())
     );
+}
+
+#[test]
+fn engine_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+    assert_send_sync::<katabox_twig::Template>();
+    let e = std::sync::Arc::new(engine());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let e = e.clone();
+            std::thread::spawn(move || {
+                e.render("{{ n * 2 }}", &dict(&format!(r#"{{"n":{i}}}"#)))
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.join().ok(), Some(Ok((i * 2).to_string())));
+    }
+}
+
+#[test]
+fn plain_text_is_returned_with_newlines_normalised() {
+    check(&[
+        ("a\r\nb\rc", "a\nb\nc"),
+        ("no tags { here }", "no tags { here }"),
+    ]);
 }

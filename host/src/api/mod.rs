@@ -68,10 +68,14 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn parse_body(body: &[u8]) -> Result<JsonValue, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
 }
 
-async fn import_package(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+async fn import_package(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     let req = parse_body(&body)?;
     let text = match req.get("package") {
         Some(JsonValue::String(s)) => s.clone().into_bytes(),
@@ -126,7 +130,10 @@ fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
     })
 }
 
-async fn create_webhook(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+async fn create_webhook(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     let input = listener_input(&body)?;
     let store = state.store.clone();
     let rec = blocking(move || Ok(store.create_listener(input)?)).await?;
@@ -144,11 +151,17 @@ async fn create_webhook(State(state): State<AppState>, body: axum::body::Bytes) 
 async fn list_webhooks(State(state): State<AppState>) -> Result<Json<JsonValue>, ApiError> {
     let store = state.store.clone();
     let all = blocking(move || Ok(store.listeners()?)).await?;
-    let list: Vec<JsonValue> = all.iter().map(|l| listener_json(l, &state.base_url)).collect();
+    let list: Vec<JsonValue> = all
+        .iter()
+        .map(|l| listener_json(l, &state.base_url))
+        .collect();
     Ok(Json(json!({"webhooks": list})))
 }
 
-async fn get_webhook(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<JsonValue>, ApiError> {
+async fn get_webhook(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+) -> Result<Json<JsonValue>, ApiError> {
     let store = state.store.clone();
     let rec = blocking(move || Ok(store.listener(id)?)).await?;
     rec.map(|l| Json(listener_json(&l, &state.base_url)))
@@ -167,7 +180,10 @@ async fn update_webhook(
         .ok_or_else(ApiError::not_found)
 }
 
-async fn delete_webhook(State(state): State<AppState>, Path(id): Path<u64>) -> Result<Json<JsonValue>, ApiError> {
+async fn delete_webhook(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+) -> Result<Json<JsonValue>, ApiError> {
     let store = state.store.clone();
     if blocking(move || Ok(store.delete_listener(id)?)).await? {
         Ok(Json(json!({"deleted": true, "id": id})))
@@ -182,7 +198,10 @@ async fn list_automations(State(state): State<AppState>) -> Result<Json<JsonValu
     Ok(Json(json!({"automations": all})))
 }
 
-async fn get_automation(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<JsonValue>, ApiError> {
+async fn get_automation(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
     let store = state.store.clone();
     let found = blocking(move || Ok(store.automation(&name)?)).await?;
     let a = found.ok_or_else(ApiError::not_found)?;
@@ -194,7 +213,10 @@ struct RunsQuery {
     limit: Option<usize>,
 }
 
-async fn list_runs(State(state): State<AppState>, Query(q): Query<RunsQuery>) -> Result<Json<JsonValue>, ApiError> {
+async fn list_runs(
+    State(state): State<AppState>,
+    Query(q): Query<RunsQuery>,
+) -> Result<Json<JsonValue>, ApiError> {
     let limit = q.limit.unwrap_or(50).min(10_000);
     let store = state.store.clone();
     let runs = blocking(move || Ok(store.runs(limit)?)).await?;

@@ -88,12 +88,15 @@ pub trait DataStore: Send + Sync {
     fn continuation_load(&self, token: &str, now: i64) -> Result<Option<Value>, DataError>;
 }
 
+/// A metric counter's key: metric, dimensions, timestamp.
+type CounterKey = (String, Vec<(String, String)>, i64);
+
 #[derive(Default)]
 struct MemoryInner {
     storage: HashMap<String, (Value, i64)>,
     queues: HashMap<String, VecDeque<QueueMessage>>,
     metrics: HashMap<String, Vec<String>>,
-    counters: HashMap<(String, Vec<(String, String)>, i64), f64>,
+    counters: HashMap<CounterKey, f64>,
     resources: HashMap<String, Resource>,
     continuations: HashMap<String, (Value, i64)>,
 }

@@ -121,7 +121,9 @@ pub struct RunsArgs {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Runs `katabox serve`.
@@ -152,7 +154,12 @@ fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
 }
 
 /// Sends an admin request to a server and returns its JSON answer.
-fn call(server: &str, method: reqwest::Method, path: &str, body: Option<Json>) -> anyhow::Result<Json> {
+fn call(
+    server: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Json>,
+) -> anyhow::Result<Json> {
     let token = std::env::var("KATABOX_ADMIN_TOKEN")
         .context("KATABOX_ADMIN_TOKEN must hold the server's admin token")?;
     let url = format!("{}/api{path}", server.trim_end_matches('/'));
@@ -180,7 +187,12 @@ pub fn import(a: ImportArgs) -> anyhow::Result<()> {
     };
     let out = if let Some(server) = &a.target.server {
         let package = String::from_utf8_lossy(&text).into_owned();
-        call(server, reqwest::Method::POST, "/packages", Some(json!({"package": package, "prompts": prompts})))?
+        call(
+            server,
+            reqwest::Method::POST,
+            "/packages",
+            Some(json!({"package": package, "prompts": prompts})),
+        )?
     } else {
         let store = open_store(&a.target.data)?;
         match packages::import(&store, &text, &prompts, &ImportOptions::default()) {
@@ -195,9 +207,16 @@ pub fn import(a: ImportArgs) -> anyhow::Result<()> {
 /// Runs `katabox webhook …`.
 pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
     let out = match c {
-        WebhookCommand::Create { name, kata_file, kata, guid, target } => {
+        WebhookCommand::Create {
+            name,
+            kata_file,
+            kata,
+            guid,
+            target,
+        } => {
             let kata = match (kata_file, kata) {
-                (Some(f), _) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                (Some(f), _) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?,
                 (None, Some(k)) => k,
                 (None, None) => String::new(),
             };
@@ -241,7 +260,12 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
 /// Runs `katabox runs`.
 pub fn runs(a: RunsArgs) -> anyhow::Result<()> {
     let out = match &a.target.server {
-        Some(s) => call(s, reqwest::Method::GET, &format!("/runs?limit={}", a.limit), None)?,
+        Some(s) => call(
+            s,
+            reqwest::Method::GET,
+            &format!("/runs?limit={}", a.limit),
+            None,
+        )?,
         None => json!({"runs": open_store(&a.target.data)?.runs(a.limit)?}),
     };
     super::print_json(&out)

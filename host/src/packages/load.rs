@@ -11,7 +11,9 @@ pub const PLUGINS: &[&str] = &["cerberusweb.core", "cerb.webhooks"];
 /// Decodes the package text with PHP's `json_decode` error texts.
 pub fn decode(text: &[u8]) -> Result<Json, String> {
     if std::str::from_utf8(text).is_err() {
-        return Err("Invalid JSON: Malformed UTF-8 characters, possibly incorrectly encoded".into());
+        return Err(
+            "Invalid JSON: Malformed UTF-8 characters, possibly incorrectly encoded".into(),
+        );
     }
     let json: Json = serde_json::from_slice(text).map_err(|e| {
         let msg = e.to_string();

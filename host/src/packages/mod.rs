@@ -169,7 +169,11 @@ fn prepare(text: &[u8], prompts: &Json) -> Result<Prepared, String> {
         }
         records.push(rec);
     }
-    let name = package.get("name").and_then(Json::as_str).unwrap_or("").to_string();
+    let name = package
+        .get("name")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string();
     let revision = match package.get("revision") {
         Some(Json::Null) | None => String::new(),
         Some(Json::String(s)) => s.clone(),
@@ -241,7 +245,11 @@ fn identify(rec: &Json) -> Result<(String, RecordType, Map<String, Json>), Strin
     Ok((uid_text, rt, obj))
 }
 
-fn import_in(tx: &mut dyn WriteTx, prep: &Prepared, opts: &ImportOptions) -> Result<ImportResult, PackageError> {
+fn import_in(
+    tx: &mut dyn WriteTx,
+    prep: &Prepared,
+    opts: &ImportOptions,
+) -> Result<ImportResult, PackageError> {
     let refused = PackageError::Refused;
     if opts.skip_if_imported && tx.package_exists(&prep.key)? {
         return Ok(ImportResult {
@@ -281,7 +289,13 @@ fn import_in(tx: &mut dyn WriteTx, prep: &Prepared, opts: &ImportOptions) -> Res
     ph.insert("uid", Value::array(uid_map));
     let mut defaults = Array::new();
     defaults.insert("base_url", Value::str(&opts.base_url));
-    for k in ["group_id", "bucket_id", "replyto_id", "mail_transport_id", "replyto_email"] {
+    for k in [
+        "group_id",
+        "bucket_id",
+        "replyto_id",
+        "mail_transport_id",
+        "replyto_email",
+    ] {
         defaults.insert(k, Value::Int(0));
     }
     ph.insert("default", Value::array(defaults));
@@ -308,14 +322,16 @@ fn import_in(tx: &mut dyn WriteTx, prep: &Prepared, opts: &ImportOptions) -> Res
                 .map_err(rejected)
         };
         records::validate(rt, &obj, Mode::Update, &mut taken).map_err(fail)?;
-        let text = |k: &str| obj.get(k).map(|v| records::text_of(k, v).unwrap_or_default());
-        let num = |k: &str| {
+        let text = |k: &str| {
             obj.get(k)
-                .and_then(|v| match v {
-                    Json::Number(n) => n.as_i64(),
-                    Json::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
-                    _ => None,
-                })
+                .map(|v| records::text_of(k, v).unwrap_or_default())
+        };
+        let num = |k: &str| {
+            obj.get(k).and_then(|v| match v {
+                Json::Number(n) => n.as_i64(),
+                Json::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+                _ => None,
+            })
         };
         let (label, fields) = match rt {
             RecordType::Automation => {
@@ -329,12 +345,15 @@ fn import_in(tx: &mut dyn WriteTx, prep: &Prepared, opts: &ImportOptions) -> Res
                     created_at: num("created_at").unwrap_or(now),
                     updated_at: num("updated_at").unwrap_or(now),
                 };
-                crate::webhooks::lang::check_kata(&row.script)
+                crate::webhooks::lang::check_automation_script(&row.script)
                     .map_err(|e| fail(format!("Automation: {e}")))?;
                 crate::webhooks::lang::check_kata(&row.policy_kata)
                     .map_err(|e| fail(format!("Automation policy: {e}")))?;
                 tx.put_automation(&row)?;
-                (row.name.clone(), serde_json::to_value(&row).unwrap_or(Json::Null))
+                (
+                    row.name.clone(),
+                    serde_json::to_value(&row).unwrap_or(Json::Null),
+                )
             }
             RecordType::WebhookListener => {
                 let guid = text("guid").unwrap_or_default();
@@ -357,7 +376,10 @@ fn import_in(tx: &mut dyn WriteTx, prep: &Prepared, opts: &ImportOptions) -> Res
                     body_limit: None,
                 };
                 tx.put_listener(&rec)?;
-                (rec.name.clone(), serde_json::to_value(&rec).unwrap_or(Json::Null))
+                (
+                    rec.name.clone(),
+                    serde_json::to_value(&rec).unwrap_or(Json::Null),
+                )
             }
             RecordType::AutomationTimer => {
                 let rec = TimerRecord {
@@ -374,7 +396,10 @@ fn import_in(tx: &mut dyn WriteTx, prep: &Prepared, opts: &ImportOptions) -> Res
                     updated_at: num("updated_at").unwrap_or(now),
                 };
                 tx.put_timer(&rec)?;
-                (rec.name.clone(), serde_json::to_value(&rec).unwrap_or(Json::Null))
+                (
+                    rec.name.clone(),
+                    serde_json::to_value(&rec).unwrap_or(Json::Null),
+                )
             }
         };
         // A duplicate uid updates the same record: the later entry wins.

@@ -1,7 +1,7 @@
 //! Prompts and configured placeholders (packages.md §4–5).
 
 use katabox_value::json::from_serde;
-use katabox_value::{compare, Array, Value};
+use katabox_value::{Array, Value, compare};
 use serde_json::Value as Json;
 
 /// The 33-character alphabet of Cerb's random codes.
@@ -89,8 +89,10 @@ pub fn apply_prompts(configure: &Json, supplied: &Json, out: &mut Array) -> Resu
                 }
                 out.insert(key.as_str(), from_serde(&value));
                 if single
-                    && let (Some(prefix), Some(ctx)) =
-                        (key.strip_suffix("_id"), params.get("context").and_then(Json::as_str))
+                    && let (Some(prefix), Some(ctx)) = (
+                        key.strip_suffix("_id"),
+                        params.get("context").and_then(Json::as_str),
+                    )
                 {
                     out.insert(format!("{prefix}__context").as_str(), Value::str(ctx));
                 }

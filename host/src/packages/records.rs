@@ -25,10 +25,20 @@ impl RecordType {
     /// The type named by a `_context` (alias or full id).
     pub fn from_context(ctx: &str) -> Option<RecordType> {
         match ctx.to_ascii_lowercase().as_str() {
-            "automation" | "automations" | "cerb.contexts.automation" => Some(RecordType::Automation),
-            "webhook_listener" | "webhook" | "webhooks" | "webhook listener" | "webhook listeners"
+            "automation" | "automations" | "cerb.contexts.automation" => {
+                Some(RecordType::Automation)
+            }
+            "webhook_listener"
+            | "webhook"
+            | "webhooks"
+            | "webhook listener"
+            | "webhook listeners"
             | "cerberusweb.contexts.webhook_listener" => Some(RecordType::WebhookListener),
-            "automation_timer" | "automation timer" | "automation timers" | "timer" | "timers"
+            "automation_timer"
+            | "automation timer"
+            | "automation timers"
+            | "timer"
+            | "timers"
             | "cerb.contexts.automation.timer" => Some(RecordType::AutomationTimer),
             _ => None,
         }
@@ -198,7 +208,11 @@ pub fn validate(
             }
             Field::Bit => {
                 if matches!(v, Json::Bool(_)) {
-                    return Err(format!("'{key}' must be a number ({}: {}).", php_type(v), v));
+                    return Err(format!(
+                        "'{key}' must be a number ({}: {}).",
+                        php_type(v),
+                        v
+                    ));
                 }
                 let n = number_of(key, v)?;
                 if n != 0 && n != 1 {
@@ -248,22 +262,22 @@ fn check_text(
                 ));
             }
         }
-        (RecordType::Automation, "script" | "policy_kata") => {
-            if s.len() > MAX_SCRIPT {
-                return Err(format!("'{key}' must be shorter than {MAX_SCRIPT} characters."));
-            }
+        (RecordType::Automation, "script" | "policy_kata") if s.len() > MAX_SCRIPT => {
+            return Err(format!(
+                "'{key}' must be shorter than {MAX_SCRIPT} characters."
+            ));
         }
-        (RecordType::WebhookListener | RecordType::AutomationTimer, "name") => {
-            if mode == Mode::Update && s.is_empty() {
-                return Err("'name' must not be blank.".into());
-            }
+        (RecordType::WebhookListener | RecordType::AutomationTimer, "name")
+            if mode == Mode::Update && s.is_empty() =>
+        {
+            return Err("'name' must not be blank.".into());
         }
-        (RecordType::AutomationTimer, "recurring_timezone") => {
-            if !s.is_empty() && s.parse::<chrono_tz::Tz>().is_err() {
-                return Err(format!(
-                    "'recurring_timezone' ({s}) is not a valid timezone. Format like: America/Los_Angeles"
-                ));
-            }
+        (RecordType::AutomationTimer, "recurring_timezone")
+            if !s.is_empty() && s.parse::<chrono_tz::Tz>().is_err() =>
+        {
+            return Err(format!(
+                "'recurring_timezone' ({s}) is not a valid timezone. Format like: America/Los_Angeles"
+            ));
         }
         _ => {}
     }

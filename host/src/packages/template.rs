@@ -24,7 +24,11 @@ pub fn substitute(v: &Json, placeholders: &Value, depth: usize) -> Json {
     }
     match v {
         Json::String(s) if has_template(s) => render(s, placeholders),
-        Json::Array(a) => Json::Array(a.iter().map(|x| substitute(x, placeholders, depth + 1)).collect()),
+        Json::Array(a) => Json::Array(
+            a.iter()
+                .map(|x| substitute(x, placeholders, depth + 1))
+                .collect(),
+        ),
         Json::Object(o) => {
             let mut out = serde_json::Map::new();
             for (k, x) in o {

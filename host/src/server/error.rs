@@ -36,8 +36,10 @@ impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let mut resp = (self.status(), self.to_string()).into_response();
         if matches!(self, ServerError::Busy) {
-            resp.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
         }
         resp
     }

@@ -1,6 +1,6 @@
 //! Opening the data directory: store, admin token, start-up packages.
 
-use super::{AppState, ServerConfig, SandboxRunner};
+use super::{AppState, SandboxRunner, ServerConfig};
 use crate::packages::{self, ImportOptions};
 use crate::store::{RedbStore, StoreConfig};
 use crate::webhooks::WebhookContext;

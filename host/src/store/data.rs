@@ -1,9 +1,9 @@
 //! The sandbox's data trait ([`DataStore`]: storage, queues, metrics,
 //! resources, continuations) on redb. One write transaction per call.
 
+use super::StoreError;
 use super::redb_store::{RedbStore, next_counter};
 use super::tables::*;
-use super::StoreError;
 use crate::capabilities::data::{DataError, DataStore, QueueMessage, Resource};
 use katabox_value::{Value, wire};
 use redb::{ReadableDatabase, ReadableTable};
@@ -115,7 +115,10 @@ impl DataStore for RedbStore {
 
     fn storage_delete(&self, key: &str) -> Result<(), DataError> {
         let txn = self.db().begin_write().map_err(db_err)?;
-        txn.open_table(STORAGE).map_err(db_err)?.remove(key).map_err(db_err)?;
+        txn.open_table(STORAGE)
+            .map_err(db_err)?
+            .remove(key)
+            .map_err(db_err)?;
         txn.commit().map_err(db_err)
     }
 
@@ -153,7 +156,12 @@ impl DataStore for RedbStore {
         txn.commit().map_err(db_err)
     }
 
-    fn queue_pop(&self, queue: &str, limit: usize, now: i64) -> Result<Vec<QueueMessage>, DataError> {
+    fn queue_pop(
+        &self,
+        queue: &str,
+        limit: usize,
+        now: i64,
+    ) -> Result<Vec<QueueMessage>, DataError> {
         let txn = self.db().begin_write().map_err(db_err)?;
         let mut out = Vec::new();
         {
@@ -204,7 +212,11 @@ impl DataStore for RedbStore {
         let txn = self.db().begin_write().map_err(db_err)?;
         {
             let mut t = txn.open_table(METRICS).map_err(db_err)?;
-            let cur = t.get(key.as_str()).map_err(db_err)?.map(|v| v.value()).unwrap_or(0.0);
+            let cur = t
+                .get(key.as_str())
+                .map_err(db_err)?
+                .map(|v| v.value())
+                .unwrap_or(0.0);
             t.insert(key.as_str(), cur + value).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
@@ -254,7 +266,12 @@ impl DataStore for RedbStore {
         txn.commit().map_err(db_err)
     }
 
-    fn continuation_save(&self, token: &str, dict: Value, expires_at: i64) -> Result<(), DataError> {
+    fn continuation_save(
+        &self,
+        token: &str,
+        dict: Value,
+        expires_at: i64,
+    ) -> Result<(), DataError> {
         let txn = self.db().begin_write().map_err(db_err)?;
         txn.open_table(CONTINUATIONS)
             .map_err(db_err)?

@@ -96,7 +96,8 @@ pub trait Store: Send + Sync {
     /// Creates a listener (generating the guid when blank; duplicates refused).
     fn create_listener(&self, input: ListenerInput) -> StoreResult<ListenerRecord>;
     /// Replaces a listener's fields; `None` when there is no such id.
-    fn update_listener(&self, id: u64, input: ListenerInput) -> StoreResult<Option<ListenerRecord>>;
+    fn update_listener(&self, id: u64, input: ListenerInput)
+    -> StoreResult<Option<ListenerRecord>>;
     /// Deletes a listener; false when there was none.
     fn delete_listener(&self, id: u64) -> StoreResult<bool>;
 

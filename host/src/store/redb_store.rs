@@ -19,7 +19,9 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { run_retention: 1000 }
+        StoreConfig {
+            run_retention: 1000,
+        }
     }
 }
 
@@ -97,7 +99,11 @@ impl RedbStore {
         &self.db
     }
 
-    fn read_json<K, T>(&self, def: redb::TableDefinition<K, &[u8]>, key: K::SelfType<'_>) -> StoreResult<Option<T>>
+    fn read_json<K, T>(
+        &self,
+        def: redb::TableDefinition<K, &[u8]>,
+        key: K::SelfType<'_>,
+    ) -> StoreResult<Option<T>>
     where
         K: redb::Key + 'static,
         T: DeserializeOwned,
@@ -294,7 +300,11 @@ impl Store for RedbStore {
         let txn = self.db.begin_write()?;
         let id = next_counter(&txn, "listener")?;
         let rec = listener_from_input(id, input)?;
-        if txn.open_table(LISTENER_GUIDS)?.get(rec.guid.as_str())?.is_some() {
+        if txn
+            .open_table(LISTENER_GUIDS)?
+            .get(rec.guid.as_str())?
+            .is_some()
+        {
             txn.abort()?;
             return Err(duplicate_guid(&rec.guid));
         }
@@ -303,7 +313,11 @@ impl Store for RedbStore {
         Ok(rec)
     }
 
-    fn update_listener(&self, id: u64, input: ListenerInput) -> StoreResult<Option<ListenerRecord>> {
+    fn update_listener(
+        &self,
+        id: u64,
+        input: ListenerInput,
+    ) -> StoreResult<Option<ListenerRecord>> {
         let txn = self.db.begin_write()?;
         let existing: Option<ListenerRecord> = txn
             .open_table(LISTENERS)?

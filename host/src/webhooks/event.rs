@@ -55,7 +55,11 @@ pub fn handlers(event_kata: &str, dict: &Value) -> Result<Vec<Handler>, EventErr
             Value::Array(a) => (**a).clone(),
             _ => return Err(EventError::NotAMap(key)),
         };
-        let h = Handler { kind, name, value: map };
+        let h = Handler {
+            kind,
+            name,
+            value: map,
+        };
         match out.iter_mut().find(|o| o.name == h.name) {
             Some(slot) => *slot = h,
             None => out.push(h),

@@ -39,5 +39,25 @@ pub fn render_package(template: &str, dict: &Value) -> Result<String, String> {
 
 /// Checks that a KATA document parses (save-time check); the error is Cerb's message.
 pub fn check_kata(text: &str) -> Result<(), String> {
-    katabox_kata::parse(text).map(|_| ()).map_err(|e| e.to_string())
+    katabox_kata::parse(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The save-time check of an automation script (automations.md §14):
+/// the KATA parses, and the top level holds only `inputs:` and an
+/// unnamed `start:`. (The per-command schema is checked at run time.)
+pub fn check_automation_script(text: &str) -> Result<(), String> {
+    let tree = katabox_kata::parse(text).map_err(|e| e.to_string())?;
+    for node in &tree.nodes {
+        match node.kind() {
+            "inputs" if node.label().is_none() => {}
+            "start" if node.label().is_some() => {
+                return Err("Key `start:` must not have a name".into());
+            }
+            "start" => {}
+            _ => return Err(format!("Key `{}:` is unknown", node.name())),
+        }
+    }
+    Ok(())
 }

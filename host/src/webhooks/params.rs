@@ -16,16 +16,14 @@ pub fn url_decode(s: &[u8]) -> Vec<u8> {
     while i < s.len() {
         match s[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < s.len() => {
-                match (hex(s[i + 1]), hex(s[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < s.len() => match (hex(s[i + 1]), hex(s[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -100,7 +98,11 @@ pub fn register(target: &mut Array, raw_name: &[u8], value: Value) -> bool {
                         break;
                     };
                     let idx = &rest[j + 1..j + 1 + close];
-                    indices.push(if idx.is_empty() { None } else { Some(idx.to_vec()) });
+                    indices.push(if idx.is_empty() {
+                        None
+                    } else {
+                        Some(idx.to_vec())
+                    });
                     j += close + 2;
                     if indices.len() > MAX_NESTING {
                         return false;

@@ -1,6 +1,6 @@
 //! HTTP request → the webhook dictionary (webhooks.md §2–3). Pure functions.
 
-use super::params::{merge_normalised, parse_str_into, register, MAX_INPUT_VARS};
+use super::params::{MAX_INPUT_VARS, merge_normalised, parse_str_into, register};
 use crate::store::ListenerRecord;
 use katabox_value::{Array, Value};
 use std::net::IpAddr;
@@ -79,7 +79,11 @@ pub fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u
 /// The media type of a Content-Type value, lower-cased, without parameters.
 fn media_type(content_type: &[u8]) -> String {
     let s = String::from_utf8_lossy(content_type);
-    s.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    s.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Whether the body is `multipart/form-data` (Cerb then sees an empty body).
@@ -182,7 +186,9 @@ impl TrustedProxies {
 
     /// Whether `ip` is a trusted proxy.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.nets.iter().any(|(net, prefix)| in_net(ip, *net, *prefix))
+        self.nets
+            .iter()
+            .any(|(net, prefix)| in_net(ip, *net, *prefix))
     }
 }
 
@@ -196,7 +202,8 @@ fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
     }
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
-            masked(u128::from(u32::from(a)), 32, prefix) == masked(u128::from(u32::from(b)), 32, prefix)
+            masked(u128::from(u32::from(a)), 32, prefix)
+                == masked(u128::from(u32::from(b)), 32, prefix)
         }
         (IpAddr::V6(a), IpAddr::V6(b)) => {
             masked(u128::from(a), 128, prefix) == masked(u128::from(b), 128, prefix)
@@ -229,18 +236,30 @@ pub fn client_ip(req: &WebhookRequest, trusted: &TrustedProxies) -> String {
 /// The listener's dictionary keys with the `webhook_` prefix (§1).
 pub fn listener_keys(listener: &ListenerRecord, base_url: &str, out: &mut Array) {
     let p = "webhook_";
-    out.insert(format!("{p}_context").as_str(), Value::str("cerberusweb.contexts.webhook_listener"));
+    out.insert(
+        format!("{p}_context").as_str(),
+        Value::str("cerberusweb.contexts.webhook_listener"),
+    );
     out.insert(format!("{p}_label").as_str(), Value::str(&listener.name));
     out.insert(format!("{p}_loaded").as_str(), Value::Bool(true));
     out.insert(format!("{p}_type").as_str(), Value::str("webhook_listener"));
     out.insert(format!("{p}id").as_str(), Value::Int(listener.id as i64));
     out.insert(format!("{p}name").as_str(), Value::str(&listener.name));
     out.insert(format!("{p}guid").as_str(), Value::str(&listener.guid));
-    out.insert(format!("{p}automations_kata").as_str(), Value::str(&listener.automations_kata));
-    out.insert(format!("{p}updated_at").as_str(), Value::Int(listener.updated_at));
+    out.insert(
+        format!("{p}automations_kata").as_str(),
+        Value::str(&listener.automations_kata),
+    );
+    out.insert(
+        format!("{p}updated_at").as_str(),
+        Value::Int(listener.updated_at),
+    );
     out.insert(
         format!("{p}record_url").as_str(),
-        Value::str(format!("{base_url}profiles/webhook_listener/{}", listener.id)),
+        Value::str(format!(
+            "{base_url}profiles/webhook_listener/{}",
+            listener.id
+        )),
     );
 }
 
@@ -253,11 +272,18 @@ pub fn request_dict(
     base_url: &str,
 ) -> Value {
     let mut d = Array::new();
-    d.insert("request_method", Value::str(req.method.to_ascii_uppercase()));
+    d.insert(
+        "request_method",
+        Value::str(req.method.to_ascii_uppercase()),
+    );
     d.insert("request_path", Value::str(request_path));
     d.insert("request_headers", Value::array(headers_map(&req.headers)));
     d.insert("request_params", Value::array(params_map(req)));
-    let body = if is_multipart(req) { Vec::new() } else { req.body.clone() };
+    let body = if is_multipart(req) {
+        Vec::new()
+    } else {
+        req.body.clone()
+    };
     d.insert("request_body", Value::bytes(body));
     d.insert("request_client_ip", Value::str(client_ip(req, trusted)));
     listener_keys(listener, base_url, &mut d);

@@ -1,7 +1,7 @@
 //! Run result → HTTP response (webhooks.md §6). Pure functions.
 
 use base64::Engine as _;
-use katabox_value::{convert, Value};
+use katabox_value::{Value, convert};
 
 /// The response a listener sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +92,12 @@ pub fn status_from(v: &Value) -> Option<i64> {
 /// Builds the response (§6.1–6.2). `resolve` maps a `cerb:` body URI to
 /// its bytes (None: the body is empty).
 pub fn build_response(end: &RunEnd, resolve: &dyn Fn(&str) -> Option<Vec<u8>>) -> WebhookResponse {
+    let mut resp = build_inner(end, resolve);
+    resp.finish_content_type();
+    resp
+}
+
+fn build_inner(end: &RunEnd, resolve: &dyn Fn(&str) -> Option<Vec<u8>>) -> WebhookResponse {
     let (exit, dict) = match end {
         RunEnd::Failed => return WebhookResponse::not_found(),
         RunEnd::Finished { exit, dict } => (exit.as_str(), dict),
@@ -122,13 +128,18 @@ pub fn build_response(end: &RunEnd, resolve: &dyn Fn(&str) -> Option<Vec<u8>>) -
             if value.contains('\r') || value.contains('\n') || !valid_header_name(&name) {
                 continue;
             }
-            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            match headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
                 Some(slot) => *slot = (name, value),
                 None => headers.push((name, value)),
             }
         }
     }
-    if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("location"))
+    if headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("location"))
         && status != 201
         && !(300..400).contains(&status)
     {
@@ -155,20 +166,18 @@ pub fn build_response(end: &RunEnd, resolve: &dyn Fn(&str) -> Option<Vec<u8>>) -
         Vec::new()
     };
 
-    let mut resp = WebhookResponse {
+    WebhookResponse {
         status: status as u16,
         headers,
         body,
-    };
-    resp.finish_content_type();
-    resp
+    }
 }
 
 fn valid_header_name(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A parsed `cerb:` resource URI.

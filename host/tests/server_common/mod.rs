@@ -23,17 +23,28 @@ impl TestServer {
     /// Starts a server; `tune` adjusts the configuration first.
     pub async fn start(tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = ServerConfig::new(dir.path().join("data"), "127.0.0.1:0".parse().expect("addr"));
+        let mut config = ServerConfig::new(
+            dir.path().join("data"),
+            "127.0.0.1:0".parse().expect("addr"),
+        );
         tune(&mut config);
-        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let state = tokio::task::block_in_place(|| server::open_state(&config, addr)).expect("state");
+        let state =
+            tokio::task::block_in_place(|| server::open_state(&config, addr)).expect("state");
         let app = server::router(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let limits = config.limits.clone();
-        let handle = tokio::spawn(server::serve_with_shutdown(listener, app, limits, async move {
-            let _ = rx.await;
-        }));
+        let handle = tokio::spawn(server::serve_with_shutdown(
+            listener,
+            app,
+            limits,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         TestServer {
             addr,
             token: state.admin_token.to_string(),
@@ -50,7 +61,12 @@ impl TestServer {
     }
 
     /// An admin API call with the token.
-    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut req = reqwest::Client::new()
             .request(method, self.url(&format!("/api{path}")))
             .bearer_auth(&self.token);
@@ -96,7 +112,9 @@ impl TestServer {
     /// Waits for the serve loop to end.
     pub async fn join(mut self) -> bool {
         match self.handle.take() {
-            Some(h) => tokio::time::timeout(Duration::from_secs(10), h).await.is_ok(),
+            Some(h) => tokio::time::timeout(Duration::from_secs(10), h)
+                .await
+                .is_ok(),
             None => true,
         }
     }
@@ -161,7 +179,8 @@ pub fn parse_response(buf: &[u8]) -> RawResponse {
         let mut out = Vec::new();
         let mut rest = body.as_slice();
         while let Some(p) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..p]).trim(), 16).unwrap_or(0);
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[..p]).trim(), 16).unwrap_or(0);
             if size == 0 {
                 break;
             }
@@ -170,5 +189,9 @@ pub fn parse_response(buf: &[u8]) -> RawResponse {
         }
         body = out;
     }
-    RawResponse { status, headers, body }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
 }

@@ -13,7 +13,10 @@ pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 pub const DELIVERY_HEADER: &str = "X-GitHub-Delivery";
 
 /// Verifies a GitHub delivery against any of `keys`.
-pub fn verify(req: &RequestParts<'_>, keys: &[NamedKey<'_>]) -> Result<VerifiedDelivery, VerifyError> {
+pub fn verify(
+    req: &RequestParts<'_>,
+    keys: &[NamedKey<'_>],
+) -> Result<VerifiedDelivery, VerifyError> {
     let malformed = || VerifyError::MalformedHeader(SIGNATURE_HEADER.to_string());
     let header = req.required_header(SIGNATURE_HEADER)?;
     let (scheme, digest) = header.split_once('=').ok_or_else(malformed)?;
@@ -25,7 +28,12 @@ pub fn verify(req: &RequestParts<'_>, keys: &[NamedKey<'_>]) -> Result<VerifiedD
         return Err(malformed());
     }
     let matched = keys.iter().any(|key| {
-        hmac_matches(HmacAlgorithm::Sha256, key.secret.expose(), &[req.body], &expected)
+        hmac_matches(
+            HmacAlgorithm::Sha256,
+            key.secret.expose(),
+            &[req.body],
+            &expected,
+        )
     });
     if !matched {
         return Err(VerifyError::SignatureMismatch);

@@ -33,7 +33,10 @@ pub(crate) fn split_origin(url: &str) -> Option<Origin<'_>> {
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return None;
     }
-    if rest.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || matches!(b, b'?' | b'#' | b'@')) {
+    if rest
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || matches!(b, b'?' | b'#' | b'@'))
+    {
         return None;
     }
     let (authority, prefix) = match rest.find('/') {
@@ -121,10 +124,11 @@ pub fn verify(
     if expected.len() != HmacAlgorithm::Sha1.output_len() {
         return Err(malformed());
     }
-    let urls = url_candidates(public_base_url, req).ok_or(crate::error::ConfigError::InvalidOption {
-        option: "public_url",
-        reason: "must be an absolute http(s) URL".to_string(),
-    })?;
+    let urls =
+        url_candidates(public_base_url, req).ok_or(crate::error::ConfigError::InvalidOption {
+            option: "public_url",
+            reason: "must be an absolute http(s) URL".to_string(),
+        })?;
 
     let is_form = req.method.eq_ignore_ascii_case("POST")
         && req.media_type() == "application/x-www-form-urlencoded";
@@ -176,7 +180,10 @@ mod tests {
     #[test]
     fn splits_origins() {
         let o = split_origin("https://example.com:8443/hooks/").expect("valid");
-        assert_eq!((o.scheme, o.host, o.port, o.prefix), ("https", "example.com", Some("8443"), "/hooks"));
+        assert_eq!(
+            (o.scheme, o.host, o.port, o.prefix),
+            ("https", "example.com", Some("8443"), "/hooks")
+        );
         let o = split_origin("http://[::1]:80").expect("valid");
         assert_eq!((o.host, o.port), ("[::1]", Some("80")));
         let o = split_origin("http://[::1]").expect("valid");

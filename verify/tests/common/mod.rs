@@ -54,7 +54,8 @@ impl Req {
 pub fn secrets(pairs: &[(&str, &str)]) -> Secrets {
     let mut s = Secrets::new();
     for (name, value) in pairs {
-        s.insert(name, Secret::new(value.as_bytes())).expect("valid secret");
+        s.insert(name, Secret::new(value.as_bytes()))
+            .expect("valid secret");
     }
     s
 }

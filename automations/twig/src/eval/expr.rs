@@ -117,6 +117,14 @@ impl Renderer<'_> {
                 Ok(Value::Bool(b))
             }
             ExprKind::Arrow(a) => Ok(Value::Object(Arc::new(ArrowFn(a.clone())))),
+            ExprKind::BlockRef(name) => {
+                let n = ops::to_pstr(&self.eval(name)?)?;
+                Err(CallError::Twig(format!(
+                    "Block \"{}\" on template \"{}\" does not exist.",
+                    n.to_string_lossy(),
+                    self.template
+                )))
+            }
         }
     }
 

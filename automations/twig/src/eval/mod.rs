@@ -20,6 +20,7 @@ pub(crate) type R<T> = Result<T, CallError>;
 pub(crate) struct Renderer<'a> {
     pub(crate) cfg: &'a Config,
     pub(crate) dict: &'a Value,
+    pub(crate) template: &'a str,
     /// The local context (`set`, `for`, `with`), in insertion order.
     pub(crate) ctx: Vec<(Arc<str>, Value)>,
     pub(crate) out: Vec<u8>,
@@ -39,10 +40,16 @@ fn depth_error(limits: &Limits) -> CallError {
 }
 
 impl<'a> Renderer<'a> {
-    pub(crate) fn new(cfg: &'a Config, dict: &'a Value, now: i64) -> Renderer<'a> {
+    pub(crate) fn new(
+        cfg: &'a Config,
+        dict: &'a Value,
+        template: &'a str,
+        now: i64,
+    ) -> Renderer<'a> {
         Renderer {
             cfg,
             dict,
+            template,
             ctx: Vec::new(),
             out: Vec::new(),
             steps: 0,

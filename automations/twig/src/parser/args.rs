@@ -28,6 +28,7 @@ pub fn normalize_name(name: &str) -> String {
 pub fn map(
     args: Vec<(Option<String>, Expr)>,
     params: &[&str],
+    required: usize,
     variadic: bool,
     call_type: &str,
     call_name: &str,
@@ -66,7 +67,7 @@ pub fn map(
     let mut pos_iter = positional.into_iter();
     let mut pos_count = 0usize;
     let total_positional = pos_iter.len();
-    for p in params {
+    for (idx, p) in params.iter().enumerate() {
         if let Some(i) = by_name.iter().position(|(k, _)| k == p) {
             if pos_count < total_positional {
                 return Err(TwigError::syntax(
@@ -82,6 +83,11 @@ pub fn map(
             out.extend((0..pending).map(|_| None));
             pending = 0;
             out.push(Some(e));
+        } else if idx < required {
+            return Err(TwigError::syntax(
+                format!("Value for argument \"{p}\" is required for {call_type} \"{call_name}\"."),
+                line,
+            ));
         } else {
             pending += 1;
         }

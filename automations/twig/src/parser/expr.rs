@@ -603,8 +603,15 @@ impl Parser {
                     line: -1,
                 });
             }
-            let args =
-                super::args::map(args, def.params, def.variadic, "filter", def.name, t.line)?;
+            let args = super::args::map(
+                args,
+                def.params,
+                def.required,
+                def.variadic,
+                "filter",
+                def.name,
+                t.line,
+            )?;
             node = self.mk(
                 ExprKind::Filter {
                     name: def.name,
@@ -675,6 +682,16 @@ impl Parser {
                     line,
                 ));
             }
+            "block" => {
+                let args = self.parse_arguments(false, false)?;
+                let Some((_, name)) = args.into_iter().next() else {
+                    return Err(TwigError::syntax(
+                        "Unexpected token \"punctuation\" of value \")\".",
+                        line,
+                    ));
+                };
+                return self.mk(ExprKind::BlockRef(Box::new(name)), line);
+            }
             "attribute" => {
                 let args = self.parse_arguments(false, false)?;
                 if args.len() < 2 {
@@ -724,7 +741,15 @@ impl Parser {
             }
             return Ok(Expr::constant(Value::Null, line));
         };
-        let args = super::args::map(args, def.params, def.variadic, "function", def.name, line)?;
+        let args = super::args::map(
+            args,
+            def.params,
+            def.required,
+            def.variadic,
+            "function",
+            def.name,
+            line,
+        )?;
         self.mk(
             ExprKind::Function {
                 name: def.name,
@@ -768,7 +793,15 @@ impl Parser {
         };
         let args = if self.test(TokKind::Punct, Some("(")) {
             let a = self.parse_arguments(true, false)?;
-            super::args::map(a, def.params, def.variadic, "test", def.name, line)?
+            super::args::map(
+                a,
+                def.params,
+                def.required,
+                def.variadic,
+                "test",
+                def.name,
+                line,
+            )?
         } else if def.one_mandatory {
             vec![Some(self.parse_primary()?)]
         } else {

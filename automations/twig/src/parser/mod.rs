@@ -511,6 +511,7 @@ fn nodes_mention(nodes: &[Node], name: &str) -> bool {
             }
             ExprKind::Function { args, .. } => args.iter().flatten().any(e),
             ExprKind::Arrow(a) => e(&a.body),
+            ExprKind::BlockRef(a) => e(a),
         }
     }
     nodes.iter().any(|n| match n {
