@@ -105,3 +105,98 @@ async fn gated_commands_ask_the_policy() {
         Some("v")
     );
 }
+
+struct Source(Vec<AutomationRecord>);
+
+impl katabox::sandbox::AutomationSource for Source {
+    fn automation(&self, name: &str) -> Option<AutomationRecord> {
+        self.0.iter().find(|r| r.name == name).cloned()
+    }
+}
+
+fn function_sandbox(records: Vec<AutomationRecord>) -> Sandbox {
+    Sandbox::new(
+        SandboxConfig::default(),
+        Arc::new(MemoryStore::new()),
+        Arc::new(Source(records)),
+        HttpConfig::default(),
+    )
+    .expect("sandbox builds")
+}
+
+const ALLOW_ALL: &str = "commands:\n  all:\n    allow: yes\n";
+
+#[tokio::test]
+async fn function_runs_the_callee_with_its_own_policy() {
+    if RUNTIME_IS_FALLBACK {
+        return;
+    }
+    let callee = AutomationRecord {
+        name: "double".into(),
+        extension_id: "cerb.trigger.automation.function".into(),
+        script: "start:\n  return:\n    doubled: {{inputs.n * 2}}\n".into(),
+        policy_kata: String::new(),
+    };
+    let sb = function_sandbox(vec![callee]);
+    let caller = rec(
+        "start:\n  function:\n    uri: cerb:automation:double\n    inputs:\n      n: 21\n    output: res\n  return:\n    got@key: res:doubled\n",
+        ALLOW_ALL,
+    );
+    let r = sb
+        .run(&caller, Value::empty_array(), RunOptions::default())
+        .await;
+    assert_eq!(r.exit, "return", "{:?}", r.error_message());
+    assert_eq!(
+        r.returned()
+            .and_then(|v| v.get("got"))
+            .map(|v| v.to_string_lossy())
+            .as_deref(),
+        Some("42")
+    );
+    // Without a policy the call is denied with Cerb's function message.
+    let denied = sb
+        .run(
+            &rec(&caller.script, ""),
+            Value::empty_array(),
+            RunOptions::default(),
+        )
+        .await;
+    assert_eq!(
+        denied.error_message().as_deref(),
+        Some("The automation policy does not allow the `function:` command.")
+    );
+}
+
+#[tokio::test]
+async fn endless_function_recursion_stops_at_the_depth_limit() {
+    if RUNTIME_IS_FALLBACK {
+        return;
+    }
+    let selfcall = AutomationRecord {
+        name: "again".into(),
+        extension_id: "cerb.trigger.automation.function".into(),
+        script: "start:\n  function:\n    uri: cerb:automation:again\n    output: r\n".into(),
+        policy_kata: ALLOW_ALL.into(),
+    };
+    let sb = function_sandbox(vec![selfcall.clone()]);
+    let r = sb
+        .run(&selfcall, Value::empty_array(), RunOptions::default())
+        .await;
+    assert_eq!(r.exit, "error");
+    assert!(
+        r.error_message()
+            .unwrap_or_default()
+            .contains("nesting limit"),
+        "{:?}",
+        r.error_message()
+    );
+    // The sandbox still serves.
+    let ok = sb
+        .run(
+            &rec("start:\n  return:\n    a: 1\n", ""),
+            Value::empty_array(),
+            RunOptions::default(),
+        )
+        .await;
+    assert_eq!(ok.exit, "return");
+}

@@ -9,3 +9,4 @@ pub mod expected;
 pub mod http;
 pub mod runner;
 pub mod server;
+pub mod attack;

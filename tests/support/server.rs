@@ -106,3 +106,15 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+impl Server {
+    /// The server's process id (for /proc/<pid>/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the process has not exited.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}

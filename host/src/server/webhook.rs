@@ -98,7 +98,7 @@ pub fn to_http(resp: WebhookResponse) -> Response {
     for (name, value) in resp.headers {
         let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
+            HeaderValue::from_bytes(value.as_bytes()),
         ) else {
             continue;
         };

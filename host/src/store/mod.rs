@@ -8,6 +8,16 @@
 //! Files that automations or packages may name live under `files/` in the
 //! data directory and are reached only through a cap-std [`cap_std::fs::Dir`]
 //! ([`RedbStore::files_dir`]), never through an ambient path.
+//!
+//! Deliberate deviations from Cerb (webhooks.md §1): a listener created
+//! with a blank guid gets 40 lowercase hex characters from a CSPRNG, and a
+//! guid another listener already holds is refused (Cerb requires the guid
+//! and does not check uniqueness). Guids are looked up exactly (Cerb's
+//! database compares case-insensitively).
+//!
+//! The run history keeps the newest [`StoreConfig::run_retention`] runs;
+//! its writes are not fsynced on their own (they become durable with the
+//! next durable commit), so a crash may lose the last few entries.
 
 mod data;
 mod records;

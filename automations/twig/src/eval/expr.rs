@@ -5,6 +5,7 @@ use super::ops::{self, Arith};
 use super::{R, Renderer};
 use crate::ast::{BinOp, Expr, ExprKind, FilterImpl, TestImpl, UnOp};
 use crate::callable::{Args, CallError, Env};
+use crate::library::json_pretty_fused;
 use crate::objects::{ArrowFn, LoopVar, markup_text};
 use katabox_value::{Array, Value, compare};
 use std::sync::Arc;
@@ -100,6 +101,14 @@ impl Renderer<'_> {
                     .map_or(Value::Null, crate::objects::materialize))
             }
             ExprKind::Filter {
+                name: "json_pretty",
+                input,
+                args,
+                ..
+            } if no_args(args) && is_plain_json_encode(input) => {
+                self.eval_json_encode_pretty(input)
+            }
+            ExprKind::Filter {
                 input, func, args, ..
             } => {
                 let v = self.eval(input)?;
@@ -126,6 +135,21 @@ impl Renderer<'_> {
                 )))
             }
         }
+    }
+
+    /// `X|json_encode|json_pretty` with `encode` being the `json_encode`
+    /// filter expression: evaluated as the unfused chain would be (the same
+    /// step and depth accounting for the inner filter), with the fused
+    /// encoder of [`json_pretty_fused`] in place of the two calls.
+    fn eval_json_encode_pretty(&mut self, encode: &Expr) -> R<Value> {
+        let ExprKind::Filter { input, .. } = &encode.kind else {
+            return self.eval(encode);
+        };
+        self.step()?;
+        self.enter()?;
+        let v = self.eval(input);
+        self.leave();
+        json_pretty_fused::json_encode_pretty(self, v?)
     }
 
     fn eval_args(&mut self, args: &[Option<Expr>]) -> R<Args> {
@@ -303,4 +327,14 @@ pub(crate) fn is_empty(v: &Value) -> bool {
         Value::Object(o) => o.to_pstr().is_ok_and(|s| s.is_empty()),
         _ => false,
     }
+}
+
+/// A filter call given no arguments (skipped optional slots count as none).
+fn no_args(args: &[Option<Expr>]) -> bool {
+    args.iter().all(Option::is_none)
+}
+
+/// `X|json_encode` with no arguments.
+fn is_plain_json_encode(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Filter { name: "json_encode", args, .. } if no_args(args))
 }

@@ -20,6 +20,7 @@ pub mod filters;
 pub mod functions;
 pub mod html;
 pub mod json_enc;
+pub mod json_pretty_fused;
 pub mod pcre;
 pub mod plain_object;
 pub mod rounding;

@@ -1,0 +1,88 @@
+//! Host-side per-run costs outside the sandbox: a redb write of one run
+//! record (the store's public `record_run`) and a policy check
+//! (`Policy::allows` with a templated rule), each through the public API.
+
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use katabox::policy::{self, Policy};
+use katabox::store::{RedbStore, RunRecord, Store, StoreConfig};
+use katabox_value::{Array, Value};
+
+/// A run record shaped like the seed webhook's.
+fn seed_run() -> RunRecord {
+    RunRecord {
+        id: 0,
+        at_ms: 1_700_000_000_000,
+        listener_id: Some(1),
+        automation: Some("example.webhook.respond".into()),
+        request_method: "POST".into(),
+        request_path: String::new(),
+        client_ip: "127.0.0.1".into(),
+        status: 200,
+        exit: "return".into(),
+        error: None,
+        logs: Vec::new(),
+        duration_us: 40,
+        fuel_used: 30_000,
+    }
+}
+
+fn store(c: &mut Criterion) {
+    let Ok(dir) = tempfile::tempdir() else {
+        eprintln!("store bench skipped: no temp dir");
+        return;
+    };
+    let db = match RedbStore::open(dir.path(), StoreConfig::default()) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("store bench skipped: {e}");
+            return;
+        }
+    };
+    let run = seed_run();
+    c.bench_function("store/record_run (redb write, retention 1000)", |b| {
+        b.iter(|| db.record_run(black_box(run.clone())))
+    });
+}
+
+const POLICY: &str = "commands:\n  http.request:\n    deny/local@bool: {{inputs.url starts with 'http://127.'}}\n    allow/api@bool: {{inputs.url starts with 'https://api.example.com/'}}\n  all:\n    deny: yes\n";
+
+fn policy_check(c: &mut Criterion) {
+    let policy = match Policy::parse(POLICY) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("policy bench skipped: {e} ({})", e.detail);
+            return;
+        }
+    };
+    let scripting = policy::host_scripting();
+    let mut inputs = Array::new();
+    inputs.insert("url", Value::str("https://api.example.com/v1/items"));
+    inputs.insert("method", Value::str("GET"));
+    let p = policy::placeholders(
+        "start:http.request",
+        "http.request",
+        &Value::array(inputs),
+        None,
+        None,
+    );
+    assert!(
+        policy.allows("http.request", &p, &*scripting),
+        "the bench policy must allow its request"
+    );
+    c.bench_function("policy/allows (2 templated rules)", |b| {
+        b.iter(|| policy.allows(black_box("http.request"), black_box(&p), &*scripting))
+    });
+    let empty = match Policy::parse("commands:\n  ") {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("policy bench skipped: {e}");
+            return;
+        }
+    };
+    c.bench_function("policy/allows (seed policy, default deny)", |b| {
+        b.iter(|| empty.allows(black_box("http.request"), black_box(&p), &*scripting))
+    });
+}
+
+criterion_group!(benches, store, policy_check);
+criterion_main!(benches);
