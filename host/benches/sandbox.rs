@@ -51,12 +51,14 @@ fn bench(c: &mut Criterion) {
         extension_id: "cerb.trigger.webhook.respond".into(),
         script: SEED_SCRIPT.into(),
         policy_kata: "commands:\r\n  ".into(),
+        component: None,
     };
     let empty = AutomationRecord {
         name: "empty".into(),
         extension_id: "cerb.trigger.automation.function".into(),
         script: "start:\n".into(),
         policy_kata: String::new(),
+        component: None,
     };
     let dict = webhook_dict();
     let check = rt.block_on(sandbox.run(&seed, dict.clone(), RunOptions::default()));
@@ -130,6 +132,7 @@ fn bench_floor(c: &mut Criterion) {
         extension_id: "cerb.trigger.automation.function".into(),
         script: "return".into(),
         policy_kata: String::new(),
+        component: None,
     };
     c.bench_function("run/host_floor", |b| {
         b.iter(|| rt.block_on(sandbox.run(&rec, Value::empty_array(), RunOptions::default())))

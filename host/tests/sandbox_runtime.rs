@@ -25,6 +25,7 @@ fn rec(script: &str, policy: &str) -> AutomationRecord {
         extension_id: "cerb.trigger.automation.function".into(),
         script: script.into(),
         policy_kata: policy.into(),
+        component: None,
     }
 }
 
@@ -136,6 +137,7 @@ async fn function_runs_the_callee_with_its_own_policy() {
         extension_id: "cerb.trigger.automation.function".into(),
         script: "start:\n  return:\n    doubled: {{inputs.n * 2}}\n".into(),
         policy_kata: String::new(),
+        component: None,
     };
     let sb = function_sandbox(vec![callee]);
     let caller = rec(
@@ -177,6 +179,7 @@ async fn endless_function_recursion_stops_at_the_depth_limit() {
         extension_id: "cerb.trigger.automation.function".into(),
         script: "start:\n  function:\n    uri: cerb:automation:again\n    output: r\n".into(),
         policy_kata: ALLOW_ALL.into(),
+        component: None,
     };
     let sb = function_sandbox(vec![selfcall.clone()]);
     let r = sb

@@ -57,6 +57,7 @@ fn check(v: &toml::Value, sb: &Sandbox, rt: &tokio::runtime::Runtime) -> Result<
         extension_id: s("trigger").unwrap_or_else(|| "cerb.trigger.automation.function".into()),
         script: s("script").unwrap_or_default(),
         policy_kata: s("policy").unwrap_or_default(),
+        component: None,
     };
     let inputs = katabox_value::json::decode(s("inputs").unwrap_or_else(|| "{}".into()).as_bytes())
         .ok_or("inputs are not JSON")?;

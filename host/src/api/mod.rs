@@ -2,9 +2,11 @@
 //!
 //! - `POST /api/packages` `{"package": {...} | "<json text>", "prompts": {...}}`
 //!   → 201 `{"records": [{"_context", "id", "uid", "name", ...}], "records_created": {...}}`
-//! - `POST /api/webhooks` `{"name", "automations_kata", "guid"?, "body_limit"?}`
-//!   → 201 `{"id", "guid", "url"}`; `GET /api/webhooks` → `{"webhooks": [...]}`;
-//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`
+//! - `POST /api/webhooks` `{"name", "automations_kata", "guid"?, "body_limit"?, "verify"?}`
+//!   → 201 `{"id", "guid", "url", "warnings"?}`; `GET /api/webhooks` → `{"webhooks": [...]}`;
+//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`. A `verify` block (docs/verified-webhooks.md)
+//!   is validated (400 with the reason); listeners show it as given (secret names only).
+//! - `GET /api/secrets` → `{"secrets": ["name", ...]}` (names only, never values)
 //! - `GET /api/automations` → `{"automations": [...]}`, `GET /api/automations/{name}`
 //! - `GET /api/runs?limit=N` → `{"runs": [...]}`, newest first
 //!
@@ -36,6 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/automations", get(list_automations))
         .route("/automations/{name}", get(get_automation))
         .route("/runs", get(list_runs))
+        .route("/secrets", get(list_secrets))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state, require_token))
 }
@@ -104,7 +107,7 @@ async fn import_package(
 }
 
 fn listener_json(l: &ListenerRecord, base_url: &str) -> JsonValue {
-    json!({
+    let mut out = json!({
         "id": l.id,
         "name": l.name,
         "guid": l.guid,
@@ -112,7 +115,49 @@ fn listener_json(l: &ListenerRecord, base_url: &str) -> JsonValue {
         "updated_at": l.updated_at,
         "body_limit": l.body_limit,
         "url": format!("{base_url}webhooks/{}", l.guid),
-    })
+    });
+    if let (Some(verify), Some(map)) = (&l.verify, out.as_object_mut()) {
+        map.insert(
+            "verify".into(),
+            serde_json::to_value(verify).unwrap_or(JsonValue::Null),
+        );
+    }
+    out
+}
+
+/// The listener's `verify` block: absent/null → none; otherwise parsed
+/// (unknown fields refused) and validated against its preset.
+fn verify_input(v: &JsonValue) -> Result<Option<katabox_verify::VerifyConfig>, ApiError> {
+    match v.get("verify") {
+        None | Some(JsonValue::Null) => Ok(None),
+        Some(block) => {
+            let config: katabox_verify::VerifyConfig = serde_json::from_value(block.clone())
+                .map_err(|e| ApiError::bad_request(format!("Invalid 'verify': {e}")))?;
+            config
+                .validate()
+                .map_err(|e| ApiError::bad_request(format!("Invalid 'verify': {e}")))?;
+            Ok(Some(config))
+        }
+    }
+}
+
+/// Warnings about a listener's `verify` block: secret names the server
+/// does not know (requests would answer 500 until they are configured).
+fn verify_warnings(l: &ListenerRecord, secrets: &katabox_verify::Secrets) -> Vec<String> {
+    l.verify
+        .iter()
+        .flat_map(|v| v.secret.0.iter())
+        .filter(|name| secrets.get(name).is_none())
+        .map(|name| format!("secret {name} is not configured"))
+        .collect()
+}
+
+/// Adds `warnings` to an answer when there are any.
+fn with_warnings(mut out: JsonValue, warnings: Vec<String>) -> JsonValue {
+    if let (false, Some(map)) = (warnings.is_empty(), out.as_object_mut()) {
+        map.insert("warnings".into(), json!(warnings));
+    }
+    out
 }
 
 fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
@@ -127,6 +172,7 @@ fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
         guid: text("guid")?,
         automations_kata: text("automations_kata")?,
         body_limit: v.get("body_limit").and_then(JsonValue::as_u64),
+        verify: verify_input(&v)?,
     })
 }
 
@@ -137,13 +183,17 @@ async fn create_webhook(
     let input = listener_input(&body)?;
     let store = state.store.clone();
     let rec = blocking(move || Ok(store.create_listener(input)?)).await?;
+    let warnings = verify_warnings(&rec, &state.verifier.secrets);
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": rec.id,
-            "guid": rec.guid,
-            "url": format!("{}webhooks/{}", state.base_url, rec.guid),
-        })),
+        Json(with_warnings(
+            json!({
+                "id": rec.id,
+                "guid": rec.guid,
+                "url": format!("{}webhooks/{}", state.base_url, rec.guid),
+            }),
+            warnings,
+        )),
     )
         .into_response())
 }
@@ -176,8 +226,11 @@ async fn update_webhook(
     let input = listener_input(&body)?;
     let store = state.store.clone();
     let rec = blocking(move || Ok(store.update_listener(id, input)?)).await?;
-    rec.map(|l| Json(listener_json(&l, &state.base_url)))
-        .ok_or_else(ApiError::not_found)
+    rec.map(|l| {
+        let warnings = verify_warnings(&l, &state.verifier.secrets);
+        Json(with_warnings(listener_json(&l, &state.base_url), warnings))
+    })
+    .ok_or_else(ApiError::not_found)
 }
 
 async fn delete_webhook(
@@ -221,4 +274,9 @@ async fn list_runs(
     let store = state.store.clone();
     let runs = blocking(move || Ok(store.runs(limit)?)).await?;
     Ok(Json(json!({"runs": runs})))
+}
+
+async fn list_secrets(State(state): State<AppState>) -> Json<JsonValue> {
+    let names: Vec<&str> = state.verifier.secrets.names().collect();
+    Json(json!({"secrets": names}))
 }

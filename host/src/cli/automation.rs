@@ -95,6 +95,7 @@ pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
         extension_id: trigger.unwrap_or_else(|| DEFAULT_TRIGGER.to_string()),
         script,
         policy_kata,
+        component: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

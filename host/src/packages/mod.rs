@@ -344,7 +344,12 @@ fn import_in(
                     policy_kata: text("policy_kata").unwrap_or_default(),
                     created_at: num("created_at").unwrap_or(now),
                     updated_at: num("updated_at").unwrap_or(now),
+                    component_base64: text("component_base64").unwrap_or_default(),
                 };
+                if !row.component_base64.is_empty() {
+                    crate::sandbox::GuestComponent::from_base64(&row.component_base64)
+                        .map_err(|e| fail(format!("Automation component: {e}")))?;
+                }
                 crate::webhooks::lang::check_automation_script(&row.script)
                     .map_err(|e| fail(format!("Automation: {e}")))?;
                 crate::webhooks::lang::check_kata(&row.policy_kata)
@@ -374,6 +379,7 @@ fn import_in(
                     automations_kata: text("automations_kata").unwrap_or_default(),
                     updated_at: num("updated_at").unwrap_or(now),
                     body_limit: None,
+                    verify: None,
                 };
                 tx.put_listener(&rec)?;
                 (

@@ -80,6 +80,7 @@ impl RecordType {
                 ("description", Text),
                 ("script", Text),
                 ("policy_kata", Text),
+                ("component_base64", Text),
                 ("created_at", Timestamp),
                 ("updated_at", Timestamp),
             ],

@@ -1,5 +1,6 @@
 //! Operator ceilings for every run ([`SandboxConfig`]).
 
+use crate::capabilities::secrets::Secrets;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,6 +41,10 @@ pub struct SandboxConfig {
     /// Directory for the compiled-component cache; `None` disables it.
     /// Default: `$TMPDIR/katabox-wasm-cache`.
     pub cache_dir: Option<PathBuf>,
+    /// The operator's named secrets for the `secrets` capability (HMAC);
+    /// guests never see the values. Default: none (the server fills them
+    /// with [`Secrets::load`](katabox_verify::Secrets::load)).
+    pub secrets: Secrets,
 }
 
 impl Default for SandboxConfig {
@@ -56,6 +61,7 @@ impl Default for SandboxConfig {
             host_byte_fuel: 1,
             max_log_entries: 1_000,
             cache_dir: Some(std::env::temp_dir().join("katabox-wasm-cache")),
+            secrets: Secrets::default(),
         }
     }
 }

@@ -7,7 +7,10 @@
 //! let result: RunResult = sandbox.run(&record, dict, RunOptions::default()).await;
 //! ```
 //!
-//! - [`AutomationRecord`] `{ name, extension_id, script, policy_kata }`: what runs.
+//! - [`AutomationRecord`] `{ name, extension_id, script, policy_kata,
+//!   component }`: what runs; with a [`GuestComponent`] the record runs that
+//!   component (compiled once per SHA-256, kept pre-instantiated) under the
+//!   same policy, limits and logging instead of the KATA runtime.
 //! - [`AutomationSource`]: looks automations up by name for `function:`.
 //! - [`DataStore`](crate::capabilities::DataStore): storage, queues, metrics,
 //!   resources, continuations (`MemoryStore` for tests and the CLI).
@@ -29,12 +32,14 @@ mod bindings;
 mod component_cache;
 mod config;
 mod engine;
+mod guests;
 mod state;
 
 pub use crate::capabilities::http::HttpConfig;
 pub use crate::capabilities::log::{LogEntry, LogLevel};
 pub use crate::capabilities::secrets::Secrets;
 pub use config::{DEFAULT_TIME_LIMIT_MS, MAX_TIME_LIMIT_MS, SandboxConfig};
+pub use guests::GuestComponent;
 
 use crate::capabilities::DataStore;
 use crate::capabilities::http::HttpClient;
@@ -66,6 +71,9 @@ pub struct AutomationRecord {
     pub script: String,
     /// The policy KATA.
     pub policy_kata: String,
+    /// A guest component to run instead of the KATA runtime (the record's
+    /// `script` is still passed to it, and ignored by Rust guests).
+    pub component: Option<GuestComponent>,
 }
 
 /// Finds automations by name (for `function:`).
@@ -160,6 +168,8 @@ struct Inner {
     config: SandboxConfig,
     engine: Engine,
     pre: AutomationPre<RunState>,
+    linker: Linker<RunState>,
+    guests: guests::GuestCache,
     services: Services,
     scripting: Arc<dyn Scripting + Send + Sync>,
     policies: Mutex<HashMap<String, Arc<Policy>>>,
@@ -175,17 +185,21 @@ pub struct Sandbox {
 const POLICY_CACHE: usize = 256;
 
 impl Sandbox {
-    /// A sandbox running the embedded KATA runtime.
+    /// A sandbox running the embedded KATA runtime; the `secrets`
+    /// capability uses `config.secrets` (the operator's secrets).
     pub fn new(
         config: SandboxConfig,
         data: Arc<dyn DataStore>,
         source: Arc<dyn AutomationSource>,
         http: HttpConfig,
     ) -> anyhow::Result<Sandbox> {
-        Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, Secrets::default())
+        let secrets = config.secrets.clone();
+        Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, secrets)
     }
 
-    /// A sandbox running `wasm` (any component of the `automation` world).
+    /// A sandbox running `wasm` (any component of the `automation` world)
+    /// for records without a component of their own; `secrets` (or, when
+    /// empty, `config.secrets`) serve the `secrets` capability.
     pub fn with_guest(
         config: SandboxConfig,
         wasm: &[u8],
@@ -201,6 +215,11 @@ impl Sandbox {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Automation::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)?;
         let pre = AutomationPre::new(linker.instantiate_pre(&component)?)?;
+        let secrets = if secrets.is_empty() {
+            config.secrets.clone()
+        } else {
+            secrets
+        };
         let ticker = engine::EpochTicker::start(engine.clone(), config.epoch_tick)?;
         let http = HttpClient::new(http).map_err(anyhow::Error::msg)?;
         Ok(Sandbox {
@@ -208,6 +227,8 @@ impl Sandbox {
                 config,
                 engine,
                 pre,
+                linker,
+                guests: guests::GuestCache::default(),
                 services: Services {
                     data,
                     source,
@@ -253,6 +274,24 @@ impl Sandbox {
         Ok(p)
     }
 
+    /// The pre-instantiated `guest`, compiling it (off the async workers)
+    /// on first use.
+    async fn guest_pre(&self, guest: &GuestComponent) -> Result<AutomationPre<RunState>, String> {
+        let sandbox = self.clone();
+        let guest = guest.clone();
+        tokio::task::spawn_blocking(move || {
+            let inner = &sandbox.inner;
+            inner.guests.pre(
+                &inner.engine,
+                &inner.linker,
+                inner.config.cache_dir.as_deref(),
+                &guest,
+            )
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("Invalid guest component: {e}")))
+    }
+
     /// Runs an automation with `dict` as its initial dictionary. Never
     /// panics or fails: every outcome is a [`RunResult`].
     pub async fn run(
@@ -266,6 +305,13 @@ impl Sandbox {
             dict
         } else {
             Value::empty_array()
+        };
+        let pre = match &automation.component {
+            None => self.inner.pre.clone(),
+            Some(guest) => match self.guest_pre(guest).await {
+                Ok(pre) => pre,
+                Err(message) => return failed(dict, message, None, Vec::new(), started, 0),
+            },
         };
         let policy = match self.policy(&automation.policy_kata) {
             Ok(p) => p,
@@ -338,7 +384,7 @@ impl Sandbox {
         };
         let deadline = Duration::from_millis(limit_ms) + cfg.grace;
         let outcome = tokio::time::timeout(deadline, async {
-            let instance = self.inner.pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .katabox_automation_run()
                 .call_run(&mut store, &request)

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 mod runner;
 mod startup;
+pub mod verify;
 mod webhook;
 
 pub use config::{Limits, ServerConfig};
@@ -42,6 +43,8 @@ pub struct AppState {
     pub base_url: String,
     /// The sandbox behind the webhook runner (built lazily; see [`SandboxRunner::warm_up`]).
     pub sandbox: Arc<SandboxRunner>,
+    /// Secrets and accounts for verified webhooks (and outgoing credentials).
+    pub verifier: Arc<verify::Verifier>,
 }
 
 /// The router: `/webhooks/…` and `/api/…`.

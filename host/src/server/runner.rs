@@ -70,6 +70,12 @@ pub fn record_of(row: &AutomationRow) -> AutomationRecord {
         extension_id: row.extension_id.clone(),
         script: row.script.clone(),
         policy_kata: row.policy_kata.clone(),
+        // A component that does not decode runs as an empty one, which
+        // fails as an invalid component (imports validate it first).
+        component: (!row.component_base64.is_empty()).then(|| {
+            crate::sandbox::GuestComponent::from_base64(&row.component_base64)
+                .unwrap_or_else(|_| crate::sandbox::GuestComponent::new(Vec::new()))
+        }),
     }
 }
 

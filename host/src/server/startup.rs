@@ -73,8 +73,25 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         packages::import(store.as_ref(), &text, &serde_json::json!({}), &opts)
             .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
     }
+    // The operator's secrets for the guests' `secrets` capability (HMAC).
+    let mut sandbox_config = config.sandbox.clone();
+    if sandbox_config.secrets.is_empty() {
+        let (secrets, warnings) = crate::sandbox::Secrets::load(&config.data_dir)
+            .with_context(|| format!("loading secrets from {}", config.data_dir.display()))?;
+        for warning in warnings {
+            eprintln!("katabox: {warning}");
+        }
+        sandbox_config.secrets = secrets;
+    }
+    let (verifier, warnings) = super::verify::Verifier::load(&config.data_dir)?;
+    for warning in &warnings {
+        eprintln!("katabox: warning: {warning}");
+    }
+    let verifier = Arc::new(verifier);
+    // Expired dedupe records from earlier runs.
+    let _ = store.purge_deliveries(crate::store::now_unix());
     let runner = Arc::new(SandboxRunner::lazy(
-        config.sandbox.clone(),
+        sandbox_config,
         store.clone(),
         store.clone(),
         config.http.clone(),
@@ -85,6 +102,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         runner: runner.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         base_url: base_url.clone(),
+        secrets: verifier.secrets.clone(),
     };
     Ok(AppState {
         webhooks,
@@ -94,5 +112,6 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         admin_token: Arc::from(token.as_str()),
         base_url,
         sandbox: runner,
+        verifier,
     })
 }

@@ -1,6 +1,6 @@
 //! The `/webhooks/…` handler: limits, body reading, then the webhook layer.
 
-use super::{AppState, ServerError};
+use super::{AppState, ServerError, verify};
 use crate::webhooks::{self, WebhookRequest, WebhookResponse};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -40,7 +40,16 @@ pub async fn webhook(State(state): State<AppState>, req: Request) -> Response {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    to_http(webhooks::respond(ctx, &listener, &wreq, &request_path).await)
+    let dedupe = match &listener.verify {
+        None => None,
+        Some(config) => match verify::gate(&state, config, listener.id, &wreq, &request_path) {
+            verify::Gate::Answer(resp) => return to_http(resp),
+            verify::Gate::Run(key) => key,
+        },
+    };
+    let resp = webhooks::respond(ctx, &listener, &wreq, &request_path).await;
+    verify::finish(&state, dedupe, &resp);
+    to_http(resp)
 }
 
 /// Everything outside `/webhooks` and `/api`.

@@ -20,6 +20,7 @@
 //! next durable commit), so a crash may lose the last few entries.
 
 mod data;
+mod deliveries;
 mod records;
 mod redb_store;
 pub mod tables;

@@ -13,6 +13,9 @@ pub struct ListenerRecord {
     /// Per-listener request body limit in bytes (None: the server default).
     #[serde(default)]
     pub body_limit: Option<u64>,
+    /// Signature verification and dedupe (secret names only, never values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<katabox_verify::VerifyConfig>,
 }
 
 /// The fields a caller supplies to create or replace a listener.
@@ -26,6 +29,9 @@ pub struct ListenerInput {
     pub automations_kata: String,
     #[serde(default)]
     pub body_limit: Option<u64>,
+    /// Signature verification and dedupe (validated by the caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<katabox_verify::VerifyConfig>,
 }
 
 /// An automation (automations.md §1).
@@ -44,6 +50,10 @@ pub struct AutomationRow {
     pub created_at: i64,
     #[serde(default)]
     pub updated_at: i64,
+    /// A guest component (standard base64 of its `.wasm`) run instead of
+    /// `script`; empty for KATA automations (docs/guest-sdk.md).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub component_base64: String,
 }
 
 /// An automation timer (packages.md §6.3). Stored only; no scheduler yet.

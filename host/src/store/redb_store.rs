@@ -72,6 +72,7 @@ impl RedbStore {
             txn.open_table(METRICS)?;
             txn.open_table(RUNS)?;
             txn.open_table(COUNTERS)?;
+            txn.open_table(WEBHOOK_DELIVERIES)?;
         }
         txn.commit()?;
         Ok(RedbStore {
@@ -246,6 +247,7 @@ fn listener_from_input(id: u64, input: ListenerInput) -> StoreResult<ListenerRec
         automations_kata: input.automations_kata,
         updated_at: now_unix(),
         body_limit: input.body_limit,
+        verify: input.verify,
     })
 }
 
@@ -356,6 +358,7 @@ impl Store for RedbStore {
                 .transpose()?;
             if let Some(old) = &old {
                 txn.open_table(LISTENER_GUIDS)?.remove(old.guid.as_str())?;
+                super::deliveries::remove_listener_deliveries(&txn, id)?;
             }
             old.is_some()
         };

@@ -41,3 +41,7 @@ pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
 /// Counters for id allocation (`listener`, `automation`, `timer`, `run`, `queue`).
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+/// Webhook dedupe records by `<listener id>:<hex sha256 of the delivery id>`
+/// (JSON [`katabox_verify::DedupeRecord`]).
+pub const WEBHOOK_DELIVERIES: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("webhook_deliveries");

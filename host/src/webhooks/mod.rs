@@ -15,6 +15,7 @@
 pub mod event;
 pub mod lang;
 pub mod params;
+pub mod redact;
 pub mod request;
 pub mod response;
 
@@ -62,6 +63,8 @@ pub struct WebhookContext {
     pub trusted_proxies: TrustedProxies,
     /// The host's base URL, ending in `/`.
     pub base_url: String,
+    /// The operator's secrets: their values are scrubbed from run records.
+    pub secrets: Arc<katabox_verify::Secrets>,
 }
 
 /// Whether the method reaches listeners (only GET and POST, §2 step 1).
@@ -161,6 +164,7 @@ pub async fn respond(
         }
     };
     run.status = response.status;
+    redact::redact_run(&ctx.secrets, &mut run);
     // The history is best-effort: a failure to record does not change the answer.
     let _ = ctx.store.record_run(run);
     finish(response)

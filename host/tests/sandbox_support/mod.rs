@@ -67,6 +67,7 @@ pub fn record(script: &str, policy: &str) -> AutomationRecord {
         extension_id: "cerb.trigger.automation.function".into(),
         script: script.into(),
         policy_kata: policy.into(),
+        component: None,
     }
 }
 

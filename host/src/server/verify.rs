@@ -1,0 +1,188 @@
+//! Verified webhooks in the request path: signature check before any
+//! automation runs, then dedupe by delivery id (docs/verified-webhooks.md).
+
+use super::AppState;
+use crate::store::{RedbStore, RunRecord, now_unix, now_unix_ms};
+use crate::webhooks::{WebhookRequest, WebhookResponse, redact, request};
+use anyhow::Context;
+use katabox_verify::outbound::Accounts;
+use katabox_verify::{
+    DedupeDecision, DedupeKey, RequestParts, Secrets, StoredResponse, VerifyConfig,
+};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Seconds between purges of expired dedupe records.
+const PURGE_INTERVAL_SECS: i64 = 60;
+/// What a repeat gets while the first delivery still runs.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// The operator's secrets and accounts, loaded once at startup.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    /// Named secrets (signature keys, outgoing credentials).
+    pub secrets: Arc<Secrets>,
+    /// Accounts for `http.request`'s `authentication:` (header injection).
+    pub accounts: Arc<Accounts>,
+    last_purge: AtomicI64,
+}
+
+impl Verifier {
+    /// A verifier with these secrets and accounts.
+    pub fn new(secrets: Secrets, accounts: Accounts) -> Verifier {
+        Verifier {
+            secrets: Arc::new(secrets),
+            accounts: Arc::new(accounts),
+            last_purge: AtomicI64::new(0),
+        }
+    }
+
+    /// Loads `secrets.toml`/`secrets.json`, `KATABOX_SECRET_*` variables and
+    /// `accounts.toml`. Returns the verifier and warnings for the operator
+    /// (names only, never values).
+    pub fn load(data_dir: &Path) -> anyhow::Result<(Verifier, Vec<String>)> {
+        let loaded = Secrets::load(data_dir, std::env::vars_os())
+            .map_err(|e| anyhow::anyhow!("loading secrets: {e}"))?;
+        let accounts = Accounts::load(data_dir)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("loading {}", data_dir.join("accounts.toml").display()))?;
+        Ok((Verifier::new(loaded.secrets, accounts), loaded.warnings))
+    }
+
+    /// Purges expired dedupe records at most once a minute.
+    fn maybe_purge(&self, store: &RedbStore, now: i64) {
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now - last >= PURGE_INTERVAL_SECS
+            && self
+                .last_purge
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let _ = store.purge_deliveries(now);
+        }
+    }
+}
+
+/// What the request path does after verification.
+pub enum Gate {
+    /// Run the listener; afterwards hand the response to [`finish`].
+    Run(Option<DedupeKey>),
+    /// Answer this without running anything (already recorded).
+    Answer(WebhookResponse),
+}
+
+/// Verifies a request to a listener with a `verify` block and applies
+/// dedupe. Failures and replays are recorded in the run history here.
+pub fn gate(
+    state: &AppState,
+    config: &VerifyConfig,
+    listener_id: u64,
+    req: &WebhookRequest,
+    request_path: &str,
+) -> Gate {
+    let now = now_unix();
+    let secrets = &state.verifier.secrets;
+    let parts = RequestParts::new(&req.method, &req.path, &req.headers, &req.body)
+        .with_query(req.query.as_deref())
+        .with_public_base_url(Some(&state.base_url));
+    let delivery = match config.verify(&parts, secrets, now) {
+        Ok(d) => d,
+        Err(e) => {
+            let reason = e.to_string();
+            let mut run = run_record(state, listener_id, req, request_path);
+            run.status = e.status();
+            run.error = Some(format!("verify: {reason}"));
+            record(state, run);
+            return Gate::Answer(text_response(e.status(), &reason));
+        }
+    };
+    let (Some(key), Some(id)) = (
+        DedupeKey::new(listener_id, config, &delivery),
+        delivery.delivery_id.as_deref(),
+    ) else {
+        return Gate::Run(None);
+    };
+    state.verifier.maybe_purge(&state.store, now);
+    let decision = match state.store.claim_delivery(&key, id, now) {
+        Ok(d) => d,
+        // The dedupe table failing must not block deliveries: run without it.
+        Err(_) => return Gate::Run(None),
+    };
+    match decision {
+        DedupeDecision::Run => Gate::Run(Some(key)),
+        DedupeDecision::Replay(stored) => {
+            let mut run = run_record(state, listener_id, req, request_path);
+            run.status = stored.status;
+            run.logs = vec![dedupe_log(&format!("dedupe: replayed {id}"))];
+            record(state, run);
+            Gate::Answer(WebhookResponse {
+                status: stored.status,
+                headers: stored.headers,
+                body: stored.body,
+            })
+        }
+        DedupeDecision::InProgress => {
+            let mut run = run_record(state, listener_id, req, request_path);
+            run.status = 409;
+            run.logs = vec![dedupe_log(&format!("dedupe: in progress {id}"))];
+            record(state, run);
+            let mut resp = text_response(409, "delivery in progress");
+            resp.headers
+                .push(("Retry-After".into(), RETRY_AFTER_SECS.into()));
+            Gate::Answer(resp)
+        }
+    }
+}
+
+/// Stores the first delivery's response for replay (or releases the claim
+/// when it must not be replayed).
+pub fn finish(state: &AppState, key: Option<DedupeKey>, response: &WebhookResponse) {
+    if let Some(key) = key {
+        let stored = StoredResponse {
+            status: response.status,
+            headers: response.headers.clone(),
+            body: response.body.clone(),
+        };
+        let _ = state.store.complete_delivery(&key, Some(stored));
+    }
+}
+
+/// A `text/plain` answer with a short reason.
+fn text_response(status: u16, reason: &str) -> WebhookResponse {
+    WebhookResponse {
+        status,
+        headers: vec![(
+            "Content-Type".into(),
+            "text/plain; charset=utf-8".into(),
+        )],
+        body: reason.as_bytes().to_vec(),
+    }
+}
+
+/// A run-history entry for a request that ran no automation.
+fn run_record(
+    state: &AppState,
+    listener_id: u64,
+    req: &WebhookRequest,
+    request_path: &str,
+) -> RunRecord {
+    RunRecord {
+        at_ms: now_unix_ms(),
+        listener_id: Some(listener_id),
+        request_method: req.method.clone(),
+        request_path: request_path.to_string(),
+        client_ip: request::client_ip(req, &state.webhooks.trusted_proxies),
+        ..RunRecord::default()
+    }
+}
+
+fn dedupe_log(message: &str) -> serde_json::Value {
+    serde_json::json!({"level": "info", "node_id": "", "message": message})
+}
+
+/// Records a run after scrubbing secret values (best-effort, like every run).
+fn record(state: &AppState, mut run: RunRecord) {
+    redact::redact_run(&state.verifier.secrets, &mut run);
+    let _ = crate::store::Store::record_run(state.store.as_ref(), run);
+}
