@@ -136,7 +136,8 @@ class RssSampler:
 
 
 def wrk(port, conns, duration, lua):
-    cmd = ["timeout", str(duration + 30), "wrk", "-t2", f"-c{conns}", f"-d{duration}s",
+    # wrk needs at least one connection per thread: -t1 for one connection.
+    cmd = ["timeout", str(duration + 30), "wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s",
            "--latency", "-s", lua, f"http://127.0.0.1:{port}{PATH}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
     m = re.search(r"^KB_RESULT (.*)$", out, re.M)
@@ -272,7 +273,7 @@ def run(a, conns, work):
                   f"  p99.9 {ms(r['p999'])}  errors {r['errors']}  rss peak {r['rss_peak']} KiB", flush=True)
         results.append(row)
     load_after = loadavg()
-    report = render(a, machine(), load_before, load_after, startup_s, warm_s, len(body),
+    report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
                     len(bare_body), idle_kb, idle_bare, results, micro_rows(a.micro))
     with open(a.out, "w") as f:
         f.write(report)
@@ -284,16 +285,20 @@ def verdict(ok):
     return "**met**" if ok else "**not met**"
 
 
-def render(a, m, load_before, load_after, startup_s, warm_s, body_len, bare_len,
+def render(a, m, load_before, load_after, startup_s, warm_s, body_sample, bare_len,
            idle_kb, idle_bare, results, micro):
+    body_len = len(body_sample)
     L = []
     L.append(f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
     L.append(f"Command: `{a.command}`. Machine: {m['nproc']} cores ({m['cpu']}), "
              f"{m['mem']} RAM, Linux {m['kernel']}. Load average before/after the load "
              f"test: {load_before} / {load_after} (the cores are shared with other builds).\n")
-    L.append("## Load test (wrk -t2 -cN -d%ds --latency, loopback, release builds)\n" % a.duration)
+    L.append("## Load test (wrk -t2 -cN -d%ds --latency; -t1 at one connection; loopback, release builds)\n" % a.duration)
     L.append(f"Seed webhook POST {PATH} with `X-CustomHeader: true`; the bare axum "
              f"server sends the seed's own answer ({body_len} bytes; bare sent {bare_len}).\n")
+    if b'"http"' not in body_sample:
+        L.append(f"**WARNING: the seed webhook did not answer with its JSON dump** (got {body_len} "
+                 f"bytes: {body_sample[:80]!r}); the katabox figures below are not the seed path.\n")
     L.append("| conns | server | req/s | p50 | p99 | p99.9 | errors | peak RSS |")
     L.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in results:

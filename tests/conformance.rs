@@ -58,7 +58,10 @@ fn main() -> ExitCode {
         let case: Result<Case, String> = load_case(path);
         let (kind, outcome) = match case {
             Ok(c) => (c.kind.clone(), runner.run(&c)),
-            Err(e) => ("invalid".to_string(), Outcome::Fail(format!("unreadable vector: {e}"))),
+            Err(e) => (
+                "invalid".to_string(),
+                Outcome::Fail(format!("unreadable vector: {e}")),
+            ),
         };
         let entry = per_kind.entry(kind).or_default();
         match outcome {
@@ -116,6 +119,14 @@ fn main() -> ExitCode {
     if !unexpected.is_empty() {
         println!("\n{} unexpected failure(s)", unexpected.len());
     }
-    println!("\n{} passed, {} failed", passed_labels.len(), failed_labels.len());
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    println!(
+        "\n{} passed, {} failed",
+        passed_labels.len(),
+        failed_labels.len()
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -14,7 +14,11 @@ fn empty_object_equals_empty_list() {
 
 #[test]
 fn object_key_order_is_insignificant_but_list_order_is() {
-    assert!(json_matches(&json!({"a": 1, "b": 2}), &json!({"b": 2, "a": 1}), false));
+    assert!(json_matches(
+        &json!({"a": 1, "b": 2}),
+        &json!({"b": 2, "a": 1}),
+        false
+    ));
     assert!(!json_matches(&json!([1, 2]), &json!([2, 1]), false));
 }
 
@@ -35,7 +39,10 @@ fn expected_failures_need_a_reason() {
     let p = dir.path().join("x.txt");
     std::fs::write(&p, "# comment\ncerb/kata/a.toml   parses differently\n").expect("write");
     let m = support::expected::load(&p).expect("loads");
-    assert_eq!(m.get("cerb/kata/a.toml").map(String::as_str), Some("parses differently"));
+    assert_eq!(
+        m.get("cerb/kata/a.toml").map(String::as_str),
+        Some("parses differently")
+    );
     std::fs::write(&p, "cerb/kata/a.toml\n").expect("write");
     assert!(support::expected::load(&p).is_err());
 }

@@ -1,6 +1,32 @@
 //! katabox guest SDK: the WIT world `katabox:automation/automation` for
 //! guests written in Rust (the KATA runtime is one of them).
 //!
+//! # Writing an automation
+//!
+//! A guest crate (`crate-type = ["cdylib"]`, built with `cargo build
+//! --target wasm32-wasip2 --release`) writes one function and exports it
+//! with [`automation!`]:
+//!
+//! ```ignore
+//! use katabox_guest::{Error, Output, Value, capabilities::storage};
+//!
+//! fn run(_trigger: &str, dict: Value) -> Result<Output, Error> {
+//!     let visits = storage::get("visits", Value::Int(0))?;
+//!     Ok(Output::new().status_code(200).body(format!("visits: {}", visits.to_string_lossy())))
+//! }
+//!
+//! katabox_guest::automation!(run);
+//! ```
+//!
+//! - [`capabilities`]: typed functions for every host capability
+//!   (`http`, `storage`, `queue`, `function`, `metrics`, `files`,
+//!   `secrets`, `log`); errors carry Cerb's messages ([`Error`]).
+//! - [`Output`]: the `__return` map (`status_code`, `headers`, `body`).
+//! - [`Value`], [`Array`], [`Key`]: the shared value model
+//!   ([`katabox_value`], re-exported).
+//!
+//! The layers below the typed API:
+//!
 //! - [`bindings`] (wasm32 only): the raw `wit_bindgen` bindings of the world,
 //!   with the `bindings::export!` macro that exports an implementation of
 //!   `bindings::exports::katabox::automation::run::Guest` from the guest's
@@ -57,7 +83,11 @@
 //! katabox_guest::bindings::export!(Hello);
 //! ```
 
+pub mod capabilities;
 pub mod command;
+pub mod entry;
+mod error;
+mod output;
 pub mod values;
 
 #[cfg(target_arch = "wasm32")]
@@ -74,5 +104,8 @@ pub mod bindings {
 #[cfg(target_arch = "wasm32")]
 pub mod host;
 
-pub use katabox_value::Value;
+pub use error::Error;
+pub use katabox_value;
+pub use katabox_value::{Array, Key, Value};
+pub use output::Output;
 pub use values::{ValueError, decode, encode};

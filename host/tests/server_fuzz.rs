@@ -13,6 +13,7 @@ fn listener() -> ListenerRecord {
         automations_kata: String::new(),
         updated_at: 0,
         body_limit: None,
+        verify: None,
     }
 }
 

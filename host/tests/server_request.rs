@@ -154,6 +154,7 @@ fn listener() -> ListenerRecord {
         automations_kata: String::new(),
         updated_at: 1,
         body_limit: None,
+        verify: None,
     }
 }
 

@@ -14,6 +14,7 @@ fn input(name: &str, guid: &str) -> ListenerInput {
         guid: guid.into(),
         automations_kata: "automation/a:\n  uri: x".into(),
         body_limit: None,
+        verify: None,
     }
 }
 

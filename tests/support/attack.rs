@@ -26,7 +26,14 @@ pub struct Auto<'a> {
     pub script: &'a str,
     /// Its policy KATA.
     pub policy: &'a str,
+    /// Its trigger (`cerb.trigger.webhook.respond`, `cerb.trigger.automation.function`).
+    pub trigger: &'a str,
 }
+
+/// The webhook trigger.
+pub const WEBHOOK: &str = "cerb.trigger.webhook.respond";
+/// The function trigger.
+pub const FUNCTION: &str = "cerb.trigger.automation.function";
 
 /// A package with webhook-responder automations and one listener per
 /// `(guid, automation name)` pair.
@@ -39,7 +46,7 @@ pub fn package(name: &str, autos: &[Auto<'_>], listeners: &[(&str, &str)]) -> J 
                 "uid": format!("auto_{i}"),
                 "_context": "automation",
                 "name": a.name,
-                "extension_id": "cerb.trigger.webhook.respond",
+                "extension_id": a.trigger,
                 "script": a.script,
                 "policy_kata": a.policy,
             })
@@ -214,7 +221,9 @@ pub fn trap(redirect_to: Option<String>) -> (u16, Arc<AtomicUsize>) {
                 Some(to) => format!(
                     "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                 ),
-                None => "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi".into(),
+                None => {
+                    "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi".into()
+                }
             };
             let _ = s.write_all(reply.as_bytes());
         }

@@ -21,9 +21,7 @@ pub fn strict_eq(a: &Value, b: &Value) -> bool {
                         .zip(y.iter())
                         .all(|((ka, va), (kb, vb))| ka == kb && strict_eq(va, vb)))
         }
-        (Value::Object(x), Value::Object(y)) => {
-            std::ptr::addr_eq(Arc::as_ptr(x), Arc::as_ptr(y))
-        }
+        (Value::Object(x), Value::Object(y)) => std::ptr::addr_eq(Arc::as_ptr(x), Arc::as_ptr(y)),
         _ => false,
     }
 }
@@ -32,7 +30,8 @@ pub fn strict_eq(a: &Value, b: &Value) -> bool {
 pub fn loose_eq(a: &Value, b: &Value) -> bool {
     if let (Value::Array(x), Value::Array(y)) = (a, b) {
         return x.len() == y.len()
-            && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)));
+            && x.iter()
+                .all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)));
     }
     loose_cmp(a, b) == Some(Ordering::Equal)
 }
@@ -180,9 +179,15 @@ mod tests {
 
     #[test]
     fn ordering_rules() {
-        assert_eq!(loose_cmp(&s("abc"), &Value::Int(5)), Some(Ordering::Greater));
+        assert_eq!(
+            loose_cmp(&s("abc"), &Value::Int(5)),
+            Some(Ordering::Greater)
+        );
         assert_eq!(loose_cmp(&s("2"), &s("10")), Some(Ordering::Less));
-        assert_eq!(loose_cmp(&Value::Null, &Value::Int(-1)), Some(Ordering::Less));
+        assert_eq!(
+            loose_cmp(&Value::Null, &Value::Int(-1)),
+            Some(Ordering::Less)
+        );
         assert_eq!(spaceship(&Value::Int(1), &Value::Int(2)), -1);
     }
 }

@@ -305,9 +305,15 @@ mod tests {
 
     #[test]
     fn floats_in_json_are_shortest() {
-        assert_eq!(format_float_json(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
+        assert_eq!(
+            format_float_json(0.1 + 0.2).as_deref(),
+            Some("0.30000000000000004")
+        );
         assert_eq!(format_float_json(1e17).as_deref(), Some("1.0e+17"));
-        assert_eq!(format_float_json(1e16).as_deref(), Some("10000000000000000"));
+        assert_eq!(
+            format_float_json(1e16).as_deref(),
+            Some("10000000000000000")
+        );
         assert_eq!(format_float_json(1.5e-5).as_deref(), Some("1.5e-5"));
         assert_eq!(format_float_json(1.0).as_deref(), Some("1"));
         assert_eq!(format_float_json(f64::NAN), None);

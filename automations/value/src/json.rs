@@ -92,7 +92,12 @@ fn newline(out: &mut String, opts: &JsonOptions, depth: usize) {
     }
 }
 
-fn encode_into(v: &Value, opts: &JsonOptions, depth: usize, out: &mut String) -> Result<(), JsonError> {
+fn encode_into(
+    v: &Value,
+    opts: &JsonOptions,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), JsonError> {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -115,7 +120,12 @@ fn encode_into(v: &Value, opts: &JsonOptions, depth: usize, out: &mut String) ->
     Ok(())
 }
 
-fn encode_array(a: &Array, opts: &JsonOptions, depth: usize, out: &mut String) -> Result<(), JsonError> {
+fn encode_array(
+    a: &Array,
+    opts: &JsonOptions,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), JsonError> {
     if a.is_empty() {
         out.push_str("[]");
         return Ok(());
@@ -217,7 +227,8 @@ pub fn to_serde(v: &Value) -> serde_json::Value {
             if f.fract() == 0.0 && f.abs() < 9.0e15 {
                 serde_json::Value::from(*f as i64)
             } else {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+                serde_json::Number::from_f64(*f)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
             }
         }
         Value::Str(s) => serde_json::Value::String(s.to_string_lossy().into_owned()),
@@ -225,7 +236,11 @@ pub fn to_serde(v: &Value) -> serde_json::Value {
             if a.is_list() {
                 serde_json::Value::Array(a.values().map(to_serde).collect())
             } else {
-                serde_json::Value::Object(a.iter().map(|(k, v)| (k.to_string_lossy(), to_serde(v))).collect())
+                serde_json::Value::Object(
+                    a.iter()
+                        .map(|(k, v)| (k.to_string_lossy(), to_serde(v)))
+                        .collect(),
+                )
             }
         }
         Value::Object(o) => to_serde(&o.to_json_value()),
@@ -238,15 +253,23 @@ mod tests {
 
     #[test]
     fn encodes_like_php() {
-        let v = decode(br#"{"a":"x/y","b":"\u00e9","c":1.0,"d":0.1,"e":[],"f":{},"g":null,"h":true}"#).unwrap_or_default();
+        let v =
+            decode(br#"{"a":"x/y","b":"\u00e9","c":1.0,"d":0.1,"e":[],"f":{},"g":null,"h":true}"#)
+                .unwrap_or_default();
         let s = encode(&v, &JsonOptions::php()).unwrap_or_default();
-        assert_eq!(s, r#"{"a":"x\/y","b":"\u00e9","c":1,"d":0.1,"e":[],"f":[],"g":null,"h":true}"#);
+        assert_eq!(
+            s,
+            r#"{"a":"x\/y","b":"\u00e9","c":1,"d":0.1,"e":[],"f":[],"g":null,"h":true}"#
+        );
     }
 
     #[test]
     fn object_with_list_keys_becomes_list() {
         let v = decode(br#"{"0":"a","1":"b"}"#).unwrap_or_default();
-        assert_eq!(encode(&v, &JsonOptions::php()).as_deref(), Ok(r#"["a","b"]"#));
+        assert_eq!(
+            encode(&v, &JsonOptions::php()).as_deref(),
+            Ok(r#"["a","b"]"#)
+        );
     }
 
     #[test]
@@ -254,15 +277,26 @@ mod tests {
         let v = decode(br#"{"a":1,"b":[1,2],"c":"x/y"}"#).unwrap_or_default();
         assert_eq!(
             encode(&v, &JsonOptions::pretty()).as_deref(),
-            Ok("{\n    \"a\": 1,\n    \"b\": [\n        1,\n        2\n    ],\n    \"c\": \"x/y\"\n}")
+            Ok(
+                "{\n    \"a\": 1,\n    \"b\": [\n        1,\n        2\n    ],\n    \"c\": \"x/y\"\n}"
+            )
         );
     }
 
     #[test]
     fn failures() {
-        assert_eq!(encode(&Value::Float(f64::NAN), &JsonOptions::php()), Err(JsonError::InfOrNan));
-        assert_eq!(encode(&Value::bytes([0xff]), &JsonOptions::php()), Err(JsonError::Utf8));
+        assert_eq!(
+            encode(&Value::Float(f64::NAN), &JsonOptions::php()),
+            Err(JsonError::InfOrNan)
+        );
+        assert_eq!(
+            encode(&Value::bytes([0xff]), &JsonOptions::php()),
+            Err(JsonError::Utf8)
+        );
         assert!(decode(b"nope").is_none());
-        assert_eq!(encode(&Value::str("\u{1F600}"), &JsonOptions::php()).as_deref(), Ok("\"\\ud83d\\ude00\""));
+        assert_eq!(
+            encode(&Value::str("\u{1F600}"), &JsonOptions::php()).as_deref(),
+            Ok("\"\\ud83d\\ude00\"")
+        );
     }
 }

@@ -19,9 +19,9 @@ pub mod compare;
 pub mod convert;
 pub mod date;
 pub mod json;
-pub mod wire;
 mod object;
 mod pstr;
+pub mod wire;
 
 pub use array::{Array, Key};
 pub use object::Object;

@@ -175,7 +175,10 @@ mod tests {
         let mut a = Array::new();
         a.insert(0, Value::bytes([0xff, 0x00]));
         a.insert(2, Value::Float(1.0));
-        a.insert("k", Value::list([Value::Int(-3), Value::Null, Value::Bool(true)]));
+        a.insert(
+            "k",
+            Value::list([Value::Int(-3), Value::Null, Value::Bool(true)]),
+        );
         let v = Value::array(a);
         assert_eq!(decode(&encode(&v)), Ok(v));
     }

@@ -42,6 +42,9 @@ enum Command {
     Webhook(server::WebhookCommand),
     /// Show the run history.
     Runs(server::RunsArgs),
+    /// Named secrets (names only).
+    #[command(subcommand)]
+    Secrets(server::SecretsCommand),
 }
 
 /// Runs the command line.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => server::import(a),
         Command::Webhook(c) => server::webhook(c),
         Command::Runs(a) => server::runs(a),
+        Command::Secrets(c) => server::secrets(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -94,6 +94,8 @@ pub enum WebhookCommand {
         #[arg(long)]
         guid: Option<String>,
         #[command(flatten)]
+        verify: Box<VerifyArgs>,
+        #[command(flatten)]
         target: Target,
     },
     /// Lists webhook listeners.
@@ -105,6 +107,71 @@ pub enum WebhookCommand {
     Delete {
         /// The listener id.
         id: u64,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// The `verify` block of `katabox webhook create` (docs/verified-webhooks.md).
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A `verify` block from a file (JSON or TOML).
+    #[arg(long, conflicts_with = "verify")]
+    verify_file: Option<PathBuf>,
+    /// A verification preset: github, stripe, standard_webhooks, twilio,
+    /// slack, hmac or none.
+    #[arg(long)]
+    verify: Option<String>,
+    /// A secret name (repeat for key rotation); needs --verify.
+    #[arg(long, requires = "verify")]
+    secret: Vec<String>,
+    /// Twilio: the public base URL senders call; needs --verify.
+    #[arg(long, requires = "verify")]
+    public_url: Option<String>,
+    /// Seconds a delivery id is remembered (turns dedupe on); needs --verify.
+    #[arg(long, requires = "verify")]
+    dedupe_window: Option<u64>,
+    /// A header carrying the delivery id (turns dedupe on); needs --verify.
+    #[arg(long, requires = "verify")]
+    dedupe_header: Option<String>,
+}
+
+impl VerifyArgs {
+    /// The validated block, or `None` when no verify option was given.
+    fn config(self) -> anyhow::Result<Option<katabox_verify::VerifyConfig>> {
+        use katabox_verify::{DEFAULT_DEDUPE_WINDOW_SECS, DedupeConfig, Preset, VerifyConfig};
+        if let Some(file) = self.verify_file {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let config = VerifyConfig::parse(&text)
+                .map_err(|e| anyhow!("{}: invalid verify block: {e}", file.display()))?;
+            return Ok(Some(config));
+        }
+        let Some(preset) = self.verify else {
+            return Ok(None);
+        };
+        let preset: Preset = preset.parse().map_err(|e: String| anyhow!(e))?;
+        let names: Vec<&str> = self.secret.iter().map(String::as_str).collect();
+        let mut config = VerifyConfig::new(preset, &names);
+        config.public_url = self.public_url;
+        if self.dedupe_window.is_some() || self.dedupe_header.is_some() {
+            config.dedupe = Some(DedupeConfig {
+                window: self.dedupe_window.unwrap_or(DEFAULT_DEDUPE_WINDOW_SECS),
+                header: self.dedupe_header,
+            });
+        }
+        config
+            .validate()
+            .map_err(|e| anyhow!("invalid verify options: {e}"))?;
+        Ok(Some(config))
+    }
+}
+
+/// `katabox secrets …`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Lists the configured secret names (never their values).
+    List {
         #[command(flatten)]
         target: Target,
     },
@@ -212,15 +279,20 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
             kata_file,
             kata,
             guid,
+            verify,
             target,
         } => {
+            let verify = (*verify).config()?;
             let kata = match (kata_file, kata) {
                 (Some(f), _) => std::fs::read_to_string(&f)
                     .with_context(|| format!("reading {}", f.display()))?,
                 (None, Some(k)) => k,
                 (None, None) => String::new(),
             };
-            let body = json!({"name": name, "automations_kata": kata, "guid": guid.clone().unwrap_or_default()});
+            let mut body = json!({"name": name, "automations_kata": kata, "guid": guid.clone().unwrap_or_default()});
+            if let (Some(v), Some(map)) = (&verify, body.as_object_mut()) {
+                map.insert("verify".into(), serde_json::to_value(v)?);
+            }
             match &target.server {
                 Some(s) => call(s, reqwest::Method::POST, "/webhooks", Some(body))?,
                 None => {
@@ -230,6 +302,7 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                         guid: guid.unwrap_or_default(),
                         automations_kata: kata,
                         body_limit: None,
+                        verify,
                     };
                     match store.create_listener(input) {
                         Ok(l) => json!({"id": l.id, "guid": l.guid}),
@@ -267,6 +340,25 @@ pub fn runs(a: RunsArgs) -> anyhow::Result<()> {
             None,
         )?,
         None => json!({"runs": open_store(&a.target.data)?.runs(a.limit)?}),
+    };
+    super::print_json(&out)
+}
+
+/// Runs `katabox secrets …`: names only, from the server or from the data
+/// directory and this process's `KATABOX_SECRET_*` variables.
+pub fn secrets(c: SecretsCommand) -> anyhow::Result<()> {
+    let SecretsCommand::List { target } = c;
+    let out = match &target.server {
+        Some(s) => call(s, reqwest::Method::GET, "/secrets", None)?,
+        None => {
+            let loaded = katabox_verify::Secrets::load(&target.data, std::env::vars_os())
+                .map_err(|e| anyhow!("loading secrets: {e}"))?;
+            for warning in &loaded.warnings {
+                eprintln!("katabox: warning: {warning}");
+            }
+            let names: Vec<&str> = loaded.secrets.names().collect();
+            json!({"secrets": names})
+        }
     };
     super::print_json(&out)
 }

@@ -355,10 +355,15 @@ fn import_in(
                 crate::webhooks::lang::check_kata(&row.policy_kata)
                     .map_err(|e| fail(format!("Automation policy: {e}")))?;
                 tx.put_automation(&row)?;
-                (
-                    row.name.clone(),
-                    serde_json::to_value(&row).unwrap_or(Json::Null),
-                )
+                let mut shown = serde_json::to_value(&row).unwrap_or(Json::Null);
+                // The report names the component by hash instead of echoing it.
+                if let Some(obj) = shown.as_object_mut()
+                    && obj.remove("component_base64").is_some()
+                    && let Ok(c) = crate::sandbox::GuestComponent::from_base64(&row.component_base64)
+                {
+                    obj.insert("component_sha256".into(), Json::String(c.sha256()));
+                }
+                (row.name.clone(), shown)
             }
             RecordType::WebhookListener => {
                 let guid = text("guid").unwrap_or_default();

@@ -73,21 +73,16 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         packages::import(store.as_ref(), &text, &serde_json::json!({}), &opts)
             .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
     }
-    // The operator's secrets for the guests' `secrets` capability (HMAC).
-    let mut sandbox_config = config.sandbox.clone();
-    if sandbox_config.secrets.is_empty() {
-        let (secrets, warnings) = crate::sandbox::Secrets::load(&config.data_dir)
-            .with_context(|| format!("loading secrets from {}", config.data_dir.display()))?;
-        for warning in warnings {
-            eprintln!("katabox: {warning}");
-        }
-        sandbox_config.secrets = secrets;
-    }
     let (verifier, warnings) = super::verify::Verifier::load(&config.data_dir)?;
     for warning in &warnings {
         eprintln!("katabox: warning: {warning}");
     }
     let verifier = Arc::new(verifier);
+    // The same secrets serve the guests' `secrets` capability (HMAC).
+    let mut sandbox_config = config.sandbox.clone();
+    if sandbox_config.secrets.is_empty() {
+        sandbox_config.secrets = crate::sandbox::Secrets::from((*verifier.secrets).clone());
+    }
     // Expired dedupe records from earlier runs.
     let _ = store.purge_deliveries(crate::store::now_unix());
     let runner = Arc::new(SandboxRunner::lazy(

@@ -64,10 +64,41 @@ impl Verifier {
     }
 }
 
+/// A claimed delivery id: completed with the response by [`Claim::finish`];
+/// released (so that a retry runs) when dropped unfinished, e.g. when the
+/// client went away mid-run.
+pub struct Claim {
+    store: Arc<RedbStore>,
+    key: Option<DedupeKey>,
+}
+
+impl Claim {
+    /// Stores the first delivery's response for replay (or releases the
+    /// claim when the response must not be replayed: 5xx, too large).
+    pub fn finish(mut self, response: &WebhookResponse) {
+        if let Some(key) = self.key.take() {
+            let stored = StoredResponse {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+            };
+            let _ = self.store.complete_delivery(&key, Some(stored));
+        }
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let _ = self.store.complete_delivery(&key, None);
+        }
+    }
+}
+
 /// What the request path does after verification.
 pub enum Gate {
-    /// Run the listener; afterwards hand the response to [`finish`].
-    Run(Option<DedupeKey>),
+    /// Run the listener; afterwards hand the response to [`Claim::finish`].
+    Run(Option<Claim>),
     /// Answer this without running anything (already recorded).
     Answer(WebhookResponse),
 }
@@ -110,7 +141,10 @@ pub fn gate(
         Err(_) => return Gate::Run(None),
     };
     match decision {
-        DedupeDecision::Run => Gate::Run(Some(key)),
+        DedupeDecision::Run => Gate::Run(Some(Claim {
+            store: state.store.clone(),
+            key: Some(key),
+        })),
         DedupeDecision::Replay(stored) => {
             let mut run = run_record(state, listener_id, req, request_path);
             run.status = stored.status;
@@ -135,27 +169,11 @@ pub fn gate(
     }
 }
 
-/// Stores the first delivery's response for replay (or releases the claim
-/// when it must not be replayed).
-pub fn finish(state: &AppState, key: Option<DedupeKey>, response: &WebhookResponse) {
-    if let Some(key) = key {
-        let stored = StoredResponse {
-            status: response.status,
-            headers: response.headers.clone(),
-            body: response.body.clone(),
-        };
-        let _ = state.store.complete_delivery(&key, Some(stored));
-    }
-}
-
 /// A `text/plain` answer with a short reason.
 fn text_response(status: u16, reason: &str) -> WebhookResponse {
     WebhookResponse {
         status,
-        headers: vec![(
-            "Content-Type".into(),
-            "text/plain; charset=utf-8".into(),
-        )],
+        headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
         body: reason.as_bytes().to_vec(),
     }
 }

@@ -40,15 +40,17 @@ pub async fn webhook(State(state): State<AppState>, req: Request) -> Response {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let dedupe = match &listener.verify {
+    let claim = match &listener.verify {
         None => None,
         Some(config) => match verify::gate(&state, config, listener.id, &wreq, &request_path) {
             verify::Gate::Answer(resp) => return to_http(resp),
-            verify::Gate::Run(key) => key,
+            verify::Gate::Run(claim) => claim,
         },
     };
     let resp = webhooks::respond(ctx, &listener, &wreq, &request_path).await;
-    verify::finish(&state, dedupe, &resp);
+    if let Some(claim) = claim {
+        claim.finish(&resp);
+    }
     to_http(resp)
 }
 

@@ -2,9 +2,9 @@
 //! expire. Each call is one write transaction, so the read, the decision
 //! and the claim of a delivery cannot interleave with a concurrent copy.
 
+use super::StoreResult;
 use super::redb_store::RedbStore;
 use super::tables::WEBHOOK_DELIVERIES;
-use super::StoreResult;
 use katabox_verify::{DedupeDecision, DedupeKey, DedupeRecord, StoredResponse};
 use redb::{ReadableTable, WriteTransaction};
 
@@ -51,8 +51,7 @@ impl RedbStore {
             let record = table
                 .get(key.as_str())?
                 .and_then(|v| DedupeRecord::decode(v.value()));
-            let keep = response
-                .filter(|r| r.is_replayable() && r.body.len() <= MAX_STORED_BODY);
+            let keep = response.filter(|r| r.is_replayable() && r.body.len() <= MAX_STORED_BODY);
             match (record, keep) {
                 (Some(mut record), Some(response)) => {
                     record.complete(response);
@@ -93,7 +92,6 @@ impl RedbStore {
         Ok(txn.open_table(WEBHOOK_DELIVERIES)?.len()?)
     }
 }
-
 
 /// Removes every dedupe record of listener `id` (keys `"<id>:…"`).
 pub(super) fn remove_listener_deliveries(txn: &WriteTransaction, id: u64) -> StoreResult<()> {

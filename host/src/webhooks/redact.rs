@@ -51,3 +51,44 @@ pub fn redact_string(secrets: &Secrets, text: &mut String) {
         *text = clean;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets() -> Secrets {
+        let mut s = Secrets::new();
+        let _ = s.insert("hook", katabox_verify::Secret::new("s3cr3t-value"));
+        s
+    }
+
+    #[test]
+    fn scrubs_error_path_and_nested_log_strings_and_keys() {
+        let mut run = RunRecord {
+            error: Some("bad s3cr3t-value here".into()),
+            request_path: "x/s3cr3t-value".into(),
+            logs: vec![serde_json::json!({
+                "message": "got s3cr3t-value",
+                "nested": [{"s3cr3t-value": ["deep s3cr3t-value"]}],
+                "n": 5,
+            })],
+            ..RunRecord::default()
+        };
+        redact_run(&secrets(), &mut run);
+        let all = serde_json::to_string(&run).unwrap_or_default();
+        assert!(!all.contains("s3cr3t-value"), "{all}");
+        assert_eq!(run.error.as_deref(), Some("bad <redacted:hook> here"));
+        assert_eq!(run.request_path, "x/<redacted:hook>");
+        assert_eq!(run.logs[0]["n"], 5);
+    }
+
+    #[test]
+    fn very_deep_logs_are_cut_rather_than_left_unchecked() {
+        let mut value = serde_json::json!("s3cr3t-value");
+        for _ in 0..100 {
+            value = serde_json::json!([value]);
+        }
+        redact_json(&secrets(), &mut value, 0);
+        assert!(!value.to_string().contains("s3cr3t-value"));
+    }
+}
