@@ -31,6 +31,7 @@ http() {
     t security_server --include-ignored || echo "attack.sh: open findings still fail (see docs/security.md)"
     t security_crash
     t security_scripts
+    t security_guest
 }
 
 fuzz() {

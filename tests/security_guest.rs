@@ -163,7 +163,7 @@ fn hostile_values() -> Vec<Value> {
         Value::Float(f64::INFINITY),
         Value::str(""),
         Value::str("x".repeat(3 << 20)),
-        Value::str(String::from_utf8_lossy(&[0xff, 0xfe, 0, 0xc3]).into_owned()),
+        Value::bytes([0xff, 0xfe, 0, 0xc3]),
         Value::str("../../../../etc/passwd"),
         Value::str("cerb:automation_resource:../../../etc/passwd"),
         Value::str("cerb:resource:/etc/passwd"),

@@ -278,7 +278,6 @@ fn a_redirect_to_loopback_is_not_followed() {
 /// A run stopped by its time limit answers 200 with an empty body (Cerb),
 /// and the run history should say which limit stopped it.
 #[test]
-#[ignore = "open finding: time-outs are recorded with error null (host/src/webhooks/mod.rs respond)"]
 fn a_time_out_is_named_in_the_run_history() {
     let script = "start:\n  while:\n    if@bool: yes\n    do:\n      set:\n        x: 1\n";
     let pkg = attack::package(
@@ -305,7 +304,6 @@ fn a_time_out_is_named_in_the_run_history() {
 /// CPU-bound guests must not starve the async workers: with a few endless
 /// loops running, a trivial request should still answer within a second.
 #[test]
-#[ignore = "open finding: guests run on the tokio workers without yielding (host/src/sandbox/mod.rs epoch_deadline_trap); 2-4 spinning runs starve every other request"]
 fn good_requests_stay_fast_during_cpu_bound_runs() {
     let srv = hostile_server();
     let mut latencies = Vec::new();

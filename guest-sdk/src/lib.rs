@@ -27,7 +27,7 @@
 //!
 //! The layers below the typed API:
 //!
-//! - [`bindings`] (wasm32 only): the raw `wit_bindgen` bindings of the world,
+//! - `bindings` (wasm32 only): the raw `wit_bindgen` bindings of the world,
 //!   with the `bindings::export!` macro that exports an implementation of
 //!   `bindings::exports::katabox::automation::run::Guest` from the guest's
 //!   crate (`katabox_guest::bindings::export!(MyGuest);`).
@@ -35,7 +35,7 @@
 //!   boundary.
 //! - [`command`]: the gated commands by name (`http.request`, `storage.get`,
 //!   ...) and the log levels, independent of the bindings.
-//! - [`host`] (wasm32 only): [`host::Imports`], a typed forwarder that sends a
+//! - `host` (wasm32 only): `host::Imports`, a typed forwarder that sends a
 //!   command (by its KATA name) to the matching import.
 //!
 //! Conventions (shared with the host's capabilities):

@@ -28,7 +28,9 @@ pub fn find_vectors(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -51,7 +53,11 @@ pub fn load_case(path: &Path) -> Result<Case, String> {
         .and_then(|k| k.as_str())
         .ok_or("no `kind`")?
         .to_string();
-    Ok(Case { kind, table, path: path.to_path_buf() })
+    Ok(Case {
+        kind,
+        table,
+        path: path.to_path_buf(),
+    })
 }
 
 impl Case {
@@ -85,7 +91,10 @@ impl Case {
 
     /// `loose = true`.
     pub fn loose(&self) -> bool {
-        self.table.get("loose").and_then(|v| v.as_bool()).unwrap_or(false)
+        self.table
+            .get("loose")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
     }
 }
 

@@ -8,7 +8,9 @@ use serde_json::Value as J;
 pub fn json_matches(expected: &J, actual: &J, loose: bool) -> bool {
     match (expected, actual) {
         (J::Object(a), J::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| json_matches(v, w, loose)))
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| json_matches(v, w, loose)))
         }
         (J::Array(a), J::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(v, w)| json_matches(v, w, loose))
@@ -47,5 +49,9 @@ fn loose_scalar_eq(a: &J, b: &J) -> bool {
 /// A short rendering of a JSON value for failure messages.
 pub fn show(v: &J) -> String {
     let s = v.to_string();
-    if s.len() > 600 { format!("{}…", &s[..s.floor_char_boundary(600)]) } else { s }
+    if s.len() > 600 {
+        format!("{}…", &s[..s.floor_char_boundary(600)])
+    } else {
+        s
+    }
 }

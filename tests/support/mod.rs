@@ -3,10 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod attack;
 pub mod cases;
 pub mod compare;
 pub mod expected;
 pub mod http;
 pub mod runner;
 pub mod server;
-pub mod attack;

@@ -20,7 +20,9 @@ fn fail(msg: impl Into<String>) -> Check {
 impl Runner {
     /// A runner for the binary at `bin`.
     pub fn new(bin: &str) -> Runner {
-        Runner { bin: bin.to_string() }
+        Runner {
+            bin: bin.to_string(),
+        }
     }
 
     /// Runs one case.
@@ -61,7 +63,11 @@ impl Runner {
             ));
         }
         serde_json::from_slice(&out.stdout).map_err(|e| {
-            format!("`katabox {}` printed no JSON ({e}): {}", args.join(" "), String::from_utf8_lossy(&out.stdout))
+            format!(
+                "`katabox {}` printed no JSON ({e}): {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
@@ -75,13 +81,24 @@ impl Runner {
     fn kata(&self, c: &Case) -> Check {
         let text = c.str("kata").ok_or("no `kata`")?;
         let vars = Self::vars_file(c, "vars")?;
-        let got = self.cli(&["kata", "eval", "case.kata", "--vars", "vars.json"], &[("case.kata", text.as_bytes()), ("vars.json", &vars)])?;
+        let got = self.cli(
+            &["kata", "eval", "case.kata", "--vars", "vars.json"],
+            &[("case.kata", text.as_bytes()), ("vars.json", &vars)],
+        )?;
         let expect = c.expect();
         if let Some(tree) = json_field(&expect, "tree")? {
             match got.get("tree") {
                 Some(t) if json_matches(&tree, t, c.loose()) => Ok(()),
-                Some(t) => fail(format!("tree differs\n  expected {}\n  got      {}", show(&tree), show(t))),
-                None => fail(format!("expected a tree {}, got {}", show(&tree), show(&got))),
+                Some(t) => fail(format!(
+                    "tree differs\n  expected {}\n  got      {}",
+                    show(&tree),
+                    show(t)
+                )),
+                None => fail(format!(
+                    "expected a tree {}, got {}",
+                    show(&tree),
+                    show(&got)
+                )),
             }
         } else {
             check_error(&expect, &got)
@@ -99,7 +116,9 @@ impl Runner {
         if let Some(want) = expect.get("output").and_then(|v| v.as_str()) {
             match got.get("output").and_then(J::as_str) {
                 Some(o) if o == want => Ok(()),
-                Some(o) => fail(format!("output differs\n  expected {want:?}\n  got      {o:?}")),
+                Some(o) => fail(format!(
+                    "output differs\n  expected {want:?}\n  got      {o:?}"
+                )),
                 None => fail(format!("expected output {want:?}, got {}", show(&got))),
             }
         } else {
@@ -110,8 +129,17 @@ impl Runner {
     fn automation(&self, c: &Case) -> Check {
         let script = c.str("script").ok_or("no `script`")?;
         let inputs = Self::vars_file(c, "inputs")?;
-        let mut args = vec!["automation", "run", "script.kata", "--inputs", "inputs.json"];
-        let mut files: Vec<(&str, Vec<u8>)> = vec![("script.kata", script.as_bytes().to_vec()), ("inputs.json", inputs)];
+        let mut args = vec![
+            "automation",
+            "run",
+            "script.kata",
+            "--inputs",
+            "inputs.json",
+        ];
+        let mut files: Vec<(&str, Vec<u8>)> = vec![
+            ("script.kata", script.as_bytes().to_vec()),
+            ("inputs.json", inputs),
+        ];
         if let Some(p) = c.str("policy") {
             args.extend(["--policy", "policy.kata"]);
             files.push(("policy.kata", p.as_bytes().to_vec()));
@@ -121,7 +149,10 @@ impl Runner {
         }
         if let Some(fixtures) = http_fixtures(c)? {
             args.extend(["--http-fixtures", "http.json"]);
-            files.push(("http.json", serde_json::to_vec(&fixtures).map_err(|e| e.to_string())?));
+            files.push((
+                "http.json",
+                serde_json::to_vec(&fixtures).map_err(|e| e.to_string())?,
+            ));
         }
         let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         let got = self.cli(&args, &refs)?;
@@ -130,19 +161,28 @@ impl Runner {
         if let Some(exit) = expect.get("exit").and_then(|v| v.as_str()) {
             let got_exit = got.get("exit").and_then(J::as_str).unwrap_or("");
             if got_exit != exit {
-                return fail(format!("exit differs: expected {exit:?}, got {got_exit:?} (error: {})", show(got.get("error").unwrap_or(&J::Null))));
+                return fail(format!(
+                    "exit differs: expected {exit:?}, got {got_exit:?} (error: {})",
+                    show(got.get("error").unwrap_or(&J::Null))
+                ));
             }
         }
         if let Some(ret) = json_field(&expect, "return")? {
             let g = got.get("return").unwrap_or(&J::Null);
             if !json_matches(&ret, g, loose) {
-                return fail(format!("return differs\n  expected {}\n  got      {}", show(&ret), show(g)));
+                return fail(format!(
+                    "return differs\n  expected {}\n  got      {}",
+                    show(&ret),
+                    show(g)
+                ));
             }
         }
         if let Some(err) = expect.get("error").and_then(|v| v.as_str()) {
             let g = got.get("error").and_then(J::as_str).unwrap_or("");
             if !g.contains(err) {
-                return fail(format!("error differs\n  expected to contain {err:?}\n  got {g:?}"));
+                return fail(format!(
+                    "error differs\n  expected to contain {err:?}\n  got {g:?}"
+                ));
             }
         }
         let dict = got.get("dict").cloned().unwrap_or(J::Null);
@@ -151,7 +191,11 @@ impl Runner {
                 match dict.get(k) {
                     Some(g) if json_matches(v, g, loose) => {}
                     other => {
-                        return fail(format!("dict.{k} differs\n  expected {}\n  got      {}", show(v), show(other.unwrap_or(&J::Null))));
+                        return fail(format!(
+                            "dict.{k} differs\n  expected {}\n  got      {}",
+                            show(v),
+                            show(other.unwrap_or(&J::Null))
+                        ));
                     }
                 }
             }
@@ -170,15 +214,30 @@ impl Runner {
         let policy = c.str("policy").ok_or("no `policy`")?;
         let command = c.str("command").ok_or("no `command`")?;
         let inputs = Self::vars_file(c, "inputs")?;
-        let mut args = vec!["policy", "check", "policy.kata", "--command", command, "--inputs", "inputs.json"];
+        let mut args = vec![
+            "policy",
+            "check",
+            "policy.kata",
+            "--command",
+            command,
+            "--inputs",
+            "inputs.json",
+        ];
         if let Some(n) = c.str("node_id") {
             args.extend(["--node-id", n]);
         }
         if let Some(o) = c.str("output") {
             args.extend(["--output", o]);
         }
-        let got = self.cli(&args, &[("policy.kata", policy.as_bytes()), ("inputs.json", &inputs)])?;
-        let want = c.expect().get("allowed").and_then(|v| v.as_bool()).ok_or("no expect.allowed")?;
+        let got = self.cli(
+            &args,
+            &[("policy.kata", policy.as_bytes()), ("inputs.json", &inputs)],
+        )?;
+        let want = c
+            .expect()
+            .get("allowed")
+            .and_then(|v| v.as_bool())
+            .ok_or("no expect.allowed")?;
         match got.get("allowed").and_then(J::as_bool) {
             Some(a) if a == want => Ok(()),
             _ => fail(format!("expected allowed = {want}, got {}", show(&got))),
@@ -187,9 +246,14 @@ impl Runner {
 
     fn import(&self, server: &Server, c: &Case) -> Result<(u16, J), String> {
         let text = c.str("package").ok_or("no `package`")?;
-        let package = serde_json::from_str::<J>(text).unwrap_or_else(|_| J::String(text.to_string()));
+        let package =
+            serde_json::from_str::<J>(text).unwrap_or_else(|_| J::String(text.to_string()));
         let prompts = c.json("prompts")?.unwrap_or_else(|| json!({}));
-        server.api("POST", "/api/packages", Some(&json!({"package": package, "prompts": prompts})))
+        server.api(
+            "POST",
+            "/api/packages",
+            Some(&json!({"package": package, "prompts": prompts})),
+        )
     }
 
     fn webhook(&self, c: &Case) -> Check {
@@ -207,9 +271,15 @@ impl Runner {
             Some(&json!({"name": "conformance", "automations_kata": listener})),
         )?;
         if status != 201 {
-            return fail(format!("creating the listener answered {status}: {}", show(&created)));
+            return fail(format!(
+                "creating the listener answered {status}: {}",
+                show(&created)
+            ));
         }
-        let guid = created.get("guid").and_then(J::as_str).ok_or("no guid in the answer")?;
+        let guid = created
+            .get("guid")
+            .and_then(J::as_str)
+            .ok_or("no guid in the answer")?;
         let req = c.request();
         let method = req.get("method").and_then(|v| v.as_str()).unwrap_or("GET");
         let path = req.get("path").and_then(|v| v.as_str()).unwrap_or("");
@@ -225,7 +295,14 @@ impl Runner {
         let mut headers: Vec<(String, String)> = match json_field(&req, "headers")? {
             Some(J::Object(m)) => m
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
                 .collect(),
             _ => Vec::new(),
         };
@@ -256,15 +333,22 @@ impl Runner {
         }
         let text = String::from_utf8_lossy(&resp.body);
         if let Some(want) = json_field(&expect, "body_json")? {
-            let got: J = serde_json::from_slice(&resp.body).map_err(|e| format!("body is not JSON ({e}): {text:?}"))?;
+            let got: J = serde_json::from_slice(&resp.body)
+                .map_err(|e| format!("body is not JSON ({e}): {text:?}"))?;
             if !json_matches(&want, &got, c.loose()) {
-                return fail(format!("body differs\n  expected {}\n  got      {}", show(&want), show(&got)));
+                return fail(format!(
+                    "body differs\n  expected {}\n  got      {}",
+                    show(&want),
+                    show(&got)
+                ));
             }
         }
         if let Some(want) = expect.get("body").and_then(|v| v.as_str())
             && resp.body != want.as_bytes()
         {
-            return fail(format!("body differs\n  expected {want:?}\n  got      {text:?}"));
+            return fail(format!(
+                "body differs\n  expected {want:?}\n  got      {text:?}"
+            ));
         }
         if let Some(want) = expect.get("body_contains").and_then(|v| v.as_str())
             && !text.contains(want)
@@ -281,14 +365,21 @@ impl Runner {
         if let Some(err) = expect.get("error").and_then(|v| v.as_str()) {
             let got = answer.get("error").and_then(J::as_str).unwrap_or("");
             if !(400..500).contains(&status) || !got.contains(err) {
-                return fail(format!("expected a 4xx error containing {err:?}, got {status} {}", show(&answer)));
+                return fail(format!(
+                    "expected a 4xx error containing {err:?}, got {status} {}",
+                    show(&answer)
+                ));
             }
             return Ok(());
         }
         if status != 201 {
             return fail(format!("import answered {status}: {}", show(&answer)));
         }
-        let mut records = answer.get("records").and_then(J::as_array).cloned().unwrap_or_default();
+        let mut records = answer
+            .get("records")
+            .and_then(J::as_array)
+            .cloned()
+            .unwrap_or_default();
         for r in &mut records {
             enrich(&server, r)?;
         }
@@ -296,14 +387,21 @@ impl Runner {
         if let Some(J::Array(want)) = json_field(&expect, "records")? {
             for w in &want {
                 if !records.iter().any(|r| record_matches(w, r, loose)) {
-                    return fail(format!("no created record matches {}\n  created: {}", show(w), show(&J::Array(records.clone()))));
+                    return fail(format!(
+                        "no created record matches {}\n  created: {}",
+                        show(w),
+                        show(&J::Array(records.clone()))
+                    ));
                 }
             }
         }
         if let Some(J::Array(absent)) = json_field(&expect, "absent_records")? {
             for w in &absent {
                 if records.iter().any(|r| record_matches(w, r, loose)) {
-                    return fail(format!("a created record matches {}, which should be absent", show(w)));
+                    return fail(format!(
+                        "a created record matches {}, which should be absent",
+                        show(w)
+                    ));
                 }
             }
         }
@@ -313,10 +411,24 @@ impl Runner {
 
 /// Adds the stored fields of a created record (automation script, listener KATA...).
 fn enrich(server: &Server, r: &mut J) -> Check {
-    let ctx = r.get("_context").and_then(J::as_str).unwrap_or("").to_string();
+    let ctx = r
+        .get("_context")
+        .and_then(J::as_str)
+        .unwrap_or("")
+        .to_string();
     let path = match ctx.as_str() {
-        "automation" => r.get("name").and_then(J::as_str).map(|n| format!("/api/automations/{n}")),
-        "webhook_listener" => r.get("id").map(|id| format!("/api/webhooks/{}", id.as_str().map(str::to_string).unwrap_or_else(|| id.to_string()))),
+        "automation" => r
+            .get("name")
+            .and_then(J::as_str)
+            .map(|n| format!("/api/automations/{n}")),
+        "webhook_listener" => r.get("id").map(|id| {
+            format!(
+                "/api/webhooks/{}",
+                id.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| id.to_string())
+            )
+        }),
         _ => None,
     };
     if let Some(path) = path {
@@ -334,7 +446,9 @@ fn enrich(server: &Server, r: &mut J) -> Check {
 
 fn record_matches(want: &J, got: &J, loose: bool) -> bool {
     match want.as_object() {
-        Some(fields) => fields.iter().all(|(k, v)| got.get(k).is_some_and(|g| json_matches(v, g, loose))),
+        Some(fields) => fields
+            .iter()
+            .all(|(k, v)| got.get(k).is_some_and(|g| json_matches(v, g, loose))),
         None => false,
     }
 }
@@ -343,8 +457,13 @@ fn check_error(expect: &toml::Table, got: &J) -> Check {
     match expect.get("error").and_then(|v| v.as_str()) {
         Some(want) => match got.get("error").and_then(J::as_str) {
             Some(e) if e.contains(want) => Ok(()),
-            Some(e) => fail(format!("error differs\n  expected to contain {want:?}\n  got {e:?}")),
-            None => fail(format!("expected an error containing {want:?}, got {}", show(got))),
+            Some(e) => fail(format!(
+                "error differs\n  expected to contain {want:?}\n  got {e:?}"
+            )),
+            None => fail(format!(
+                "expected an error containing {want:?}, got {}",
+                show(got)
+            )),
         },
         None => fail("the vector expects nothing (no tree/output/error)"),
     }

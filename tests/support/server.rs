@@ -53,7 +53,12 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("spawning {bin}: {e}"))?;
-        let mut server = Server { child, addr, data: data.to_path_buf(), _tmp: None };
+        let mut server = Server {
+            child,
+            addr,
+            data: data.to_path_buf(),
+            _tmp: None,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -70,7 +75,13 @@ impl Server {
     }
 
     /// Sends a request.
-    pub fn request(&self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Result<Response, String> {
+    pub fn request(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Response, String> {
         http::send(self.addr, method, target, headers, body)
     }
 
@@ -88,8 +99,12 @@ impl Server {
         let json = if r.body.is_empty() {
             J::Null
         } else {
-            serde_json::from_slice(&r.body)
-                .map_err(|e| format!("{method} {path}: answer is not JSON ({e}): {}", String::from_utf8_lossy(&r.body)))?
+            serde_json::from_slice(&r.body).map_err(|e| {
+                format!(
+                    "{method} {path}: answer is not JSON ({e}): {}",
+                    String::from_utf8_lossy(&r.body)
+                )
+            })?
         };
         Ok((r.status, json))
     }

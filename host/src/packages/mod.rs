@@ -359,7 +359,8 @@ fn import_in(
                 // The report names the component by hash instead of echoing it.
                 if let Some(obj) = shown.as_object_mut()
                     && obj.remove("component_base64").is_some()
-                    && let Ok(c) = crate::sandbox::GuestComponent::from_base64(&row.component_base64)
+                    && let Ok(c) =
+                        crate::sandbox::GuestComponent::from_base64(&row.component_base64)
                 {
                     obj.insert("component_sha256".into(), Json::String(c.sha256()));
                 }

@@ -355,9 +355,18 @@ impl Sandbox {
                 0,
             );
         }
-        let tick_ms = cfg.epoch_tick.as_millis().max(1) as u64;
-        store.set_epoch_deadline((limit_ms / tick_ms).max(1));
-        store.epoch_deadline_trap();
+        // Every epoch tick, a guest that is still running yields its tokio
+        // worker (so a few spinning guests cannot starve the server), and
+        // traps with `Interrupt` once its wall-clock time limit has passed.
+        let deadline = started + Duration::from_millis(limit_ms);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_ctx| {
+            if Instant::now() >= deadline {
+                Err(wasmtime::Trap::Interrupt.into())
+            } else {
+                Ok(wasmtime::UpdateDeadline::Yield(1))
+            }
+        });
         store.call_hook(|mut ctx, kind| {
             if matches!(kind, CallHook::ReturningFromHost) {
                 let debt = std::mem::take(&mut ctx.data_mut().fuel_debt);

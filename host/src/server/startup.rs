@@ -85,11 +85,16 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
     }
     // Expired dedupe records from earlier runs.
     let _ = store.purge_deliveries(crate::store::now_unix());
+    let mut http = config.http.clone();
+    http.auth = crate::capabilities::http::OutboundAuth {
+        accounts: verifier.accounts.clone(),
+        secrets: verifier.secrets.clone(),
+    };
     let runner = Arc::new(SandboxRunner::lazy(
         sandbox_config,
         store.clone(),
         store.clone(),
-        config.http.clone(),
+        http,
     ));
     let webhooks = WebhookContext {
         store: store.clone(),

@@ -148,7 +148,12 @@ pub async fn respond(
             run.automation = Some(sel.automation.name.clone());
             let outcome = ctx.runner.run(&sel.automation, dict).await;
             run.exit = outcome.exit.clone();
-            run.error = outcome.failure.clone();
+            // A time-out is not a failure (Cerb answers 200) but the history
+            // still names the limit that stopped the run.
+            run.error = outcome
+                .failure
+                .clone()
+                .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)));
             run.logs = outcome.logs.clone();
             run.duration_us = outcome.duration.as_micros() as u64;
             run.fuel_used = outcome.fuel_used;
@@ -186,5 +191,18 @@ pub fn resolve_resource(ctx: &WebhookContext, uri: &str) -> Option<Vec<u8>> {
             .flatten()
             .map(|r| r.bytes),
         response::ResourceUri::Resource(name) => ctx.store.resource(&name).ok().flatten(),
+    }
+}
+
+/// The message of an `error` exit: `__error` as text (a time-out) or its
+/// `message`.
+fn exit_error(dict: &Value) -> String {
+    match dict.get("__error") {
+        Some(Value::Str(s)) => s.to_string_lossy().into_owned(),
+        Some(e) => e
+            .get("message")
+            .map(Value::to_string_lossy)
+            .unwrap_or_default(),
+        None => String::new(),
     }
 }

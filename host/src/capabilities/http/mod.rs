@@ -36,6 +36,35 @@ pub struct HttpConfig {
     pub max_response_bytes: usize,
     /// Most redirects followed. Default 10.
     pub max_redirects: usize,
+    /// The operator's accounts and secrets for `authentication:` (Cerb's
+    /// connected accounts): the host adds the header, the script never sees
+    /// the value. Default: none.
+    pub auth: OutboundAuth,
+}
+
+/// Accounts and the secrets they name, for `http.request`'s `authentication:`.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundAuth {
+    /// The accounts (`accounts.toml`).
+    pub accounts: Arc<katabox_verify::outbound::Accounts>,
+    /// The named secrets.
+    pub secrets: Arc<katabox_verify::Secrets>,
+}
+
+impl OutboundAuth {
+    /// The header to add for an `authentication:` reference
+    /// (`cerb:connected_account:NAME`), or Cerb's error text.
+    fn header(&self, reference: &str) -> Result<(String, String), String> {
+        let (name, value) = self
+            .accounts
+            .authorization(reference, &self.secrets)
+            .map_err(|e| e.to_string())?;
+        let value = value
+            .expose_str()
+            .ok_or_else(|| format!("Failed to authenticate with account ({reference})"))?
+            .to_string();
+        Ok((name, value))
+    }
 }
 
 impl Default for HttpConfig {
@@ -47,6 +76,7 @@ impl Default for HttpConfig {
             timeout: Duration::from_secs(30),
             max_response_bytes: 16 << 20,
             max_redirects: 10,
+            auth: OutboundAuth::default(),
         }
     }
 }
@@ -189,6 +219,13 @@ pub async fn request(
     let method = inputs::opt_str(inputs, "method").unwrap_or_else(|| "GET".into());
     let mut headers = request_headers(inputs);
     let body = encode::body(inputs.get("body"), &mut headers)?;
+    if let Some(reference) = inputs::opt_str(inputs, "authentication").filter(|r| !r.is_empty()) {
+        // The header is added here, after the policy check, on the outgoing
+        // request only: it is never logged nor returned to the guest.
+        let (name, value) = client.config.auth.header(&reference)?;
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+        headers.push((name, value));
+    }
     let response = if let Some(fixtures) = &client.config.fixtures {
         let f = fixtures::find(fixtures, &method, &url)
             .ok_or_else(|| format!("No HTTP fixture matches {method} {url}"))?;
