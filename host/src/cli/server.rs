@@ -5,6 +5,7 @@
 //! directly (`--data DIR`; fails while a server holds it).
 
 use crate::packages::{self, ImportOptions};
+use crate::sandbox::SandboxConfig;
 use crate::server::{self, Limits, ServerConfig};
 use crate::store::{ListenerInput, RedbStore, Store, StoreConfig};
 use crate::webhooks::TrustedProxies;
@@ -51,6 +52,20 @@ pub struct ServeArgs {
     /// Runs kept in the history.
     #[arg(long, default_value_t = 1000)]
     run_retention: usize,
+    /// Fuel (≈ wasm instructions, host calls included) one run may spend.
+    #[arg(long, default_value_t = SandboxConfig::default().fuel)]
+    fuel: u64,
+    /// Linear memory one run may use, in bytes.
+    #[arg(long, default_value_t = SandboxConfig::default().memory_limit)]
+    memory_limit: usize,
+    /// Ceiling in ms on a policy's `settings: time_limit_ms`.
+    #[arg(long, default_value_t = SandboxConfig::default().max_time_limit_ms)]
+    max_time_limit_ms: u64,
+    /// Hosts and networks http.request may reach although the address check
+    /// refuses them (loopback, private...): comma-separated host names,
+    /// addresses or CIDR networks.
+    #[arg(long, default_value = "")]
+    allow_outbound: String,
 }
 
 /// Where an admin command acts.
@@ -208,6 +223,31 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_concurrency: a.max_concurrency,
         ..Limits::default()
     };
+    config.sandbox.fuel = a.fuel;
+    config.sandbox.memory_limit = a.memory_limit;
+    config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
+    for item in a
+        .allow_outbound
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        match item.parse::<ipnet::IpNet>() {
+            Ok(net) => config.http.addresses.allow_networks.push(net),
+            Err(_) => match item.parse::<std::net::IpAddr>() {
+                Ok(ip) => config
+                    .http
+                    .addresses
+                    .allow_networks
+                    .push(ipnet::IpNet::from(ip)),
+                Err(_) => config
+                    .http
+                    .addresses
+                    .allow_hosts
+                    .push(item.to_ascii_lowercase()),
+            },
+        }
+    }
     runtime()?.block_on(server::run(config))
 }
 
