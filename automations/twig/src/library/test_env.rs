@@ -124,3 +124,19 @@ pub fn a(values: Vec<Value>) -> Args {
 pub fn p(v: &Value) -> String {
     v.to_string_lossy()
 }
+
+/// Runs a filter; its result as text, or the error's debug form.
+pub fn st(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
+    match f(&mut TestEnv::default(), v, &a(args)) {
+        Ok(r) => r.to_string_lossy(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+/// Runs a filter; its result as JSON, or the error's debug form.
+pub fn js(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
+    match f(&mut TestEnv::default(), v, &a(args)) {
+        Ok(r) => je(&r),
+        Err(e) => format!("{e:?}"),
+    }
+}

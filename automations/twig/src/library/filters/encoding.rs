@@ -610,20 +610,7 @@ pub fn values(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, CallE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::library::test_env::{TestEnv, a, j, je};
-
-    fn st(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
-        match f(&mut TestEnv::default(), v, &a(args)) {
-            Ok(r) => r.to_string_lossy(),
-            Err(e) => format!("{e:?}"),
-        }
-    }
-    fn js(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
-        match f(&mut TestEnv::default(), v, &a(args)) {
-            Ok(r) => je(&r),
-            Err(e) => format!("{e:?}"),
-        }
-    }
+    use crate::library::test_env::{j, js, st};
 
     #[test]
     fn base64_and_hashes() {

@@ -175,14 +175,7 @@ pub fn bytes_pretty(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, 
 #[allow(clippy::approx_constant)]
 mod tests {
     use super::*;
-    use crate::library::test_env::{TestEnv, a};
-
-    fn st(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
-        match f(&mut TestEnv::default(), v, &a(args)) {
-            Ok(r) => r.to_string_lossy(),
-            Err(e) => format!("{e:?}"),
-        }
-    }
+    use crate::library::test_env::st;
 
     #[test]
     fn abs_cases() {

@@ -525,21 +525,8 @@ pub fn truncate(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, Call
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::library::test_env::{Markup, TestEnv, a, j, je};
+    use crate::library::test_env::{Markup, j, js, st};
     use std::sync::Arc;
-
-    fn st(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
-        match f(&mut TestEnv::default(), v, &a(args)) {
-            Ok(r) => r.to_string_lossy(),
-            Err(e) => format!("{e:?}"),
-        }
-    }
-    fn js(f: crate::callable::FilterFn, v: Value, args: Vec<Value>) -> String {
-        match f(&mut TestEnv::default(), v, &a(args)) {
-            Ok(r) => je(&r),
-            Err(e) => format!("{e:?}"),
-        }
-    }
 
     #[test]
     fn alphanum_append() {
