@@ -3,14 +3,12 @@
 //! block created through the admin API, and requests signed with each
 //! sender's documented algorithm.
 
-mod server_common;
-
+use crate::support::TestServer;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value as Json, json};
-use server_common::TestServer;
 
 const SEED_PACKAGE: &str = include_str!("seed_package.json");
 const EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";

@@ -1,10 +1,7 @@
 //! Checks of the conformance harness's own comparison rules (FORMAT.md).
 
-#[path = "support/mod.rs"]
-mod support;
-
+use crate::support::compare::json_matches;
 use serde_json::json;
-use support::compare::json_matches;
 
 #[test]
 fn empty_object_equals_empty_list() {
@@ -38,11 +35,11 @@ fn expected_failures_need_a_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
     let p = dir.path().join("x.txt");
     std::fs::write(&p, "# comment\ncerb/kata/a.toml   parses differently\n").expect("write");
-    let m = support::expected::load(&p).expect("loads");
+    let m = crate::support::expected::load(&p).expect("loads");
     assert_eq!(
         m.get("cerb/kata/a.toml").map(String::as_str),
         Some("parses differently")
     );
     std::fs::write(&p, "cerb/kata/a.toml\n").expect("write");
-    assert!(support::expected::load(&p).is_err());
+    assert!(crate::support::expected::load(&p).is_err());
 }

@@ -2,11 +2,9 @@
 //! wasm32-wasip2, carried in packages (`component_base64`), imported into a
 //! real server and called through real webhooks (loopback only).
 
-mod server_common;
-
+use crate::support::{TestServer, raw};
 use base64::Engine as _;
 use katabox::capabilities::http::address::AddressPolicy;
-use server_common::{TestServer, raw};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;

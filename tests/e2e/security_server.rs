@@ -2,13 +2,11 @@
 //! limit named in the run history while good requests keep being served;
 //! SSRF attempts never reach a loopback trap; gated commands stay denied.
 
-mod support;
-
+use crate::support::attack::{self, Auto, FUNCTION, WEBHOOK, guid, percentile, trap};
+use crate::support::server::Server;
 use serde_json::Value as J;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use support::attack::{self, Auto, FUNCTION, WEBHOOK, guid, percentile, trap};
-use support::server::Server;
 
 const ECHO: &str = "start:\n  return:\n    body: ok\n";
 

@@ -3,14 +3,12 @@
 //! writes under load; after a restart on the same data directory the server
 //! starts, packages are all-or-nothing and acknowledged data is intact.
 
-mod support;
-
+use crate::support::attack::{self, Auto, WEBHOOK, bin, guid};
+use crate::support::server::Server;
 use serde_json::{Value as J, json};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use support::attack::{self, Auto, WEBHOOK, bin, guid};
-use support::server::Server;
 
 const RECORDS: usize = 1200;
 
@@ -67,11 +65,12 @@ fn a_package_import_killed_midway_is_all_or_nothing() {
             let headers = vec![
                 (
                     "Authorization".to_string(),
-                    format!("Bearer {}", support::server::TOKEN),
+                    format!("Bearer {}", crate::support::server::TOKEN),
                 ),
                 ("Content-Type".to_string(), "application/json".to_string()),
             ];
-            support::http::send(addr, "POST", "/api/packages", &headers, &body).map(|r| r.status)
+            crate::support::http::send(addr, "POST", "/api/packages", &headers, &body)
+                .map(|r| r.status)
         });
         std::thread::sleep(Duration::from_millis(delay_ms));
         srv.kill();

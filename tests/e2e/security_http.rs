@@ -2,13 +2,11 @@
 //! random requests, oversized bodies, slowloris, 10,000 unknown guids, many
 //! connections — the server always answers or closes, and never dies.
 
-mod support;
-
+use crate::support::attack::{self, Auto, Rng, WEBHOOK, guid, raw, status_of, vm_rss_kb};
+use crate::support::server::Server;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use support::attack::{self, Auto, Rng, WEBHOOK, guid, raw, status_of, vm_rss_kb};
-use support::server::Server;
 
 const ECHO: &str = "start:\n  return:\n    status_code: 200\n    headers:\n      Content-Type: text/plain\n    body@text: {{ request_method }} {{ request_path }} {{ request_params|json_encode }} {{ request_body|length }}\n";
 

@@ -4,12 +4,9 @@
 //! command allowed, hostile inputs get command errors, never a crash or a
 //! path outside the host's own data.
 
-#[path = "../host/tests/sandbox_support/mod.rs"]
-mod sandbox_support;
-
+use crate::sandbox_support::*;
 use katabox::sandbox::{HttpConfig, RunOptions, SandboxConfig};
 use katabox_value::{Array, Value};
-use sandbox_support::*;
 
 fn envelope(inputs: Value, output: Option<&str>, uri: Option<&str>) -> Value {
     let mut a = Array::new();

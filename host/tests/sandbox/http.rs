@@ -1,14 +1,12 @@
 //! http.request: policy gate, SSRF refusal, redirects, fixtures. Every test
 //! talks to loopback only.
 
-mod sandbox_support;
-
+use crate::support::*;
 use katabox::capabilities::http::HttpConfig;
 use katabox::capabilities::http::address::AddressPolicy;
 use katabox::capabilities::http::fixtures;
 use katabox::sandbox::{RunOptions, SandboxConfig};
 use katabox_value::Value;
-use sandbox_support::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -2,9 +2,7 @@
 //! guide's package imported verbatim, a listener with the guide's event
 //! KATA, then the guide's browser GET and curl POST.
 
-mod server_common;
-
-use server_common::{TestServer, raw};
+use crate::support::{TestServer, raw};
 
 /// The package from the guide, verbatim.
 const SEED_PACKAGE: &str = include_str!("seed_package.json");

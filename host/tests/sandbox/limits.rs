@@ -1,10 +1,8 @@
 //! Budgets: time, memory, fuel, traps — each ends only its own run.
 
-mod sandbox_support;
-
+use crate::support::*;
 use katabox::sandbox::{HttpConfig, Limit, RunOptions, SandboxConfig};
 use katabox_value::Value;
-use sandbox_support::*;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

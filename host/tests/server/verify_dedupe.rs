@@ -2,13 +2,11 @@
 //! 5xx release, expiry, purge, and the handler's 409 while a first
 //! delivery still runs.
 
-mod server_common;
-
+use crate::support::TestServer;
 use katabox::store::{RedbStore, StoreConfig};
 use katabox_verify::{
     DedupeConfig, DedupeDecision, DedupeKey, Preset, StoredResponse, VerifiedDelivery, VerifyConfig,
 };
-use server_common::TestServer;
 
 fn key(listener: u64, id: &str, window: u64) -> DedupeKey {
     let mut config = VerifyConfig::new(Preset::None, &[]);

@@ -1,9 +1,7 @@
 //! The HTTP layer against a real server on loopback: routing errors, the
 //! admin API, body limits, slow clients, saturation, graceful shutdown.
 
-mod server_common;
-
-use server_common::{TestServer, raw};
+use crate::support::{TestServer, raw};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -268,7 +266,7 @@ async fn a_slow_body_times_out_with_408() {
         .await
         .expect("answer in time")
         .expect("read");
-    let r = server_common::parse_response(&buf[..n]);
+    let r = crate::support::parse_response(&buf[..n]);
     assert_eq!(r.status, 408);
     srv.stop().await;
 }
@@ -302,7 +300,7 @@ async fn saturation_answers_503() {
     held.write_all(b"cdefghij").await.expect("write");
     let mut buf = vec![0u8; 1024];
     let n = held.read(&mut buf).await.expect("read");
-    assert_eq!(server_common::parse_response(&buf[..n]).status, 404);
+    assert_eq!(crate::support::parse_response(&buf[..n]).status, 404);
     let r = raw(
         srv.addr,
         format!("GET /webhooks/{guid} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").as_bytes(),
@@ -327,7 +325,7 @@ async fn shutdown_finishes_in_flight_requests() {
     held.write_all(b"cdefghij").await.expect("write");
     let mut buf = vec![0u8; 1024];
     let n = held.read(&mut buf).await.expect("read");
-    assert_eq!(server_common::parse_response(&buf[..n]).status, 404);
+    assert_eq!(crate::support::parse_response(&buf[..n]).status, 404);
     assert!(srv.join().await, "the server did not finish");
 }
 
@@ -369,7 +367,7 @@ async fn connections_over_the_limit_are_closed() {
     held.write_all(b"cdefghij").await.expect("write");
     let mut buf = vec![0u8; 1024];
     let n = held.read(&mut buf).await.expect("read");
-    assert_eq!(server_common::parse_response(&buf[..n]).status, 404);
+    assert_eq!(crate::support::parse_response(&buf[..n]).status, 404);
     srv.stop().await;
 }
 
@@ -382,7 +380,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
         .expect("write");
     let mut buf = vec![0u8; 1024];
     let n = s.read(&mut buf).await.expect("read");
-    assert_eq!(server_common::parse_response(&buf[..n]).status, 404);
+    assert_eq!(crate::support::parse_response(&buf[..n]).status, 404);
     let started = Instant::now();
     let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
     assert!(

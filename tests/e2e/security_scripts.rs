@@ -2,10 +2,8 @@
 //! (`katabox automation run`), and policy bypass attempts: every run ends
 //! (no crash, no hang) and the ones that hit a limit say which.
 
-mod support;
-
+use crate::support::attack::{CliRun, cli_run};
 use std::time::Duration;
-use support::attack::{CliRun, cli_run};
 
 /// Every hostile run must end well within this (the default time limit is
 /// far below it; this only catches hangs).

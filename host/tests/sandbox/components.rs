@@ -3,15 +3,13 @@
 //! sandbox under the record's policy; bad components fail cleanly; the
 //! operator's secrets reach the `secrets` capability through the config.
 
-mod sandbox_support;
-
+use crate::support::{ALLOW_ALL, map, probe_wasm, with_payload};
 use katabox::capabilities::MemoryStore;
 use katabox::sandbox::{
     AutomationRecord, GuestComponent, HttpConfig, NoAutomations, RunOptions, Sandbox,
     SandboxConfig, Secrets,
 };
 use katabox_value::Value;
-use sandbox_support::{ALLOW_ALL, map, probe_wasm, with_payload};
 use std::sync::Arc;
 
 fn runtime_sandbox(config: SandboxConfig) -> Sandbox {

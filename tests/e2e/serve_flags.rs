@@ -1,12 +1,9 @@
 //! The operator's `katabox serve` ceilings: outbound exceptions to the
 //! address check, and the time limit a policy may ask for. Loopback only.
 
-#[path = "support/mod.rs"]
-mod support;
-
+use crate::support::attack::{self, Auto, WEBHOOK};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use support::attack::{self, Auto, WEBHOOK};
 
 fn fetch_script(port: u16) -> String {
     format!(

@@ -3,14 +3,12 @@
 //! requests never fail, their p99 stays near the unloaded p99 and memory
 //! stays flat. CI runs 10 s; scripts/attack.sh sets KATABOX_LOAD_SECS=300.
 
-mod support;
-
+use crate::support::attack::{self, Auto, WEBHOOK, guid, percentile, raw, vm_rss_kb};
+use crate::support::server::Server;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::attack::{self, Auto, WEBHOOK, guid, percentile, raw, vm_rss_kb};
-use support::server::Server;
 
 const GOOD: &str = "start:\n  set:\n    n@int: {{ request_body|length }}\n  return:\n    headers:\n      Content-Type: application/json\n    body@text: {{ {n: n, path: request_path}|json_encode }}\n";
 

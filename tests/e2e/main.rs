@@ -1,0 +1,19 @@
+//! End-to-end and attack tests, one binary grouped by feature: the real
+//! `katabox` binary under hostile scripts, requests, packages and load, the
+//! `serve` flags, and a self-test of the conformance harness's helpers.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../../host/tests/sandbox/support.rs"]
+mod sandbox_support;
+
+mod harness_selftest;
+mod security_crash;
+mod security_guest;
+mod security_http;
+mod security_load;
+mod security_props;
+mod security_scripts;
+mod security_server;
+mod serve_flags;
