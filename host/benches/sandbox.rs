@@ -1,5 +1,7 @@
-//! Per-run cost (instantiate + run + teardown) through the real sandbox and
-//! the embedded KATA runtime: the seed's webhook automation and an empty `start:`.
+//! Per-run cost through the real sandbox and the embedded KATA runtime: the
+//! seed's webhook automation and an empty `start:`, on a warm runtime
+//! instance (the default: reused between runs) and on a fresh instance per
+//! run (`warm_instances: 0`: instantiate + run + teardown every time).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use katabox::capabilities::MemoryStore;
@@ -35,9 +37,9 @@ fn bench(c: &mut Criterion) {
         Ok(rt) => rt,
         Err(e) => panic!("tokio runtime: {e}"),
     };
-    let sandbox = match rt.block_on(async {
+    let new_sandbox = |config: SandboxConfig| match rt.block_on(async {
         Sandbox::new(
-            SandboxConfig::default(),
+            config,
             Arc::new(MemoryStore::new()),
             Arc::new(NoAutomations),
             HttpConfig::default(),
@@ -46,6 +48,11 @@ fn bench(c: &mut Criterion) {
         Ok(s) => s,
         Err(e) => panic!("sandbox: {e:#}"),
     };
+    let sandbox = new_sandbox(SandboxConfig::default());
+    let fresh = new_sandbox(SandboxConfig {
+        warm_instances: 0,
+        ..SandboxConfig::default()
+    });
     let seed = AutomationRecord {
         name: "example.webhook.respond".into(),
         extension_id: "cerb.trigger.webhook.respond".into(),
@@ -74,6 +81,17 @@ fn bench(c: &mut Criterion) {
     c.bench_function("run/empty_start", |b| {
         b.iter(|| rt.block_on(sandbox.run(&empty, Value::empty_array(), RunOptions::default())))
     });
+    c.bench_function("run/seed_webhook_fresh_instance", |b| {
+        b.iter(|| rt.block_on(fresh.run(&seed, dict.clone(), RunOptions::default())))
+    });
+    c.bench_function("run/empty_start_fresh_instance", |b| {
+        b.iter(|| rt.block_on(fresh.run(&empty, Value::empty_array(), RunOptions::default())))
+    });
+    assert!(
+        sandbox.warm_instances() > 0,
+        "the runtime instance was reused"
+    );
+    assert_eq!(fresh.warm_instances(), 0);
 }
 
 /// Builds the probe guest (host/tests/guests/probe): a guest that does no

@@ -1,7 +1,7 @@
 //! The run loop: the state machine over the node tree (automations.md §2,
 //! §6, §9–12), per-node memory, and continuations in `__state`.
 
-use crate::tree::{self, Event, Kind, Tree};
+use crate::tree::{Event, Kind, Tree};
 use crate::{Host, Limits, LogLevel, Outcome, RunRequest};
 use katabox_kata::{Node, Scripting};
 use katabox_value::{Array, Key, Value};
@@ -74,33 +74,28 @@ pub fn run(
         _ => Array::new(),
     };
     let simulate = dict.get_str("__simulate").is_some_and(Value::truthy);
-    let parsed = match katabox_kata::parse(&req.script) {
-        Ok(t) => t,
-        Err(e) => return early_failure(dict, e.to_string(), host, simulate),
-    };
-    if parsed.nodes.is_empty() {
-        return early_failure(dict, "No `start:` node was found".into(), host, simulate);
-    }
-    let resuming = matches!(dict.get_str("__state"), Some(Value::Array(_)));
-    let (decls, script): (Vec<Node>, Vec<Node>) =
-        parsed.nodes.into_iter().partition(|n| n.name() == "inputs");
-    if !resuming && let Some(decls) = decls.into_iter().next() {
-        let children = match decls.value {
-            katabox_kata::NodeValue::Map(c) => c,
-            katabox_kata::NodeValue::Text(_) => Vec::new(),
-        };
-        if let Err(e) = crate::inputs::validate(children, &mut dict, scripting) {
-            return early_failure(dict, e, host, simulate);
+    let prepared = crate::prepared::prepare(&req.script, limits.max_depth);
+    let (inputs, tree) = match &*prepared {
+        crate::prepared::Prepared::Failed(e) => {
+            return early_failure(dict, e.clone(), host, simulate);
         }
+        crate::prepared::Prepared::Ready { inputs, tree } => (inputs, tree),
+    };
+    let resuming = matches!(dict.get_str("__state"), Some(Value::Array(_)));
+    if !resuming
+        && let Some(decls) = inputs
+        && let Err(e) = crate::inputs::validate(decls.clone(), &mut dict, scripting)
+    {
+        return early_failure(dict, e, host, simulate);
     }
-    let tree = match tree::build(script, limits.max_depth) {
+    let tree = match tree {
         Ok(t) => t,
-        Err(e) => return early_failure(dict, e, host, simulate),
+        Err(e) => return early_failure(dict, e.clone(), host, simulate),
     };
     dict.remove(&Key::from("__exit"));
     dict.remove(&Key::from("__return"));
     let mut m = Machine {
-        tree: &tree,
+        tree,
         memory: vec![None; tree.nodes.len()],
         dict: Arc::new(dict),
         host,

@@ -25,6 +25,14 @@ impl Host for ImportsHost {
 
 struct Runtime;
 
+/// The Twig engine, kept for the life of the instance: the host reuses warm
+/// instances, so compiled templates (keyed by their text, never by a run's
+/// data) survive from one run to the next.
+fn engine() -> &'static katabox_twig::Engine {
+    static ENGINE: std::sync::OnceLock<katabox_twig::Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| katabox_twig::Engine::new(katabox_twig::Config::default()))
+}
+
 impl Guest for Runtime {
     fn run(request: Request) -> Outcome {
         let dict = match katabox_guest::decode(&request.dict) {
@@ -36,7 +44,6 @@ impl Guest for Runtime {
                 };
             }
         };
-        let engine = katabox_twig::Engine::new(katabox_twig::Config::default());
         let mut host = ImportsHost(Imports);
         let outcome = crate::run(
             RunRequest {
@@ -46,7 +53,7 @@ impl Guest for Runtime {
                 dict,
             },
             &mut host,
-            &engine,
+            engine(),
         );
         Outcome {
             dict: katabox_guest::encode(&outcome.dict),

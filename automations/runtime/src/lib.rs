@@ -17,6 +17,7 @@ mod dates;
 mod engine;
 mod inputs;
 mod paths;
+mod prepared;
 mod tree;
 mod validate;
 

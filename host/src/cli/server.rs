@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Ceiling in ms on a policy's `settings: time_limit_ms`.
     #[arg(long, default_value_t = SandboxConfig::default().max_time_limit_ms)]
     max_time_limit_ms: u64,
+    /// Warm KATA runtime instances kept for reuse between runs (0: a fresh
+    /// instance for every run).
+    #[arg(long, default_value_t = SandboxConfig::default().warm_instances)]
+    warm_instances: usize,
     /// Hosts and networks http.request may reach although the address check
     /// refuses them (loopback, private...): comma-separated host names,
     /// addresses or CIDR networks.
@@ -226,6 +230,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.sandbox.fuel = a.fuel;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
+    config.sandbox.warm_instances = a.warm_instances;
     for item in a
         .allow_outbound
         .split(',')

@@ -30,6 +30,10 @@ pub struct SandboxConfig {
     /// Instances the pooling allocator keeps slots for (concurrent runs,
     /// nested `function:` calls included). Default 128.
     pub max_instances: u32,
+    /// Warm instances of the embedded KATA runtime kept for reuse between
+    /// runs (see `sandbox/warm.rs`); 0 gives every run a fresh instance.
+    /// Default 8.
+    pub warm_instances: usize,
     /// Nesting limit for `function:` calls. Default 32.
     pub max_call_depth: u32,
     /// Fuel charged for each host call on top of its own work. Default 10,000.
@@ -56,6 +60,7 @@ impl Default for SandboxConfig {
             grace: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(1),
             max_instances: 128,
+            warm_instances: 8,
             max_call_depth: 32,
             host_call_fuel: 10_000,
             host_byte_fuel: 1,

@@ -34,6 +34,7 @@ mod config;
 mod engine;
 mod guests;
 mod state;
+mod warm;
 
 pub use crate::capabilities::http::HttpConfig;
 pub use crate::capabilities::log::{LogEntry, LogLevel};
@@ -47,10 +48,11 @@ use crate::policy::{INVALID_POLICY, Policy};
 use bindings::{Automation, AutomationPre};
 use katabox_kata::Scripting;
 use katabox_value::{Array, Value};
-use state::{MemoryLimiter, RunState};
+use state::{HostCharges, MemoryLimiter, RunState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use warm::{Warm, WarmPool};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{CallHook, Engine, Store};
 
@@ -173,6 +175,8 @@ struct Inner {
     services: Services,
     scripting: Arc<dyn Scripting + Send + Sync>,
     policies: Mutex<HashMap<String, Arc<Policy>>>,
+    /// Warm instances of the default guest (the embedded runtime only).
+    warm: Option<WarmPool>,
     _ticker: engine::EpochTicker,
 }
 
@@ -194,7 +198,15 @@ impl Sandbox {
         http: HttpConfig,
     ) -> anyhow::Result<Sandbox> {
         let secrets = config.secrets.clone();
-        Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, secrets)
+        let (warm, memory_limit) = (config.warm_instances, config.memory_limit);
+        let mut sandbox = Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, secrets)?;
+        // Only the embedded runtime is reused across runs (see warm.rs).
+        if warm > 0
+            && let Some(inner) = Arc::get_mut(&mut sandbox.inner)
+        {
+            inner.warm = Some(WarmPool::new(warm, memory_limit));
+        }
+        Ok(sandbox)
     }
 
     /// A sandbox running `wasm` (any component of the `automation` world)
@@ -237,6 +249,7 @@ impl Sandbox {
                 },
                 scripting: crate::policy::host_scripting(),
                 policies: Mutex::new(HashMap::new()),
+                warm: None,
                 _ticker: ticker,
             }),
         })
@@ -292,6 +305,56 @@ impl Sandbox {
         .unwrap_or_else(|e| Err(format!("Invalid guest component: {e}")))
     }
 
+    /// A store for a new instance: memory limiter and host-call fuel
+    /// charging installed; the per-run fields are set by [`Sandbox::run`].
+    fn new_store(&self) -> wasmtime::Result<Store<RunState>> {
+        let cfg = &self.inner.config;
+        let state = RunState {
+            wasi: wasmtime_wasi::WasiCtx::builder().build(),
+            table: wasmtime::component::ResourceTable::new(),
+            limiter: MemoryLimiter {
+                memory_cap: cfg.memory_limit,
+                hit: false,
+                largest: 0,
+            },
+            sandbox: None,
+            charges: HostCharges {
+                per_call: cfg.host_call_fuel,
+                per_byte: cfg.host_byte_fuel,
+                max_log_entries: cfg.max_log_entries,
+            },
+            policy: Arc::new(Policy::default()),
+            automation: String::new(),
+            depth: 0,
+            logs: Vec::new(),
+            fuel_debt: 0,
+            fuel_exhausted: false,
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.call_hook(|mut ctx, kind| {
+            if matches!(kind, CallHook::ReturningFromHost) {
+                let debt = std::mem::take(&mut ctx.data_mut().fuel_debt);
+                if debt > 0 {
+                    let left = ctx.get_fuel()?;
+                    if left < debt {
+                        ctx.set_fuel(0)?;
+                        ctx.data_mut().fuel_exhausted = true;
+                        return Err(wasmtime::Error::msg("fuel exhausted by host calls"));
+                    }
+                    ctx.set_fuel(left - debt)?;
+                }
+            }
+            Ok(())
+        });
+        Ok(store)
+    }
+
+    /// Warm runtime instances parked now (0 when reuse is off).
+    pub fn warm_instances(&self) -> usize {
+        self.inner.warm.as_ref().map_or(0, WarmPool::parked)
+    }
+
     /// Runs an automation with `dict` as its initial dictionary. Never
     /// panics or fails: every outcome is a [`RunResult`].
     pub async fn run(
@@ -328,32 +391,32 @@ impl Sandbox {
         };
         let cfg = &self.inner.config;
         let limit_ms = policy.time_limit_ms().min(cfg.max_time_limit_ms);
-        let state = RunState {
-            wasi: wasmtime_wasi::WasiCtx::builder().build(),
-            table: wasmtime::component::ResourceTable::new(),
-            limiter: MemoryLimiter {
-                memory_cap: cfg.memory_limit,
-                hit: false,
-            },
-            sandbox: self.clone(),
-            policy,
-            automation: automation.name.clone(),
-            depth: opts.depth,
-            logs: Vec::new(),
-            fuel_debt: 0,
-            fuel_exhausted: false,
+        let pool = match &automation.component {
+            None => self.inner.warm.as_ref(),
+            Some(_) => None,
         };
-        let mut store = Store::new(&self.inner.engine, state);
-        store.limiter(|s| &mut s.limiter);
+        let (mut store, warm_instance, runs) = match pool.and_then(WarmPool::take) {
+            Some(w) => (w.store, Some(w.instance), w.runs),
+            None => match self.new_store() {
+                Ok(store) => (store, None, 0),
+                Err(e) => {
+                    let msg = format!("sandbox error: {e}");
+                    return failed(dict, msg, None, Vec::new(), started, 0);
+                }
+            },
+        };
+        let data = store.data_mut();
+        data.sandbox = Some(self.clone());
+        data.policy = policy;
+        data.automation = automation.name.clone();
+        data.depth = opts.depth;
+        data.logs = Vec::new();
+        data.fuel_debt = 0;
+        data.fuel_exhausted = false;
+        data.limiter.hit = false;
         if let Err(e) = store.set_fuel(cfg.fuel) {
-            return failed(
-                dict,
-                format!("sandbox error: {e}"),
-                None,
-                Vec::new(),
-                started,
-                0,
-            );
+            let msg = format!("sandbox error: {e}");
+            return failed(dict, msg, None, Vec::new(), started, 0);
         }
         // Every epoch tick, a guest that is still running yields its tokio
         // worker (so a few spinning guests cannot starve the server), and
@@ -367,21 +430,6 @@ impl Sandbox {
                 Ok(wasmtime::UpdateDeadline::Yield(1))
             }
         });
-        store.call_hook(|mut ctx, kind| {
-            if matches!(kind, CallHook::ReturningFromHost) {
-                let debt = std::mem::take(&mut ctx.data_mut().fuel_debt);
-                if debt > 0 {
-                    let left = ctx.get_fuel()?;
-                    if left < debt {
-                        ctx.set_fuel(0)?;
-                        ctx.data_mut().fuel_exhausted = true;
-                        return Err(wasmtime::Error::msg("fuel exhausted by host calls"));
-                    }
-                    ctx.set_fuel(left - debt)?;
-                }
-            }
-            Ok(())
-        });
         let request = bindings::exports::katabox::automation::run::Request {
             trigger: opts
                 .trigger
@@ -393,18 +441,28 @@ impl Sandbox {
         };
         let deadline = Duration::from_millis(limit_ms) + cfg.grace;
         let outcome = tokio::time::timeout(deadline, async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
+            let instance = match warm_instance {
+                Some(instance) => instance,
+                None => pre.instantiate_async(&mut store).await?,
+            };
+            let out = instance
                 .katabox_automation_run()
                 .call_run(&mut store, &request)
-                .await
+                .await?;
+            Ok::<_, wasmtime::Error>((instance, out))
         })
         .await;
         let fuel_used = cfg.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
-        let data = store.data_mut();
-        let logs = std::mem::take(&mut data.logs);
+        let logs = std::mem::take(&mut store.data_mut().logs);
         match outcome {
-            Ok(Ok(out)) => {
+            Ok(Ok((instance, out))) => {
+                if let Some(pool) = pool {
+                    pool.park(Warm {
+                        store,
+                        instance,
+                        runs,
+                    });
+                }
                 let out_dict = katabox_value::wire::decode(&out.dict).unwrap_or(dict);
                 let exit = out_dict
                     .get("__exit")
@@ -433,6 +491,7 @@ impl Sandbox {
                 }
             }
             Ok(Err(err)) => {
+                let data = store.data();
                 let trap = err.downcast_ref::<wasmtime::Trap>().copied();
                 if trap == Some(wasmtime::Trap::Interrupt) {
                     return timed_out(dict, limit_ms, logs, started, fuel_used);

@@ -16,6 +16,9 @@ pub struct MemoryLimiter {
     pub memory_cap: usize,
     /// Set when a growth request was refused.
     pub hit: bool,
+    /// The largest size a memory of the instance has grown to (a warm
+    /// instance that grew past a threshold is retired).
+    pub largest: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -29,6 +32,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             self.hit = true;
             return Ok(false);
         }
+        self.largest = self.largest.max(desired);
         Ok(true)
     }
     fn table_growing(
@@ -41,12 +45,27 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// One run's store data.
+/// Fuel charged for host work (copied from the [`SandboxConfig`](super::SandboxConfig)).
+#[derive(Debug, Clone, Copy)]
+pub struct HostCharges {
+    /// Per host call.
+    pub per_call: u64,
+    /// Per byte crossing the boundary.
+    pub per_byte: u64,
+    /// Log entries kept per run.
+    pub max_log_entries: usize,
+}
+
+/// One run's store data. A warm instance's store is reused: every field
+/// that belongs to a run is reset before the next one (see `warm.rs`).
 pub struct RunState {
     pub(super) wasi: WasiCtx,
     pub(super) table: ResourceTable,
     pub(super) limiter: MemoryLimiter,
-    pub(super) sandbox: Sandbox,
+    /// The sandbox while a run is in progress; `None` while the store is
+    /// parked, so that parked stores do not keep the sandbox alive.
+    pub(super) sandbox: Option<Sandbox>,
+    pub(super) charges: HostCharges,
     pub(super) policy: Arc<Policy>,
     pub(super) automation: String,
     pub(super) depth: u32,
@@ -68,11 +87,19 @@ impl WasiView for RunState {
 
 impl RunState {
     fn charge(&mut self, bytes: usize) {
-        let cfg = self.sandbox.config();
         self.fuel_debt = self
             .fuel_debt
-            .saturating_add(cfg.host_call_fuel)
-            .saturating_add((bytes as u64).saturating_mul(cfg.host_byte_fuel));
+            .saturating_add(self.charges.per_call)
+            .saturating_add((bytes as u64).saturating_mul(self.charges.per_byte));
+    }
+
+    /// The sandbox of the run in progress.
+    fn sandbox(&self) -> Result<Sandbox, wit::types::CommandError> {
+        self.sandbox
+            .clone()
+            .ok_or_else(|| wit::types::CommandError {
+                message: "sandbox error: no run in progress".into(),
+            })
     }
 
     async fn gated(
@@ -86,7 +113,7 @@ impl RunState {
             katabox_value::wire::decode(&inputs).map_err(|e| wit::types::CommandError {
                 message: format!("invalid command inputs: {e}"),
             })?;
-        let sandbox = self.sandbox.clone();
+        let sandbox = self.sandbox()?;
         let policy = self.policy.clone();
         let ctx = CallContext {
             policy: &policy,
@@ -205,7 +232,7 @@ impl wit::secrets::Host for RunState {
         data: Vec<u8>,
     ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.charge(data.len());
-        self.sandbox
+        self.sandbox()?
             .services()
             .secrets
             .hmac(&secret, &algorithm, &data)
@@ -223,7 +250,7 @@ impl wit::log::Host for RunState {
             wit::log::Level::Error => LogLevel::Error,
             wit::log::Level::Alert => LogLevel::Alert,
         };
-        let max = self.sandbox.config().max_log_entries;
+        let max = self.charges.max_log_entries;
         capabilities::log::push(&mut self.logs, max, level, &node_id, &message);
     }
 }

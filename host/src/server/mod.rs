@@ -147,5 +147,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     println!("katabox listening on http://{addr}");
     let app = router(state.clone());
     serve_with_shutdown(listener, app, config.limits.clone(), shutdown_signal()).await?;
+    // Runs still queued for the history are committed before the process exits.
+    state.store.flush_history();
     Ok(())
 }

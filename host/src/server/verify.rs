@@ -202,5 +202,5 @@ fn dedupe_log(message: &str) -> serde_json::Value {
 /// Records a run after scrubbing secret values (best-effort, like every run).
 fn record(state: &AppState, mut run: RunRecord) {
     redact::redact_run(&state.verifier.secrets, &mut run);
-    let _ = crate::store::Store::record_run(state.store.as_ref(), run);
+    crate::store::Store::queue_run(state.store.as_ref(), run);
 }

@@ -15,12 +15,15 @@
 //! and does not check uniqueness). Guids are looked up exactly (Cerb's
 //! database compares case-insensitively).
 //!
-//! The run history keeps the newest [`StoreConfig::run_retention`] runs;
-//! its writes are not fsynced on their own (they become durable with the
-//! next durable commit), so a crash may lose the last few entries.
+//! The run history keeps the newest [`StoreConfig::run_retention`] runs.
+//! Webhook runs are queued ([`Store::queue_run`]) and committed durably in
+//! batches by a background thread (`history.rs`); reading the history waits
+//! for the queue, and a crash loses at most the batch being written.
 
 mod data;
 mod deliveries;
+mod history;
+mod lookup_cache;
 mod records;
 mod redb_store;
 pub mod tables;
@@ -121,8 +124,14 @@ pub trait Store: Send + Sync {
     /// The imported package with this key.
     fn package(&self, key: &str) -> StoreResult<Option<PackageRecord>>;
 
-    /// Appends to the run history (keeping the newest N); returns the run id.
+    /// Appends to the run history (keeping the newest N), durably, now;
+    /// returns the run id.
     fn record_run(&self, run: RunRecord) -> StoreResult<u64>;
+    /// Appends to the run history in the background (the request path uses
+    /// this); [`Store::runs`] sees it. Failures are logged, never returned.
+    fn queue_run(&self, run: RunRecord) {
+        let _ = self.record_run(run);
+    }
     /// The newest `limit` runs, newest first.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>>;
 

@@ -1,5 +1,7 @@
 //! The redb backend of [`Store`].
 
+use super::history::HistoryWriter;
+use super::lookup_cache::LookupCache;
 use super::tables::*;
 use super::{
     AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord, Store, StoreError,
@@ -9,6 +11,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Tunables of the redb store.
 #[derive(Debug, Clone)]
@@ -27,9 +30,11 @@ impl Default for StoreConfig {
 
 /// The store in a data directory: `katabox.redb` plus `files/`.
 pub struct RedbStore {
-    db: Database,
+    db: Arc<Database>,
     dir: PathBuf,
     config: StoreConfig,
+    history: HistoryWriter,
+    lookups: LookupCache,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -75,11 +80,22 @@ impl RedbStore {
             txn.open_table(WEBHOOK_DELIVERIES)?;
         }
         txn.commit()?;
+        let db = Arc::new(db);
+        let history = HistoryWriter::start(db.clone(), config.run_retention)?;
         Ok(RedbStore {
             db,
             dir: dir.to_path_buf(),
             config,
+            history,
+            lookups: LookupCache::default(),
         })
+    }
+
+    /// Commits the runs queued by [`Store::queue_run`] and stops the
+    /// history writer; later runs are written directly. Call before the
+    /// process exits (dropping the store does the same).
+    pub fn flush_history(&self) {
+        self.history.stop();
     }
 
     /// The data directory.
@@ -94,6 +110,21 @@ impl RedbStore {
             self.dir.join("files"),
             cap_std::ambient_authority(),
         )?)
+    }
+
+    /// The listener with `guid`, read from the database.
+    fn read_listener_by_guid(&self, guid: &str) -> StoreResult<Option<ListenerRecord>> {
+        let txn = self.db.begin_read()?;
+        let guids = txn.open_table(LISTENER_GUIDS)?;
+        let Some(id) = guids.get(guid)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let listeners = txn.open_table(LISTENERS)?;
+        let found = listeners
+            .get(id)?
+            .map(|v| from_json(v.value()))
+            .transpose()?;
+        Ok(found)
     }
 
     pub(super) fn db(&self) -> &Database {
@@ -267,6 +298,7 @@ impl Store for RedbStore {
         match result {
             Ok(()) => {
                 txn.commit()?;
+                self.lookups.invalidate();
                 Ok(())
             }
             Err(e) => {
@@ -277,17 +309,8 @@ impl Store for RedbStore {
     }
 
     fn listener_by_guid(&self, guid: &str) -> StoreResult<Option<ListenerRecord>> {
-        let txn = self.db.begin_read()?;
-        let guids = txn.open_table(LISTENER_GUIDS)?;
-        let Some(id) = guids.get(guid)?.map(|v| v.value()) else {
-            return Ok(None);
-        };
-        let listeners = txn.open_table(LISTENERS)?;
-        let found = listeners
-            .get(id)?
-            .map(|v| from_json(v.value()))
-            .transpose()?;
-        Ok(found)
+        self.lookups
+            .listener(guid, || self.read_listener_by_guid(guid))
     }
 
     fn listener(&self, id: u64) -> StoreResult<Option<ListenerRecord>> {
@@ -312,6 +335,7 @@ impl Store for RedbStore {
         }
         put_listener(&txn, &rec)?;
         txn.commit()?;
+        self.lookups.invalidate();
         Ok(rec)
     }
 
@@ -345,6 +369,7 @@ impl Store for RedbStore {
         }
         put_listener(&txn, &rec)?;
         txn.commit()?;
+        self.lookups.invalidate();
         Ok(Some(rec))
     }
 
@@ -363,11 +388,13 @@ impl Store for RedbStore {
             old.is_some()
         };
         txn.commit()?;
+        self.lookups.invalidate();
         Ok(removed)
     }
 
     fn automation(&self, name: &str) -> StoreResult<Option<AutomationRow>> {
-        self.read_json(AUTOMATIONS, name)
+        self.lookups
+            .automation(name, || self.read_json(AUTOMATIONS, name))
     }
 
     fn automations(&self) -> StoreResult<Vec<AutomationRow>> {
@@ -382,26 +409,23 @@ impl Store for RedbStore {
         self.read_json(PACKAGES, key)
     }
 
-    fn record_run(&self, mut run: RunRecord) -> StoreResult<u64> {
-        let mut txn = self.db.begin_write()?;
-        // The history is best-effort: it is made durable by the next durable commit.
-        txn.set_durability(redb::Durability::None)?;
-        let id = next_counter(&txn, "run")?;
-        run.id = id;
-        {
-            let mut runs = txn.open_table(RUNS)?;
-            runs.insert(id, to_json(&run)?.as_slice())?;
-            let keep = self.config.run_retention.max(1) as u64;
-            if id > keep {
-                let cutoff = id - keep;
-                runs.retain_in(..=cutoff, |_, _| false)?;
-            }
+    fn record_run(&self, run: RunRecord) -> StoreResult<u64> {
+        let mut runs = [run];
+        let ids = super::history::write_batch(&self.db, &mut runs, self.config.run_retention)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
+    }
+
+    fn queue_run(&self, run: RunRecord) {
+        if let Err(run) = self.history.push(run) {
+            // The writer has stopped (shutting down): write directly.
+            let _ = self.record_run(run);
         }
-        txn.commit()?;
-        Ok(id)
     }
 
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>> {
+        self.history.flush();
         let txn = self.db.begin_read()?;
         let runs = txn.open_table(RUNS)?;
         let mut out = Vec::new();

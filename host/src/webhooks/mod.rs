@@ -171,7 +171,7 @@ pub async fn respond(
     run.status = response.status;
     redact::redact_run(&ctx.secrets, &mut run);
     // The history is best-effort: a failure to record does not change the answer.
-    let _ = ctx.store.record_run(run);
+    ctx.store.queue_run(run);
     finish(response)
 }
 

@@ -14,3 +14,4 @@ mod limits;
 mod policy;
 mod runtime;
 mod vectors;
+mod warm;

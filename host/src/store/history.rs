@@ -1,0 +1,233 @@
+//! The run-history writer: runs are queued and written by one background
+//! thread, in batches of one durable write transaction each (group commit).
+//!
+//! A webhook request pays a channel send instead of a redb commit; under
+//! load the batches grow, so one fsync covers many runs. Reading the history
+//! ([`RedbStore::runs`](super::RedbStore)) first waits for everything queued
+//! before it, so a run is visible as soon as its request has been answered.
+//! Stopping the writer (dropping the store, or [`HistoryWriter::stop`])
+//! commits what is queued. A crash loses at most the batch being written.
+
+use super::tables::RUNS;
+use super::{RunRecord, StoreResult};
+use redb::Database;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Runs the queue holds before senders wait for the writer (backpressure).
+const QUEUE: usize = 8192;
+/// Runs one transaction writes at most.
+const BATCH: usize = 1024;
+
+enum Msg {
+    Run(Box<RunRecord>),
+    /// Answered once every message before it is committed.
+    Flush(SyncSender<()>),
+}
+
+/// The background writer of the run history.
+pub(super) struct HistoryWriter {
+    queue: Mutex<Option<SyncSender<Msg>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl HistoryWriter {
+    /// Starts the writer thread on `db`, keeping the newest `retention` runs.
+    pub(super) fn start(db: Arc<Database>, retention: usize) -> std::io::Result<HistoryWriter> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("katabox-history".into())
+            .spawn(move || write_loop(&db, &rx, retention))?;
+        Ok(HistoryWriter {
+            queue: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues `run`; gives it back when the writer has stopped.
+    pub(super) fn push(&self, run: RunRecord) -> Result<(), RunRecord> {
+        let Ok(queue) = self.queue.lock() else {
+            return Err(run);
+        };
+        match queue.as_ref() {
+            Some(tx) => tx.send(Msg::Run(Box::new(run))).map_err(|e| match e.0 {
+                Msg::Run(run) => *run,
+                Msg::Flush(_) => RunRecord::default(),
+            }),
+            None => Err(run),
+        }
+    }
+
+    /// Waits until every run queued before this call is committed.
+    pub(super) fn flush(&self) {
+        let (done, wait) = sync_channel(1);
+        let sent = match self.queue.lock() {
+            Ok(queue) => queue
+                .as_ref()
+                .is_some_and(|tx| tx.send(Msg::Flush(done)).is_ok()),
+            Err(_) => false,
+        };
+        if sent {
+            let _ = wait.recv();
+        }
+    }
+
+    /// Commits what is queued and stops the thread (idempotent).
+    pub(super) fn stop(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for HistoryWriter {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn write_loop(db: &Database, rx: &Receiver<Msg>, retention: usize) {
+    let mut runs = Vec::new();
+    let mut flushes = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                Msg::Run(run) => runs.push(*run),
+                Msg::Flush(done) => flushes.push(done),
+            }
+            next = if runs.len() < BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !runs.is_empty() {
+            let count = runs.len();
+            if let Err(e) = write_batch(db, &mut runs, retention) {
+                // Never the run's data: only the count and the store's error.
+                eprintln!("katabox: warning: {count} runs were not recorded in the history: {e}");
+            }
+            runs.clear();
+        }
+        for done in flushes.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Appends `runs` in one durable transaction, numbering them and dropping
+/// the oldest beyond `retention`.
+pub(super) fn write_batch(
+    db: &Database,
+    runs: &mut [RunRecord],
+    retention: usize,
+) -> StoreResult<Vec<u64>> {
+    let txn = db.begin_write()?;
+    let mut ids = Vec::with_capacity(runs.len());
+    {
+        let mut table = txn.open_table(RUNS)?;
+        for run in runs.iter_mut() {
+            let id = super::redb_store::next_counter(&txn, "run")?;
+            run.id = id;
+            table.insert(id, serde_json::to_vec(&*run)?.as_slice())?;
+            ids.push(id);
+        }
+        if let Some(&last) = ids.last() {
+            let keep = retention.max(1) as u64;
+            if last > keep {
+                table.retain_in(..=last - keep, |_, _| false)?;
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(path: &str) -> RunRecord {
+        RunRecord {
+            request_path: path.into(),
+            ..RunRecord::default()
+        }
+    }
+
+    fn open(dir: &std::path::Path) -> Arc<Database> {
+        let db = Database::create(dir.join("h.redb")).expect("db");
+        let txn = db.begin_write().expect("txn");
+        txn.open_table(RUNS).expect("runs");
+        txn.open_table(super::super::tables::COUNTERS)
+            .expect("counters");
+        txn.commit().expect("commit");
+        Arc::new(db)
+    }
+
+    fn stored(db: &Database) -> Vec<(u64, String)> {
+        use redb::{ReadableDatabase, ReadableTable};
+        let txn = db.begin_read().expect("read");
+        let t = txn.open_table(RUNS).expect("runs");
+        t.iter()
+            .expect("iter")
+            .map(|item| {
+                let (k, v) = item.expect("row");
+                let r: RunRecord = serde_json::from_slice(v.value()).expect("json");
+                (k.value(), r.request_path)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn queued_runs_are_visible_after_flush_and_numbered_in_order() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = open(dir.path());
+        let w = HistoryWriter::start(db.clone(), 100).expect("start");
+        for i in 0..50 {
+            w.push(run(&format!("r{i}"))).expect("queued");
+        }
+        w.flush();
+        let rows = stored(&db);
+        assert_eq!(rows.len(), 50);
+        assert_eq!(rows[0], (1, "r0".to_string()));
+        assert_eq!(rows[49], (50, "r49".to_string()));
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_runs_across_batches() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = open(dir.path());
+        let w = HistoryWriter::start(db.clone(), 10).expect("start");
+        for i in 0..35 {
+            w.push(run(&format!("r{i}"))).expect("queued");
+            if i % 7 == 0 {
+                w.flush();
+            }
+        }
+        w.stop();
+        let rows = stored(&db);
+        let ids: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(ids, (26..=35).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn stop_commits_what_is_queued_and_later_pushes_are_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = open(dir.path());
+        let w = HistoryWriter::start(db.clone(), 100).expect("start");
+        for i in 0..20 {
+            w.push(run(&format!("r{i}"))).expect("queued");
+        }
+        w.stop();
+        assert_eq!(stored(&db).len(), 20);
+        let back = w.push(run("late")).expect_err("stopped");
+        assert_eq!(back.request_path, "late");
+        w.flush(); // returns at once
+    }
+}
