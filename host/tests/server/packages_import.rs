@@ -38,7 +38,7 @@ fn automation(uid: &str, name: &str, script: &str) -> Json {
 }
 
 /// The seed guide's package, verbatim.
-const SEED_PACKAGE: &str = include_str!("../../automations/examples/webhooks-example.json");
+const SEED_PACKAGE: &str = include_str!("../../../automations/examples/webhooks-example.json");
 
 #[test]
 fn the_example_package_creates_its_automation_and_listener() {

@@ -5,7 +5,7 @@
 use crate::support::{TestServer, raw};
 
 /// The package from the guide, verbatim.
-const SEED_PACKAGE: &str = include_str!("seed_package.json");
+const SEED_PACKAGE: &str = include_str!("../seed_package.json");
 
 /// The guide's event KATA, as pasted into the listener form.
 const SEED_EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 
-const SEED_PACKAGE: &str = include_str!("seed_package.json");
+const SEED_PACKAGE: &str = include_str!("../seed_package.json");
 const EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";
 const AUTOMATION: &str = "example.webhook.respond";
 
