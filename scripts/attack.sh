@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 LOAD_SECS="${KATABOX_LOAD_SECS:-300}"
 FUZZ_SECS="${FUZZ_SECS:-60}"
 
-t() { cargo test -p katabox --test "$1" -- --nocapture --test-threads=1 "${@:2}"; }
+# Each suite is a module of the e2e test binary: filter by its name.
+t() { cargo test -p katabox --test e2e -- --nocapture --test-threads=1 "$1::" "${@:2}"; }
 
 load() {
     KATABOX_LOAD_SECS="$LOAD_SECS" KATABOX_LOAD_STRICT=1 t security_load
