@@ -32,7 +32,8 @@ pub struct SandboxConfig {
     pub max_instances: u32,
     /// Warm instances of the embedded KATA runtime kept for reuse between
     /// runs (see `sandbox/warm.rs`); 0 gives every run a fresh instance.
-    /// Default 8.
+    /// Default 4 (twice the cores of the machine it was tuned on: CPU-bound
+    /// runs rarely overlap more; more runs in flight get fresh instances).
     pub warm_instances: usize,
     /// Nesting limit for `function:` calls. Default 32.
     pub max_call_depth: u32,
@@ -60,7 +61,7 @@ impl Default for SandboxConfig {
             grace: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(1),
             max_instances: 128,
-            warm_instances: 8,
+            warm_instances: 4,
             max_call_depth: 32,
             host_call_fuel: 10_000,
             host_byte_fuel: 1,

@@ -226,19 +226,47 @@ impl wit::files::Host for RunState {
 impl wit::secrets::Host for RunState {
     async fn hmac(
         &mut self,
-        _node_id: String,
+        node_id: String,
         secret: String,
         algorithm: String,
         data: Vec<u8>,
     ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.charge(data.len());
-        self.sandbox()?
+        let sandbox = self.sandbox()?;
+        // Gated like every command: the policy sees the secret's name and
+        // the algorithm (never the data) as `inputs`.
+        let denied = || wit::types::CommandError {
+            message: crate::policy::denial_message(SECRETS_HMAC),
+        };
+        if !self.policy.may_allow(SECRETS_HMAC) {
+            return Err(denied());
+        }
+        let mut inputs = katabox_value::Array::new();
+        inputs.insert("secret", katabox_value::Value::str(&secret));
+        inputs.insert("algorithm", katabox_value::Value::str(&algorithm));
+        let placeholders = crate::policy::placeholders(
+            &node_id,
+            SECRETS_HMAC,
+            &katabox_value::Value::array(inputs),
+            None,
+            None,
+        );
+        if !self
+            .policy
+            .allows(SECRETS_HMAC, &placeholders, sandbox.scripting())
+        {
+            return Err(denied());
+        }
+        sandbox
             .services()
             .secrets
             .hmac(&secret, &algorithm, &data)
             .map_err(|message| wit::types::CommandError { message })
     }
 }
+
+/// The policy's name for the `secrets` capability's HMAC.
+const SECRETS_HMAC: &str = "secrets.hmac";
 
 impl wit::log::Host for RunState {
     async fn write(&mut self, level: wit::log::Level, node_id: String, message: String) {

@@ -1,9 +1,46 @@
 //! The host's bridge to KATA and the scripting engine (event KATA and
 //! package templates), evaluated under the engine's limits.
 
+use katabox_kata::Tree;
 use katabox_twig::{Config, Delimiters, Engine};
 use katabox_value::Value;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Parsed event KATA documents kept (emptied when full).
+const PARSED_CAPACITY: usize = 256;
+/// Larger documents are parsed every time, not kept.
+const PARSED_MAX_BYTES: usize = 64 * 1024;
+
+type Parsed = Result<Arc<Tree>, String>;
+
+/// Parses `text`, from a small cache: every request to a listener
+/// evaluates the same event KATA, so it is parsed once.
+fn parse_cached(text: &str) -> Parsed {
+    static PARSED: OnceLock<Mutex<HashMap<String, Parsed>>> = OnceLock::new();
+    let parse = |text: &str| {
+        katabox_kata::parse(text)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    };
+    if text.len() > PARSED_MAX_BYTES {
+        return parse(text);
+    }
+    let cache = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(c) = cache.lock()
+        && let Some(p) = c.get(text)
+    {
+        return p.clone();
+    }
+    let parsed = parse(text);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= PARSED_CAPACITY {
+            c.clear();
+        }
+        c.insert(text.to_string(), parsed.clone());
+    }
+    parsed
+}
 
 /// The engine for event KATA (standard delimiters).
 fn engine() -> &'static Engine {
@@ -20,7 +57,8 @@ fn package_engine() -> Engine {
 /// Parses and evaluates a KATA document (general evaluator, kata.md §8)
 /// against `dict`, with scripting.
 pub fn eval_kata(text: &str, dict: &Value) -> Result<Value, String> {
-    katabox_kata::eval_text(text, Some(dict), engine()).map_err(|e| e.to_string())
+    let tree = parse_cached(text)?;
+    katabox_kata::evaluate(&tree, Some(dict), engine()).map_err(|e| e.to_string())
 }
 
 /// KATA truthiness (kata.md §11.1).

@@ -142,3 +142,71 @@ fn secrets_compute_hmacs_by_name_without_revealing_values() {
     };
     assert!(!config.secrets.is_empty());
 }
+
+/// A probe sandbox whose operator has the secret `github` = `key`.
+fn probe_with_secret() -> katabox::sandbox::Sandbox {
+    let mut verify = katabox_verify::Secrets::new();
+    verify
+        .insert("github", katabox_verify::Secret::new(b"key".to_vec()))
+        .expect("valid name");
+    katabox::sandbox::Sandbox::with_guest(
+        SandboxConfig::default(),
+        probe_wasm(),
+        Arc::new(MemoryStore::new()),
+        Arc::new(katabox::sandbox::NoAutomations),
+        katabox::sandbox::HttpConfig::default(),
+        Secrets::from(verify),
+    )
+    .expect("sandbox builds")
+}
+
+async fn hmac_with(policy: &str, secret: &str) -> katabox::sandbox::RunResult {
+    let sb = probe_with_secret();
+    let payload = map(&[
+        ("secret", Value::str(secret)),
+        ("algorithm", Value::str("sha256")),
+        ("data", Value::str("data")),
+    ]);
+    sb.run(
+        &crate::support::record("call secrets.hmac", policy),
+        with_payload(payload),
+        RunOptions::default(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn hmac_with_an_operator_secret_needs_the_policy() {
+    let denied = "The automation policy does not allow this command (secrets.hmac).";
+    // No policy: no gated command, the HMAC oracle included.
+    let r = hmac_with("", "github").await;
+    assert_eq!(
+        r.dict.get("error").map(|e| e.to_string_lossy()).as_deref(),
+        Some(denied)
+    );
+    assert!(r.dict.get("result").is_none());
+
+    let only_github = "commands:\n  secrets.hmac:\n    allow@bool: {{inputs.secret == 'github'}}\n";
+    let r = hmac_with(only_github, "github").await;
+    let digest = r
+        .dict
+        .get("result")
+        .and_then(Value::as_pstr)
+        .map(|s| hex::encode(s.as_bytes()));
+    assert_eq!(
+        digest.as_deref(),
+        Some("5031fe3d989c6d1537a013fa6e739da23463fdaec3b70137d828e36ace221bd0")
+    );
+    // The rule looks at the secret's name: another name is denied.
+    let r = hmac_with(only_github, "other").await;
+    assert_eq!(
+        r.dict.get("error").map(|e| e.to_string_lossy()).as_deref(),
+        Some(denied)
+    );
+    // `all: allow` covers it, and an unknown name is then the secret's own error.
+    let r = hmac_with(crate::support::ALLOW_ALL, "other").await;
+    assert_eq!(
+        r.dict.get("error").map(|e| e.to_string_lossy()).as_deref(),
+        Some("Unknown secret (other)")
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! - `spin`: loops forever; `alloc`: grows memory without bound;
 //! - `trap`: hits `unreachable`; `burn N`: N iterations of busy work;
-//! - `call COMMAND`: calls the gated import (`http.request`, `storage.get`, ...)
+//! - `call COMMAND`: calls the gated import (`http.request`, `storage.get`,
+//!   ..., `secrets.hmac` with `{secret, algorithm, data}`)
 //!   with `dict.payload`, storing the answer in `dict.result` or the command
 //!   error in `dict.error`;
 //! - `log MESSAGE`: writes an info log line;
@@ -35,6 +36,13 @@ fn call(command: &str, node: &str, inputs: Vec<u8>) -> Result<Vec<u8>, CommandEr
         "metric.increment" => metrics::increment(node, &inputs),
         "file.read" => files::read(node, &inputs),
         "file.write" => files::write(node, &inputs),
+        // payload: {secret, algorithm, data}; the answer is the digest's bytes.
+        "secrets.hmac" => {
+            let v = wire::decode(&inputs).unwrap_or(Value::Null);
+            let text = |k: &str| v.get(k).map(|x| x.to_string_lossy()).unwrap_or_default();
+            secrets::hmac(node, &text("secret"), &text("algorithm"), text("data").as_bytes())
+                .map(|digest| wire::encode(&Value::bytes(digest)))
+        }
         other => Err(CommandError { message: format!("probe: unknown command {other}") }),
     }
 }
