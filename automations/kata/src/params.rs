@@ -99,7 +99,9 @@ fn param(
     } else {
         Value::str(text)
     };
-    let no_number = text.contains("E+");
+    // PHP's numeric casts are skipped for text holding "E+" (checked only
+    // when an `int`/`float` annotation asks).
+    let no_number = || text.contains("E+");
     for ann in &annotations {
         v = match *ann {
             "base64" => match string_arg("base64_decode", &v) {
@@ -110,11 +112,11 @@ fn param(
             "bool" => Value::Bool(truthy(&v)),
             "csv" => csv_list(&v),
             "date" => date_of(&v),
-            "float" if !no_number => match string_arg("trim", &v) {
+            "float" if !no_number() => match string_arg("trim", &v) {
                 Ok(s) => Value::Float(float_of(s.as_bytes())),
                 Err(_) => Value::Float(0.0),
             },
-            "int" if !no_number => match string_arg("trim", &v) {
+            "int" if !no_number() => match string_arg("trim", &v) {
                 Ok(s) => Value::Int(int_of(s.as_bytes())),
                 Err(_) => Value::Int(0),
             },

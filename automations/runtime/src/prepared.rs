@@ -8,7 +8,7 @@
 
 use crate::tree::{self, Tree};
 use katabox_kata::{Node, NodeValue};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// Scripts kept.

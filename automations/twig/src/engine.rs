@@ -7,7 +7,7 @@ use crate::lexer::{self, Delimiters};
 use crate::limits::Limits;
 use crate::parser;
 use katabox_value::{PStr, Value};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex};
 
 /// Engine configuration.
@@ -139,7 +139,17 @@ impl Engine {
     /// False when no opening delimiter occurs in `source`.
     fn may_hold_tags(&self, source: &str) -> bool {
         let d = &self.delimiters;
-        [&d.var_start, &d.block_start, &d.comment_start]
+        let starts = [&d.var_start, &d.block_start, &d.comment_start];
+        // The standard delimiters (`{{`, `{%`, `{#`): one pass over the bytes.
+        if let [a, b, c] = starts.map(|s| s.as_bytes())
+            && [a, b, c].iter().all(|s| s.len() == 2 && s[0] == b'{')
+        {
+            return source
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0] == b'{' && (w[1] == a[1] || w[1] == b[1] || w[1] == c[1]));
+        }
+        starts
             .iter()
             .any(|s| s.is_empty() || source.contains(s.as_str()))
     }

@@ -5,7 +5,7 @@
 use crate::ast::{FilterImpl, TestImpl};
 use crate::callable::FunctionFn;
 use crate::library;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 /// A filter the parser can resolve.

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use indexmap::map::Entry;
 
 /// A PHP array key: an integer, or a string that is not a canonical integer.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Key {
     /// Integer key.
     Int(i64),
@@ -57,6 +57,60 @@ impl Key {
         match self {
             Key::Int(i) => i.to_string(),
             Key::Str(s) => s.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+// Hashed by hand so that a borrowed key (`KeyRef`) hashes the same and
+// lookups by `&str` need no allocation.
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Key::Int(i) => KeyRef::Int(*i).hash(state),
+            Key::Str(s) => KeyRef::Str(s.as_bytes()).hash(state),
+        }
+    }
+}
+
+/// A key borrowed from a `&str` (normalised like [`Key::from_bytes`]), for
+/// lookups that should not allocate.
+#[derive(Clone, Copy, Debug)]
+enum KeyRef<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+impl<'a> KeyRef<'a> {
+    fn from_bytes(b: &'a [u8]) -> KeyRef<'a> {
+        match canonical_int(b) {
+            Some(i) => KeyRef::Int(i),
+            None => KeyRef::Str(b),
+        }
+    }
+}
+
+impl std::hash::Hash for KeyRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            KeyRef::Int(i) => {
+                state.write_u8(0);
+                state.write_i64(*i);
+            }
+            KeyRef::Str(b) => {
+                state.write_u8(1);
+                state.write_usize(b.len());
+                state.write(b);
+            }
+        }
+    }
+}
+
+impl indexmap::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        match (self, key) {
+            (KeyRef::Int(a), Key::Int(b)) => a == b,
+            (KeyRef::Str(a), Key::Str(b)) => *a == b.as_bytes(),
+            _ => false,
         }
     }
 }
@@ -132,7 +186,7 @@ impl Array {
 
     /// Looks up a string key, normalised as PHP does.
     pub fn get_str(&self, k: &str) -> Option<&Value> {
-        self.map.get(&Key::from(k))
+        self.map.get(&KeyRef::from_bytes(k.as_bytes()))
     }
 
     /// Mutable lookup.
@@ -252,6 +306,16 @@ mod tests {
 
     #[test]
     fn canonical_integer_keys_normalise() {
+        let mut a = Array::new();
+        a.insert("name", Value::Int(1));
+        a.insert("7", Value::Int(2));
+        a.insert(Key::Int(-3), Value::Int(3));
+        assert_eq!(a.get_str("name"), Some(&Value::Int(1)));
+        assert_eq!(a.get_str("7"), Some(&Value::Int(2)));
+        assert_eq!(a.get(&Key::Int(7)), Some(&Value::Int(2)));
+        assert_eq!(a.get_str("-3"), Some(&Value::Int(3)));
+        assert_eq!(a.get_str("07"), None);
+        assert_eq!(a.get_str("nam"), None);
         assert_eq!(Key::from("0"), Key::Int(0));
         assert_eq!(Key::from("15"), Key::Int(15));
         assert_eq!(Key::from("-5"), Key::Int(-5));

@@ -49,7 +49,7 @@ use bindings::{Automation, AutomationPre};
 use katabox_kata::Scripting;
 use katabox_value::{Array, Value};
 use state::{HostCharges, MemoryLimiter, RunState};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use warm::{Warm, WarmPool};

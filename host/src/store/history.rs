@@ -50,14 +50,15 @@ impl HistoryWriter {
     }
 
     /// Queues `run`; gives it back when the writer has stopped.
-    pub(super) fn push(&self, run: RunRecord) -> Result<(), RunRecord> {
+    pub(super) fn push(&self, run: RunRecord) -> Result<(), Box<RunRecord>> {
+        let run = Box::new(run);
         let Ok(queue) = self.queue.lock() else {
             return Err(run);
         };
         match queue.as_ref() {
-            Some(tx) => tx.send(Msg::Run(Box::new(run))).map_err(|e| match e.0 {
-                Msg::Run(run) => *run,
-                Msg::Flush(_) => RunRecord::default(),
+            Some(tx) => tx.send(Msg::Run(run)).map_err(|e| match e.0 {
+                Msg::Run(run) => run,
+                Msg::Flush(_) => Box::default(),
             }),
             None => Err(run),
         }

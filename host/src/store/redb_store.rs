@@ -420,7 +420,7 @@ impl Store for RedbStore {
     fn queue_run(&self, run: RunRecord) {
         if let Err(run) = self.history.push(run) {
             // The writer has stopped (shutting down): write directly.
-            let _ = self.record_run(run);
+            let _ = self.record_run(*run);
         }
     }
 

@@ -4,7 +4,7 @@
 use katabox_kata::Tree;
 use katabox_twig::{Config, Delimiters, Engine};
 use katabox_value::Value;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Parsed event KATA documents kept (emptied when full).
