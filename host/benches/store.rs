@@ -1,8 +1,10 @@
-//! Host-side per-run costs outside the sandbox: a redb write of one run
-//! record (the store's public `record_run`) and a policy check
-//! (`Policy::allows` with a templated rule), each through the public API.
+//! Host-side per-run costs outside the sandbox: the run history — one
+//! durable redb write per run (`record_run`, fsync included) against the
+//! request path's `queue_run` (a channel send; the history writer commits
+//! batches) — and a policy check (`Policy::allows` with a templated rule),
+//! each through the public API.
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use katabox::policy::{self, Policy};
 use katabox::store::{RedbStore, RunRecord, Store, StoreConfig};
 use katabox_value::{Array, Value};
@@ -39,9 +41,26 @@ fn store(c: &mut Criterion) {
         }
     };
     let run = seed_run();
-    c.bench_function("store/record_run (redb write, retention 1000)", |b| {
-        b.iter(|| db.record_run(black_box(run.clone())))
+    c.bench_function(
+        "store/record_run (durable redb write, retention 1000)",
+        |b| b.iter(|| db.record_run(black_box(run.clone()))),
+    );
+    // 1,000 runs queued as the webhook path queues them, then read back
+    // (the read waits until the writer committed them): per-run cost of
+    // the history as the server pays it, writer thread included.
+    const RUNS: u64 = 1000;
+    let mut group = c.benchmark_group("store/history");
+    group.throughput(Throughput::Elements(RUNS));
+    group.sample_size(10);
+    group.bench_function("queue_run x1000 then runs(1)", |b| {
+        b.iter(|| {
+            for _ in 0..RUNS {
+                db.queue_run(black_box(run.clone()));
+            }
+            db.runs(1)
+        })
     });
+    group.finish();
 }
 
 const POLICY: &str = "commands:\n  http.request:\n    deny/local@bool: {{inputs.url starts with 'http://127.'}}\n    allow/api@bool: {{inputs.url starts with 'https://api.example.com/'}}\n  all:\n    deny: yes\n";

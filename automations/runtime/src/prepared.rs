@@ -7,8 +7,8 @@
 //! most [`MAX_SCRIPT_BYTES`] each, and is emptied when full.
 
 use crate::tree::{self, Tree};
-use katabox_kata::{Node, NodeValue};
 use foldhash::{HashMap, HashMapExt};
+use katabox_kata::{Node, NodeValue};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// Scripts kept.

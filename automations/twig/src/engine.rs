@@ -6,8 +6,8 @@ use crate::eval::Renderer;
 use crate::lexer::{self, Delimiters};
 use crate::limits::Limits;
 use crate::parser;
-use katabox_value::{PStr, Value};
 use foldhash::{HashMap, HashMapExt};
+use katabox_value::{PStr, Value};
 use std::sync::{Arc, Mutex};
 
 /// Engine configuration.

@@ -1,10 +1,10 @@
 //! The host's bridge to KATA and the scripting engine (event KATA and
 //! package templates), evaluated under the engine's limits.
 
+use foldhash::{HashMap, HashMapExt};
 use katabox_kata::Tree;
 use katabox_twig::{Config, Delimiters, Engine};
 use katabox_value::Value;
-use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Parsed event KATA documents kept (emptied when full).
