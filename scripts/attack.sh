@@ -43,7 +43,7 @@ fuzz() {
 }
 
 deny() {
-    command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
+    command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --no-default-features
     cargo deny --workspace check
 }
 
