@@ -2,11 +2,15 @@
 //! use (or eagerly with [`SandboxRunner::warm_up`]) because compiling the
 //! runtime component is expensive when its on-disk cache is cold.
 
-use crate::sandbox::{AutomationRecord, HttpConfig, RunOptions, Sandbox, SandboxConfig};
+use crate::sandbox::{
+    AutomationRecord, GuestComponent, HttpConfig, RunOptions, Sandbox, SandboxConfig,
+};
 use crate::store::AutomationRow;
 use crate::webhooks::{AutomationRunner, BoxFuture, RunOutcome};
+use foldhash::{HashMap, HashMapExt};
 use katabox_value::Value;
 use std::sync::Arc;
+use std::sync::{Mutex, OnceLock};
 use tokio::sync::OnceCell;
 
 type Factory = dyn Fn() -> anyhow::Result<Sandbox> + Send + Sync;
@@ -70,13 +74,35 @@ pub fn record_of(row: &AutomationRow) -> AutomationRecord {
         extension_id: row.extension_id.clone(),
         script: row.script.clone(),
         policy_kata: row.policy_kata.clone(),
-        // A component that does not decode runs as an empty one, which
-        // fails as an invalid component (imports validate it first).
-        component: (!row.component_base64.is_empty()).then(|| {
-            crate::sandbox::GuestComponent::from_base64(&row.component_base64)
-                .unwrap_or_else(|_| crate::sandbox::GuestComponent::new(Vec::new()))
-        }),
+        component: (!row.component_base64.is_empty()).then(|| component_of(&row.component_base64)),
     }
+}
+
+/// Decoded components kept (emptied when full).
+const COMPONENTS: usize = 16;
+
+/// The component a record's base64 text carries, decoded (and hashed) once
+/// per text rather than on every run: for a component of a few hundred KB
+/// that is most of a millisecond. A text that does not decode gives an
+/// empty component, which fails as an invalid component (imports validate
+/// components first).
+fn component_of(base64: &str) -> GuestComponent {
+    static DECODED: OnceLock<Mutex<HashMap<String, GuestComponent>>> = OnceLock::new();
+    let cache = DECODED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(c) = cache.lock()
+        && let Some(component) = c.get(base64)
+    {
+        return component.clone();
+    }
+    let component =
+        GuestComponent::from_base64(base64).unwrap_or_else(|_| GuestComponent::new(Vec::new()));
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= COMPONENTS {
+            c.clear();
+        }
+        c.insert(base64.to_string(), component.clone());
+    }
+    component
 }
 
 impl AutomationRunner for SandboxRunner {
@@ -116,5 +142,23 @@ impl AutomationRunner for SandboxRunner {
                 fuel_used: r.fuel_used,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_are_decoded_once_per_text() {
+        let a = component_of("AGFzbQ==");
+        let again = component_of("AGFzbQ==");
+        assert_eq!(a.wasm(), b"\0asm");
+        assert_eq!(a, again);
+        let other = component_of("AGFzbQE=");
+        assert_eq!(other.wasm(), b"\0asm\x01");
+        assert_ne!(a.sha256(), other.sha256());
+        // Not base64: an empty component (refused as invalid when run).
+        assert!(component_of("not base64!").wasm().is_empty());
     }
 }
