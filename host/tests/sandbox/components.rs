@@ -3,24 +3,14 @@
 //! sandbox under the record's policy; bad components fail cleanly; the
 //! operator's secrets reach the `secrets` capability through the config.
 
-use crate::support::{ALLOW_ALL, map, probe_wasm, with_payload};
-use katabox::capabilities::MemoryStore;
+use crate::support::{
+    ALLOW_ALL, map, probe_sandbox, probe_wasm, record, runtime_sandbox, with_payload,
+};
 use katabox::sandbox::{
-    AutomationRecord, GuestComponent, HttpConfig, NoAutomations, RunOptions, Sandbox,
-    SandboxConfig, Secrets,
+    AutomationRecord, GuestComponent, HttpConfig, RunOptions, RunResult, Sandbox, SandboxConfig,
+    Secrets,
 };
 use katabox_value::Value;
-use std::sync::Arc;
-
-fn runtime_sandbox(config: SandboxConfig) -> Sandbox {
-    Sandbox::new(
-        config,
-        Arc::new(MemoryStore::new()),
-        Arc::new(NoAutomations),
-        HttpConfig::default(),
-    )
-    .expect("sandbox builds")
-}
 
 fn probe_record(script: &str, policy: &str) -> AutomationRecord {
     AutomationRecord {
@@ -144,23 +134,19 @@ fn secrets_compute_hmacs_by_name_without_revealing_values() {
 }
 
 /// A probe sandbox whose operator has the secret `github` = `key`.
-fn probe_with_secret() -> katabox::sandbox::Sandbox {
+fn probe_with_secret() -> Sandbox {
     let mut verify = katabox_verify::Secrets::new();
     verify
         .insert("github", katabox_verify::Secret::new(b"key".to_vec()))
         .expect("valid name");
-    katabox::sandbox::Sandbox::with_guest(
-        SandboxConfig::default(),
-        probe_wasm(),
-        Arc::new(MemoryStore::new()),
-        Arc::new(katabox::sandbox::NoAutomations),
-        katabox::sandbox::HttpConfig::default(),
-        Secrets::from(verify),
-    )
-    .expect("sandbox builds")
+    let config = SandboxConfig {
+        secrets: Secrets::from(verify),
+        ..SandboxConfig::default()
+    };
+    probe_sandbox(config, HttpConfig::default())
 }
 
-async fn hmac_with(policy: &str, secret: &str) -> katabox::sandbox::RunResult {
+async fn hmac_with(policy: &str, secret: &str) -> RunResult {
     let sb = probe_with_secret();
     let payload = map(&[
         ("secret", Value::str(secret)),
@@ -168,7 +154,7 @@ async fn hmac_with(policy: &str, secret: &str) -> katabox::sandbox::RunResult {
         ("data", Value::str("data")),
     ]);
     sb.run(
-        &crate::support::record("call secrets.hmac", policy),
+        &record("call secrets.hmac", policy),
         with_payload(payload),
         RunOptions::default(),
     )
@@ -204,7 +190,7 @@ async fn hmac_with_an_operator_secret_needs_the_policy() {
         Some(denied)
     );
     // `all: allow` covers it, and an unknown name is then the secret's own error.
-    let r = hmac_with(crate::support::ALLOW_ALL, "other").await;
+    let r = hmac_with(ALLOW_ALL, "other").await;
     assert_eq!(
         r.dict.get("error").map(|e| e.to_string_lossy()).as_deref(),
         Some("Unknown secret (other)")

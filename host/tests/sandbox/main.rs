@@ -6,6 +6,10 @@
 
 mod support;
 
+/// The conformance harness's JSON comparison (FORMAT.md's rules).
+#[path = "../../../tests/support/compare.rs"]
+mod compare;
+
 mod address;
 mod auth;
 mod components;

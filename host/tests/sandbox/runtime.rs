@@ -1,33 +1,13 @@
 //! The embedded KATA runtime through the real sandbox.
 
+use crate::support::{record, runtime_sandbox};
 use katabox::capabilities::MemoryStore;
 use katabox::sandbox::{
-    AutomationRecord, HttpConfig, Limit, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox,
-    SandboxConfig,
+    AutomationRecord, HttpConfig, Limit, RUNTIME_IS_FALLBACK, RunOptions, Sandbox, SandboxConfig,
 };
 use katabox_value::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn sandbox() -> Sandbox {
-    Sandbox::new(
-        SandboxConfig::default(),
-        Arc::new(MemoryStore::new()),
-        Arc::new(NoAutomations),
-        HttpConfig::default(),
-    )
-    .expect("sandbox builds")
-}
-
-fn rec(script: &str, policy: &str) -> AutomationRecord {
-    AutomationRecord {
-        name: "t".into(),
-        extension_id: "cerb.trigger.automation.function".into(),
-        script: script.into(),
-        policy_kata: policy.into(),
-        component: None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_while_times_out_and_a_parallel_run_completes() {
@@ -35,12 +15,12 @@ async fn an_endless_while_times_out_and_a_parallel_run_completes() {
         eprintln!("skipped: the KATA runtime is not embedded in this build");
         return;
     }
-    let sb = sandbox();
-    let endless = rec(
+    let sb = runtime_sandbox(SandboxConfig::default());
+    let endless = record(
         "start:\n  while:\n    if@bool: yes\n    do:\n      set:\n        x: 1\n",
         "settings:\n  time_limit_ms: 300\n",
     );
-    let quick = rec("start:\n  return:\n    answer: {{a * b}}\n", "");
+    let quick = record("start:\n  return:\n    answer: {{a * b}}\n", "");
     let mut inputs = katabox_value::Array::new();
     inputs.insert("a", Value::Int(5));
     inputs.insert("b", Value::Int(4));
@@ -71,11 +51,11 @@ async fn gated_commands_ask_the_policy() {
     if RUNTIME_IS_FALLBACK {
         return;
     }
-    let sb = sandbox();
+    let sb = runtime_sandbox(SandboxConfig::default());
     let script = "start:\n  storage.set:\n    inputs:\n      key: k\n      value: v\n    output: r\n  storage.get:\n    inputs:\n      key: k\n    output: got\n  return:\n    got@key: got\n";
     let denied = sb
         .run(
-            &rec(script, ""),
+            &record(script, ""),
             Value::empty_array(),
             RunOptions::default(),
         )
@@ -91,7 +71,7 @@ async fn gated_commands_ask_the_policy() {
     );
     let allowed = sb
         .run(
-            &rec(script, "commands:\n  all:\n    allow: yes\n"),
+            &record(script, "commands:\n  all:\n    allow: yes\n"),
             Value::empty_array(),
             RunOptions::default(),
         )
@@ -140,7 +120,7 @@ async fn function_runs_the_callee_with_its_own_policy() {
         component: None,
     };
     let sb = function_sandbox(vec![callee]);
-    let caller = rec(
+    let caller = record(
         "start:\n  function:\n    uri: cerb:automation:double\n    inputs:\n      n: 21\n    output: res\n  return:\n    got@key: res:doubled\n",
         ALLOW_ALL,
     );
@@ -158,7 +138,7 @@ async fn function_runs_the_callee_with_its_own_policy() {
     // Without a policy the call is denied with Cerb's function message.
     let denied = sb
         .run(
-            &rec(&caller.script, ""),
+            &record(&caller.script, ""),
             Value::empty_array(),
             RunOptions::default(),
         )
@@ -196,7 +176,7 @@ async fn endless_function_recursion_stops_at_the_depth_limit() {
     // The sandbox still serves.
     let ok = sb
         .run(
-            &rec("start:\n  return:\n    a: 1\n", ""),
+            &record("start:\n  return:\n    a: 1\n", ""),
             Value::empty_array(),
             RunOptions::default(),
         )

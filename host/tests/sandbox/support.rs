@@ -38,6 +38,17 @@ pub fn probe_wasm() -> &'static [u8] {
     })
 }
 
+/// A sandbox running the embedded KATA runtime.
+pub fn runtime_sandbox(config: SandboxConfig) -> Sandbox {
+    Sandbox::new(
+        config,
+        Arc::new(MemoryStore::new()),
+        Arc::new(NoAutomations),
+        HttpConfig::default(),
+    )
+    .expect("sandbox builds")
+}
+
 /// A sandbox running the probe guest.
 pub fn probe_sandbox(config: SandboxConfig, http: HttpConfig) -> Sandbox {
     probe_sandbox_with(config, http, Arc::new(MemoryStore::new()))
@@ -60,7 +71,8 @@ pub fn probe_sandbox_with(
     .expect("sandbox builds")
 }
 
-/// A record whose script is probe commands.
+/// A function-triggered record: `script` is KATA for the runtime sandbox,
+/// probe commands for the probe sandbox.
 pub fn record(script: &str, policy: &str) -> AutomationRecord {
     AutomationRecord {
         name: "test".into(),

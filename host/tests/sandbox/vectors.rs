@@ -1,6 +1,7 @@
 //! Every automation conformance vector through the real sandbox and the
 //! embedded KATA runtime (policy in the host, `[[http]]` as fixtures).
 
+use crate::compare::{json_matches, show};
 use katabox::capabilities::MemoryStore;
 use katabox::capabilities::http::fixtures::Fixture;
 use katabox::sandbox::{
@@ -11,41 +12,6 @@ use katabox_value::json::to_serde;
 use serde_json::Value as J;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-fn scalar_loose_eq(a: &J, b: &J) -> bool {
-    let text = |v: &J| match v {
-        J::Null => Some(String::new()),
-        J::Bool(true) => Some("1".into()),
-        J::Bool(false) => Some(String::new()),
-        J::Number(n) => Some(n.to_string()),
-        J::String(s) => Some(s.clone()),
-        _ => None,
-    };
-    if let (Some(x), Some(y)) = (a.as_f64(), b.as_str().and_then(|s| s.parse::<f64>().ok())) {
-        return x == y;
-    }
-    if let (Some(x), Some(y)) = (b.as_f64(), a.as_str().and_then(|s| s.parse::<f64>().ok())) {
-        return x == y;
-    }
-    text(a) == text(b)
-}
-
-fn json_eq(a: &J, b: &J, loose: bool) -> bool {
-    match (a, b) {
-        (J::Object(x), J::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w, loose)))
-        }
-        (J::Array(x), J::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq(v, w, loose))
-        }
-        (J::Object(x), J::Array(y)) | (J::Array(y), J::Object(x)) => x.is_empty() && y.is_empty(),
-        (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
-        _ if loose => scalar_loose_eq(a, b),
-        _ => a == b,
-    }
-}
 
 fn check(v: &toml::Value, sb: &Sandbox, rt: &tokio::runtime::Runtime) -> Result<(), String> {
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
@@ -74,8 +40,8 @@ fn check(v: &toml::Value, sb: &Sandbox, rt: &tokio::runtime::Runtime) -> Result<
     if let Some(ret) = e("return") {
         let want: J = serde_json::from_str(&ret).map_err(|x| x.to_string())?;
         let got = r.returned().map(to_serde).unwrap_or(J::Null);
-        if !json_eq(&got, &want, loose) {
-            return Err(format!("return {got} != {want}"));
+        if !json_matches(&want, &got, loose) {
+            return Err(format!("return {} != {}", show(&got), show(&want)));
         }
     }
     if let Some(err) = e("error") {
@@ -89,8 +55,8 @@ fn check(v: &toml::Value, sb: &Sandbox, rt: &tokio::runtime::Runtime) -> Result<
         let got = to_serde(&r.dict);
         for (k, w) in want.as_object().into_iter().flatten() {
             let g = got.get(k).cloned().unwrap_or(J::Null);
-            if !json_eq(&g, w, loose) {
-                return Err(format!("dict.{k} {g} != {w}"));
+            if !json_matches(w, &g, loose) {
+                return Err(format!("dict.{k} {} != {}", show(&g), show(w)));
             }
         }
     }

@@ -1,33 +1,9 @@
 //! Warm runtime instances: reused after normal runs, discarded after any
 //! budget or trap, and nothing of one run is visible to the next.
 
-use katabox::capabilities::MemoryStore;
-use katabox::sandbox::{
-    AutomationRecord, HttpConfig, Limit, NoAutomations, RUNTIME_IS_FALLBACK, RunOptions, Sandbox,
-    SandboxConfig,
-};
+use crate::support::{record, runtime_sandbox};
+use katabox::sandbox::{Limit, RUNTIME_IS_FALLBACK, RunOptions, SandboxConfig};
 use katabox_value::{Array, Value};
-use std::sync::Arc;
-
-fn sandbox(config: SandboxConfig) -> Sandbox {
-    Sandbox::new(
-        config,
-        Arc::new(MemoryStore::new()),
-        Arc::new(NoAutomations),
-        HttpConfig::default(),
-    )
-    .expect("sandbox builds")
-}
-
-fn rec(script: &str, policy: &str) -> AutomationRecord {
-    AutomationRecord {
-        name: "t".into(),
-        extension_id: "cerb.trigger.automation.function".into(),
-        script: script.into(),
-        policy_kata: policy.into(),
-        component: None,
-    }
-}
 
 fn dict(pairs: &[(&str, &str)]) -> Value {
     let mut a = Array::new();
@@ -51,9 +27,9 @@ async fn a_normal_run_parks_its_instance_and_the_next_run_reuses_it() {
     if RUNTIME_IS_FALLBACK {
         return;
     }
-    let sb = sandbox(SandboxConfig::default());
+    let sb = runtime_sandbox(SandboxConfig::default());
     assert_eq!(sb.warm_instances(), 0);
-    let echo = rec(ECHO, "");
+    let echo = record(ECHO, "");
     for i in 0..5 {
         let v = format!("v{i}");
         let r = sb
@@ -74,8 +50,8 @@ async fn nothing_of_one_run_reaches_the_next_on_a_reused_instance() {
     if RUNTIME_IS_FALLBACK {
         return;
     }
-    let sb = sandbox(SandboxConfig::default());
-    let echo = rec(ECHO, "");
+    let sb = runtime_sandbox(SandboxConfig::default());
+    let echo = record(ECHO, "");
     let first = sb
         .run(
             &echo,
@@ -100,12 +76,12 @@ async fn a_timed_out_instance_is_discarded_and_the_next_run_is_clean() {
     if RUNTIME_IS_FALLBACK {
         return;
     }
-    let sb = sandbox(SandboxConfig::default());
-    let echo = rec(ECHO, "");
+    let sb = runtime_sandbox(SandboxConfig::default());
+    let echo = record(ECHO, "");
     sb.run(&echo, dict(&[("secret", "a")]), RunOptions::default())
         .await;
     assert_eq!(sb.warm_instances(), 1);
-    let endless = rec(
+    let endless = record(
         "start:\n  while:\n    if@bool: yes\n    do:\n      set:\n        x: 1\n",
         "settings:\n  time_limit_ms: 100\n",
     );
@@ -131,7 +107,7 @@ async fn a_run_that_hits_the_memory_cap_does_not_park_its_instance() {
     if RUNTIME_IS_FALLBACK {
         return;
     }
-    let sb = sandbox(SandboxConfig {
+    let sb = runtime_sandbox(SandboxConfig {
         memory_limit: 16 << 20,
         ..SandboxConfig::default()
     });
@@ -140,9 +116,9 @@ async fn a_run_that_hits_the_memory_cap_does_not_park_its_instance() {
         "start:\n  set:\n    s@text: {{{{ \"x\"|repeat(1000000) }}}}\n  repeat:\n    each@csv: {}\n    as: i\n    do:\n      var.push:\n        inputs:\n          key: l\n          value@key: s\n",
         each.join(",")
     );
-    let bomb = rec(&script, "");
+    let bomb = record(&script, "");
     sb.run(
-        &rec(ECHO, ""),
+        &record(ECHO, ""),
         dict(&[("secret", "a")]),
         RunOptions::default(),
     )
@@ -155,7 +131,7 @@ async fn a_run_that_hits_the_memory_cap_does_not_park_its_instance() {
     assert_eq!(sb.warm_instances(), 0);
     let ok = sb
         .run(
-            &rec(ECHO, ""),
+            &record(ECHO, ""),
             dict(&[("secret", "c")]),
             RunOptions::default(),
         )
@@ -168,13 +144,13 @@ async fn reuse_can_be_turned_off() {
     if RUNTIME_IS_FALLBACK {
         return;
     }
-    let sb = sandbox(SandboxConfig {
+    let sb = runtime_sandbox(SandboxConfig {
         warm_instances: 0,
         ..SandboxConfig::default()
     });
     let r = sb
         .run(
-            &rec(ECHO, ""),
+            &record(ECHO, ""),
             dict(&[("secret", "x")]),
             RunOptions::default(),
         )

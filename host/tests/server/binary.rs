@@ -1,7 +1,8 @@
 //! The real `katabox` binary: `serve --package` with the example package
 //! (the seed's curl answers), SIGTERM, restart without re-importing.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::support::spawned_addr;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -32,19 +33,7 @@ fn serve(data: &std::path::Path) -> (Child, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn katabox");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("katabox exited early")
-            .expect("read line");
-        if let Some(a) = line.strip_prefix("katabox listening on http://") {
-            break a.trim().to_string();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let addr = spawned_addr(&mut child);
     (child, addr)
 }
 

@@ -2,7 +2,7 @@
 //! wasm32-wasip2, carried in packages (`component_base64`), imported into a
 //! real server and called through real webhooks (loopback only).
 
-use crate::support::{TestServer, raw};
+use crate::support::{GITHUB_SECRET, RawResponse, TestServer, raw};
 use base64::Engine as _;
 use katabox::capabilities::http::address::AddressPolicy;
 use std::io::{Read, Write};
@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 const EXAMPLES: [&str; 4] = ["github", "forward", "denied", "misbehave"];
-const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -124,6 +123,25 @@ fn post(path: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// A GitHub delivery of `event` (signed with `signature` when given), as
+/// GitHub sends it.
+async fn deliver(
+    server: &TestServer,
+    path: &str,
+    event: &str,
+    signature: Option<String>,
+    body: &[u8],
+) -> RawResponse {
+    let mut headers = vec![
+        ("X-GitHub-Event", event.to_string()),
+        ("Content-Type", "application/json".to_string()),
+    ];
+    if let Some(signature) = signature {
+        headers.push(("X-Hub-Signature-256", signature));
+    }
+    raw(server.addr, &post(path, &headers, body)).await
+}
+
 fn github_signature(body: &[u8], secret: &str) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
@@ -140,19 +158,7 @@ async fn github_verifies_signatures_and_routes_on_the_event() {
     let body = br#"{"ref":"refs/heads/main","commits":[{"id":"a"},{"id":"b"}]}"#;
 
     let good = github_signature(body, GITHUB_SECRET);
-    let push = raw(
-        server.addr,
-        &post(
-            &path,
-            &[
-                ("X-GitHub-Event", "push".into()),
-                ("X-Hub-Signature-256", good.clone()),
-                ("Content-Type", "application/json".into()),
-            ],
-            body,
-        ),
-    )
-    .await;
+    let push = deliver(&server, &path, "push", Some(good.clone()), body).await;
     assert_eq!(push.status, 200, "{}", push.text());
     let answer: serde_json::Value = serde_json::from_slice(&push.body).expect("JSON answer");
     assert_eq!(
@@ -160,70 +166,30 @@ async fn github_verifies_signatures_and_routes_on_the_event() {
         serde_json::json!({"event": "push", "ref": "refs/heads/main", "commits": 2})
     );
 
-    let ping = raw(
-        server.addr,
-        &post(
-            &path,
-            &[
-                ("X-GitHub-Event", "ping".into()),
-                ("X-Hub-Signature-256", good.clone()),
-            ],
-            body,
-        ),
-    )
-    .await;
+    let ping = deliver(&server, &path, "ping", Some(good.clone()), body).await;
     assert_eq!(ping.status, 200);
     assert_eq!(ping.text(), r#"{"pong":true}"#);
 
-    let other = raw(
-        server.addr,
-        &post(
-            &path,
-            &[
-                ("X-GitHub-Event", "issues".into()),
-                ("X-Hub-Signature-256", good),
-            ],
-            body,
-        ),
-    )
-    .await;
+    let other = deliver(&server, &path, "issues", Some(good), body).await;
     assert_eq!(other.status, 202);
     assert_eq!(other.text(), r#"{"ignored":"issues"}"#);
 
     let forged = github_signature(body, "not the secret");
-    let bad = raw(
-        server.addr,
-        &post(
-            &path,
-            &[
-                ("X-GitHub-Event", "push".into()),
-                ("X-Hub-Signature-256", forged),
-            ],
-            body,
-        ),
-    )
-    .await;
+    let bad = deliver(&server, &path, "push", Some(forged), body).await;
     assert_eq!(bad.status, 401);
     assert_eq!(bad.text(), r#"{"error":"Bad signature"}"#);
 
-    let unsigned = raw(
-        server.addr,
-        &post(&path, &[("X-GitHub-Event", "push".into())], body),
-    )
-    .await;
+    let unsigned = deliver(&server, &path, "push", None, body).await;
     assert_eq!(unsigned.status, 401);
 
     // A tampered body with the original signature is refused too.
-    let tampered = raw(
-        server.addr,
-        &post(
-            &path,
-            &[
-                ("X-GitHub-Event", "push".into()),
-                ("X-Hub-Signature-256", github_signature(body, GITHUB_SECRET)),
-            ],
-            br#"{"ref":"refs/heads/evil","commits":[]}"#,
-        ),
+    let signature = github_signature(body, GITHUB_SECRET);
+    let tampered = deliver(
+        &server,
+        &path,
+        "push",
+        Some(signature),
+        br#"{"ref":"refs/heads/evil","commits":[]}"#,
     )
     .await;
     assert_eq!(tampered.status, 401);

@@ -195,3 +195,33 @@ pub fn parse_response(buf: &[u8]) -> RawResponse {
         body,
     }
 }
+
+/// GitHub's published example ("Validating webhook deliveries"): a secret,
+/// a body and the `X-Hub-Signature-256` of that body under that secret.
+pub const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+pub const GITHUB_BODY: &str = "Hello, World!";
+pub const GITHUB_SIGNATURE: &str =
+    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+/// Event KATA that runs the seed's `example.webhook.respond`.
+pub const EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";
+
+/// Waits for a spawned `katabox serve` (stdout piped) to print its
+/// address, then keeps draining stdout so the server never blocks on a
+/// full pipe. Returns `host:port`.
+pub fn spawned_addr(child: &mut std::process::Child) -> String {
+    use std::io::{BufRead, BufReader};
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("katabox exited early")
+            .expect("read line");
+        if let Some(a) = line.strip_prefix("katabox listening on http://") {
+            break a.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    addr
+}

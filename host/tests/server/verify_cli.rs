@@ -3,19 +3,15 @@
 //! secrets in a file and in the environment; the server's stderr, the run
 //! history and the admin API never show a secret value.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::support::{EVENT_KATA, GITHUB_BODY, GITHUB_SECRET, GITHUB_SIGNATURE, spawned_addr};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const GITHUB_SECRET: &str = "It's a Secret to Everybody";
-const GITHUB_BODY: &str = "Hello, World!";
-const GITHUB_SIGNATURE: &str =
-    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 const ENV_SECRET: &str = "env-only-secret-value-9f8e7d";
 const ADMIN_TOKEN: &str = "verify-cli-test-admin-token";
-const EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";
 
 fn katabox(data: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_katabox"))
@@ -204,18 +200,7 @@ fn cli_configures_verified_listeners_and_secrets_stay_out_of_every_output() {
         .stderr(stderr)
         .spawn()
         .expect("spawn katabox");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("katabox exited early")
-            .expect("read line");
-        if let Some(a) = line.strip_prefix("katabox listening on http://") {
-            break a.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let addr = spawned_addr(&mut child);
 
     let (status, first) = hook(&addr, &github_guid, GITHUB_SIGNATURE, "d-1");
     assert_eq!(status, 200, "{first}");

@@ -3,7 +3,7 @@
 //! block created through the admin API, and requests signed with each
 //! sender's documented algorithm.
 
-use crate::support::TestServer;
+use crate::support::{EVENT_KATA, GITHUB_BODY, GITHUB_SECRET, GITHUB_SIGNATURE, TestServer};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
@@ -11,14 +11,7 @@ use reqwest::Method;
 use serde_json::{Value as Json, json};
 
 const SEED_PACKAGE: &str = include_str!("../seed_package.json");
-const EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";
 const AUTOMATION: &str = "example.webhook.respond";
-
-// GitHub's published example ("Validating webhook deliveries").
-const GITHUB_SECRET: &str = "It's a Secret to Everybody";
-const GITHUB_BODY: &str = "Hello, World!";
-const GITHUB_SIGNATURE: &str =
-    "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
 // The Standard Webhooks specification's example.
 const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
