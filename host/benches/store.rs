@@ -12,8 +12,8 @@ use katabox_value::{Array, Value};
 /// A run record shaped like the seed webhook's.
 fn seed_run() -> RunRecord {
     RunRecord {
-        id: 0,
-        at_ms: 1_700_000_000_000,
+        at_ms: katabox::store::now_unix_ms(),
+        trigger: "webhook".into(),
         listener_id: Some(1),
         automation: Some("example.webhook.respond".into()),
         request_method: "POST".into(),
@@ -25,6 +25,7 @@ fn seed_run() -> RunRecord {
         logs: Vec::new(),
         duration_us: 40,
         fuel_used: 30_000,
+        ..RunRecord::default()
     }
 }
 

@@ -7,15 +7,24 @@
 //!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`. A `verify` block (docs/verified-webhooks.md)
 //!   is validated (400 with the reason); listeners show it as given (secret names only).
 //! - `GET /api/secrets` → `{"secrets": ["name", ...]}` (names only, never values)
-//! - `GET /api/automations` → `{"automations": [...]}`, `GET /api/automations/{name}`
-//! - `GET /api/runs?limit=N` → `{"runs": [...]}`, newest first
+//! - `GET /api/automations` → `{"automations": [...]}`, `GET /api/automations/{name}`,
+//!   `PUT /api/automations/{name}` `{"script"?, "policy_kata"?, "description"?}` → the
+//!   automation with its new `version`; `GET /api/automations/{name}/versions` → `{"versions": [...]}`
+//! - `GET /api/runs?automation=&listener=&exit=&status=&trigger=&since_ms=&until_ms=&limit=&cursor=`
+//!   → `{"runs": [...], "next_cursor": "..." | null}`, newest first; `GET /api/runs/{id}` → the
+//!   whole record; `POST /api/runs/{id}/replay` `{"version": "recorded" | "current"}` → 201
+//!   `{"run", "diff"}`; `POST /api/runs/replay` (filters, `version`, `max`, `dry_run`) →
+//!   `{"count"}` (dry run) or 201 `{"count", "runs": [ids]}`
 //!
 //! Errors are `{"error": "..."}` with a 4xx/5xx status.
+
+mod automations;
+pub mod runs;
 
 use crate::packages::{self, ImportOptions};
 use crate::server::{ApiError, AppState};
 use crate::store::{ListenerInput, ListenerRecord, Store};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -35,9 +44,16 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/webhooks/{id}",
             get(get_webhook).put(update_webhook).delete(delete_webhook),
         )
-        .route("/automations", get(list_automations))
-        .route("/automations/{name}", get(get_automation))
-        .route("/runs", get(list_runs))
+        .route("/automations", get(automations::list))
+        .route(
+            "/automations/{name}",
+            get(automations::get).put(automations::update),
+        )
+        .route("/automations/{name}/versions", get(automations::versions))
+        .route("/runs", get(runs::list))
+        .route("/runs/replay", post(runs::replay_many))
+        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}/replay", post(runs::replay_one))
         .route("/secrets", get(list_secrets))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state, require_token))
@@ -70,7 +86,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-fn parse_body(body: &[u8]) -> Result<JsonValue, ApiError> {
+pub(crate) fn parse_body(body: &[u8]) -> Result<JsonValue, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
 }
@@ -243,37 +259,6 @@ async fn delete_webhook(
     } else {
         Err(ApiError::not_found())
     }
-}
-
-async fn list_automations(State(state): State<AppState>) -> Result<Json<JsonValue>, ApiError> {
-    let store = state.store.clone();
-    let all = blocking(move || Ok(store.automations()?)).await?;
-    Ok(Json(json!({"automations": all})))
-}
-
-async fn get_automation(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<JsonValue>, ApiError> {
-    let store = state.store.clone();
-    let found = blocking(move || Ok(store.automation(&name)?)).await?;
-    let a = found.ok_or_else(ApiError::not_found)?;
-    Ok(Json(serde_json::to_value(a).map_err(ApiError::internal)?))
-}
-
-#[derive(serde::Deserialize)]
-struct RunsQuery {
-    limit: Option<usize>,
-}
-
-async fn list_runs(
-    State(state): State<AppState>,
-    Query(q): Query<RunsQuery>,
-) -> Result<Json<JsonValue>, ApiError> {
-    let limit = q.limit.unwrap_or(50).min(10_000);
-    let store = state.store.clone();
-    let runs = blocking(move || Ok(store.runs(limit)?)).await?;
-    Ok(Json(json!({"runs": runs})))
 }
 
 async fn list_secrets(State(state): State<AppState>) -> Json<JsonValue> {

@@ -37,6 +37,31 @@ pub enum AutomationCommand {
         #[arg(long = "http-fixtures")]
         http_fixtures: Option<PathBuf>,
     },
+    /// Lists the stored automations (a table; the API's JSON with --json).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: super::server::Target,
+    },
+    /// Changes a stored automation's script, policy or description; the
+    /// previous version is kept. Prints the automation with its new version.
+    Update {
+        /// The automation's name.
+        name: String,
+        /// The new script (a KATA file).
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// The new policy (a KATA file).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The new description.
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        target: super::server::Target,
+    },
 }
 
 /// Policy tools.
@@ -67,13 +92,27 @@ fn read_text(path: &PathBuf) -> anyhow::Result<String> {
 
 /// Runs `katabox automation ...`.
 pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
-    let AutomationCommand::Run {
-        file,
-        inputs,
-        policy,
-        trigger,
-        http_fixtures,
-    } = c;
+    let (file, inputs, policy, trigger, http_fixtures) = match c {
+        AutomationCommand::Run {
+            file,
+            inputs,
+            policy,
+            trigger,
+            http_fixtures,
+        } => (file, inputs, policy, trigger, http_fixtures),
+        AutomationCommand::List { json, target } => {
+            return super::history::automation_list(&target, json);
+        }
+        AutomationCommand::Update {
+            name,
+            script,
+            policy,
+            description,
+            target,
+        } => {
+            return super::history::automation_update(&name, script, policy, description, &target);
+        }
+    };
     let script = read_text(&file)?;
     let policy_kata = match &policy {
         Some(p) => read_text(p)?,

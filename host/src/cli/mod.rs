@@ -5,6 +5,7 @@
 //! and I/O errors exit non-zero.
 
 mod automation;
+mod history;
 mod lang;
 mod server;
 
@@ -41,7 +42,7 @@ enum Command {
     #[command(subcommand)]
     Webhook(server::WebhookCommand),
     /// Show the run history.
-    Runs(server::RunsArgs),
+    Runs(history::RunsArgs),
     /// Named secrets (names only).
     #[command(subcommand)]
     Secrets(server::SecretsCommand),
@@ -58,7 +59,7 @@ pub fn main() -> ExitCode {
         Command::Serve(a) => server::serve(a),
         Command::Import(a) => server::import(a),
         Command::Webhook(c) => server::webhook(c),
-        Command::Runs(a) => server::runs(a),
+        Command::Runs(a) => history::runs(a),
         Command::Secrets(c) => server::secrets(c),
     };
     match result {

@@ -7,9 +7,9 @@
 use crate::packages::{self, ImportOptions};
 use crate::sandbox::SandboxConfig;
 use crate::server::{self, Limits, ServerConfig};
-use crate::store::{ListenerInput, RedbStore, Store, StoreConfig};
+use crate::store::{DAY_MS, HistoryConfig, HistorySave, ListenerInput, RedbStore, Store, StoreConfig};
 use crate::webhooks::TrustedProxies;
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value as Json, json};
 use std::net::SocketAddr;
@@ -49,9 +49,22 @@ pub struct ServeArgs {
     /// Webhook requests in flight at most (more get 503).
     #[arg(long, default_value_t = Limits::default().max_concurrency)]
     max_concurrency: usize,
-    /// Runs kept in the history.
-    #[arg(long, default_value_t = 1000)]
+    /// Runs kept in the history at most (the oldest are pruned).
+    #[arg(long, default_value_t = HistoryConfig::default().max_runs)]
     run_retention: usize,
+    /// Days a run stays in the history.
+    #[arg(long, default_value_t = 14.0)]
+    history_days: f64,
+    /// Days a run's request, response, inputs and return are kept (the
+    /// summary stays for --history-days).
+    #[arg(long)]
+    history_payload_days: Option<f64>,
+    /// Which webhook runs the history records: all, errors or none.
+    #[arg(long, default_value = "all")]
+    history_save: HistorySave,
+    /// Bytes of each request and response body the history keeps.
+    #[arg(long, default_value_t = crate::webhooks::HISTORY_BODY_LIMIT)]
+    history_body_limit: usize,
     /// Fuel (≈ wasm instructions, host calls included) one run may spend.
     #[arg(long, default_value_t = SandboxConfig::default().fuel)]
     fuel: u64,
@@ -75,12 +88,13 @@ pub struct ServeArgs {
 /// Where an admin command acts.
 #[derive(Debug, Args)]
 pub struct Target {
-    /// A running server's base URL (token from KATABOX_ADMIN_TOKEN).
+    /// A running server's base URL (the admin token from
+    /// KATABOX_ADMIN_TOKEN, else from the --data directory's token file).
     #[arg(long)]
-    server: Option<String>,
+    pub server: Option<String>,
     /// The data directory (used when no --server is given).
     #[arg(long, default_value = "katabox-data")]
-    data: PathBuf,
+    pub data: PathBuf,
 }
 
 /// `katabox import`.
@@ -117,8 +131,11 @@ pub enum WebhookCommand {
         #[command(flatten)]
         target: Target,
     },
-    /// Lists webhook listeners.
+    /// Lists webhook listeners (a table; the API's JSON with --json).
     List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         target: Target,
     },
@@ -196,16 +213,6 @@ pub enum SecretsCommand {
     },
 }
 
-/// `katabox runs`.
-#[derive(Debug, Args)]
-pub struct RunsArgs {
-    /// How many runs (newest first).
-    #[arg(long, default_value_t = 20)]
-    limit: usize,
-    #[command(flatten)]
-    target: Target,
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -218,7 +225,14 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.packages = a.package;
     config.base_url = a.base_url;
     config.trusted_proxies = TrustedProxies::parse(&a.trusted_proxies).map_err(|e| anyhow!(e))?;
-    config.run_retention = a.run_retention;
+    let days = |d: f64| (d.max(0.0) * DAY_MS as f64) as i64;
+    config.history = HistoryConfig {
+        max_runs: a.run_retention.max(1),
+        max_age_ms: days(a.history_days),
+        payload_age_ms: days(a.history_payload_days.unwrap_or(a.history_days)),
+        save: a.history_save,
+    };
+    config.history_body_limit = a.history_body_limit;
     config.limits = Limits {
         body_limit: a.body_limit,
         header_timeout: std::time::Duration::from_secs(a.header_timeout.max(1)),
@@ -256,7 +270,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     runtime()?.block_on(server::run(config))
 }
 
-fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
+pub(super) fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
     RedbStore::open(dir, StoreConfig::default()).with_context(|| {
         format!(
             "opening {} (if a server is running on it, use --server URL)",
@@ -265,15 +279,36 @@ fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
     })
 }
 
-/// Sends an admin request to a server and returns its JSON answer.
-fn call(
-    server: &str,
+/// The admin token for `--server`: KATABOX_ADMIN_TOKEN, else the token
+/// file of the `--data` directory.
+fn token_for(target: &Target) -> anyhow::Result<String> {
+    if let Ok(t) = std::env::var("KATABOX_ADMIN_TOKEN")
+        && !t.trim().is_empty()
+    {
+        return Ok(t.trim().to_string());
+    }
+    let file = target.data.join(crate::server::TOKEN_FILE);
+    match std::fs::read_to_string(&file) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => bail!(
+            "no admin token: set KATABOX_ADMIN_TOKEN or give --data with the server's data directory ({} not readable)",
+            file.display()
+        ),
+    }
+}
+
+/// Sends an admin request to the target's server and returns its JSON answer.
+pub(super) fn call(
+    target: &Target,
     method: reqwest::Method,
     path: &str,
     body: Option<Json>,
 ) -> anyhow::Result<Json> {
-    let token = std::env::var("KATABOX_ADMIN_TOKEN")
-        .context("KATABOX_ADMIN_TOKEN must hold the server's admin token")?;
+    let server = target
+        .server
+        .as_deref()
+        .ok_or_else(|| anyhow!("--server is required"))?;
+    let token = token_for(target)?;
     let url = format!("{}/api{path}", server.trim_end_matches('/'));
     runtime()?.block_on(async move {
         let client = reqwest::Client::new();
@@ -297,10 +332,10 @@ pub fn import(a: ImportArgs) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not valid JSON", p.display()))?,
         None => json!({}),
     };
-    let out = if let Some(server) = &a.target.server {
+    let out = if a.target.server.is_some() {
         let package = String::from_utf8_lossy(&text).into_owned();
         call(
-            server,
+            &a.target,
             reqwest::Method::POST,
             "/packages",
             Some(json!({"package": package, "prompts": prompts})),
@@ -339,7 +374,7 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                 map.insert("verify".into(), serde_json::to_value(v)?);
             }
             match &target.server {
-                Some(s) => call(s, reqwest::Method::POST, "/webhooks", Some(body))?,
+                Some(_) => call(&target, reqwest::Method::POST, "/webhooks", Some(body))?,
                 None => {
                     let store = open_store(&target.data)?;
                     let input = ListenerInput {
@@ -357,12 +392,24 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        WebhookCommand::List { target } => match &target.server {
-            Some(s) => call(s, reqwest::Method::GET, "/webhooks", None)?,
-            None => json!({"webhooks": open_store(&target.data)?.listeners()?}),
-        },
+        WebhookCommand::List { json, target } => {
+            let out = match &target.server {
+                Some(_) => call(&target, reqwest::Method::GET, "/webhooks", None)?,
+                None => json!({"webhooks": open_store(&target.data)?.listeners()?}),
+            };
+            if !json {
+                print_webhooks(&out);
+                return Ok(());
+            }
+            out
+        }
         WebhookCommand::Delete { id, target } => match &target.server {
-            Some(s) => call(s, reqwest::Method::DELETE, &format!("/webhooks/{id}"), None)?,
+            Some(_) => call(
+                &target,
+                reqwest::Method::DELETE,
+                &format!("/webhooks/{id}"),
+                None,
+            )?,
             None => {
                 if open_store(&target.data)?.delete_listener(id)? {
                     json!({"deleted": true, "id": id})
@@ -375,18 +422,28 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
     super::print_json(&out)
 }
 
-/// Runs `katabox runs`.
-pub fn runs(a: RunsArgs) -> anyhow::Result<()> {
-    let out = match &a.target.server {
-        Some(s) => call(
-            s,
-            reqwest::Method::GET,
-            &format!("/runs?limit={}", a.limit),
-            None,
-        )?,
-        None => json!({"runs": open_store(&a.target.data)?.runs(a.limit)?}),
-    };
-    super::print_json(&out)
+/// The listeners as a table.
+fn print_webhooks(out: &Json) {
+    let rows: Vec<Vec<String>> = out["webhooks"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|l| {
+            let verify = l["verify"]["preset"].as_str().unwrap_or("-").to_string();
+            let url = l["url"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("/webhooks/{}", l["guid"].as_str().unwrap_or("")));
+            vec![
+                l["id"].to_string(),
+                l["name"].as_str().unwrap_or("").to_string(),
+                verify,
+                url,
+            ]
+        })
+        .collect();
+    super::history::print_table(&["ID", "NAME", "VERIFY", "URL"], &rows);
 }
 
 /// Runs `katabox secrets …`: names only, from the server or from the data
@@ -394,7 +451,7 @@ pub fn runs(a: RunsArgs) -> anyhow::Result<()> {
 pub fn secrets(c: SecretsCommand) -> anyhow::Result<()> {
     let SecretsCommand::List { target } = c;
     let out = match &target.server {
-        Some(s) => call(s, reqwest::Method::GET, "/secrets", None)?,
+        Some(_) => call(&target, reqwest::Method::GET, "/secrets", None)?,
         None => {
             let loaded = katabox_verify::Secrets::load(&target.data, std::env::vars_os())
                 .map_err(|e| anyhow!("loading secrets: {e}"))?;

@@ -345,6 +345,7 @@ fn import_in(
                     created_at: num("created_at").unwrap_or(now),
                     updated_at: num("updated_at").unwrap_or(now),
                     component_base64: text("component_base64").unwrap_or_default(),
+                    version: 1,
                 };
                 if !row.component_base64.is_empty() {
                     crate::sandbox::GuestComponent::from_base64(&row.component_base64)

@@ -133,6 +133,10 @@ pub struct RunResult {
     pub fuel_used: u64,
     /// The budget that ended the run, if one did.
     pub limit: Option<Limit>,
+    /// The guest's linear memory at the end of the run, in bytes (wasm
+    /// memory never shrinks: the run's peak; a warm instance starts at the
+    /// size earlier runs left it).
+    pub memory_peak: u64,
 }
 
 impl RunResult {
@@ -454,7 +458,8 @@ impl Sandbox {
         .await;
         let fuel_used = cfg.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let logs = std::mem::take(&mut store.data_mut().logs);
-        match outcome {
+        let memory_peak = store.data().limiter.largest as u64;
+        let mut result = match outcome {
             Ok(Ok((instance, out))) => {
                 if let Some(pool) = pool {
                     pool.park(Warm {
@@ -488,33 +493,35 @@ impl Sandbox {
                     duration: started.elapsed(),
                     fuel_used,
                     limit: None,
+                    memory_peak: 0,
                 }
             }
             Ok(Err(err)) => {
                 let data = store.data();
                 let trap = err.downcast_ref::<wasmtime::Trap>().copied();
                 if trap == Some(wasmtime::Trap::Interrupt) {
-                    return timed_out(dict, limit_ms, logs, started, fuel_used);
-                }
-                if trap == Some(wasmtime::Trap::OutOfFuel) || data.fuel_exhausted {
+                    timed_out(dict, limit_ms, logs, started, fuel_used)
+                } else if trap == Some(wasmtime::Trap::OutOfFuel) || data.fuel_exhausted {
                     let msg = format!("Execution ran out of fuel (budget {})", cfg.fuel);
-                    return failed(dict, msg, Some(Limit::Fuel), logs, started, fuel_used);
-                }
-                if data.limiter.hit {
+                    failed(dict, msg, Some(Limit::Fuel), logs, started, fuel_used)
+                } else if data.limiter.hit {
                     let msg = format!(
                         "Execution exceeded the memory limit of {} bytes",
                         cfg.memory_limit
                     );
-                    return failed(dict, msg, Some(Limit::Memory), logs, started, fuel_used);
+                    failed(dict, msg, Some(Limit::Memory), logs, started, fuel_used)
+                } else {
+                    let msg = match trap {
+                        Some(t) => format!("Execution trapped: {t}"),
+                        None => format!("Execution failed: {err}"),
+                    };
+                    failed(dict, msg, Some(Limit::Trap), logs, started, fuel_used)
                 }
-                let msg = match trap {
-                    Some(t) => format!("Execution trapped: {t}"),
-                    None => format!("Execution failed: {err}"),
-                };
-                failed(dict, msg, Some(Limit::Trap), logs, started, fuel_used)
             }
             Err(_elapsed) => timed_out(dict, limit_ms, logs, started, fuel_used),
-        }
+        };
+        result.memory_peak = memory_peak;
+        result
     }
 }
 
@@ -548,6 +555,7 @@ fn timed_out(
         duration: started.elapsed(),
         fuel_used,
         limit: Some(Limit::Time),
+        memory_peak: 0,
     }
 }
 
@@ -577,5 +585,6 @@ fn failed(
         duration: started.elapsed(),
         fuel_used,
         limit,
+        memory_peak: 0,
     }
 }

@@ -49,8 +49,10 @@ pub struct ServerConfig {
     pub trusted_proxies: TrustedProxies,
     /// The public base URL (ending in `/`); default `http://LISTEN/`.
     pub base_url: Option<String>,
-    /// How many runs the history keeps.
-    pub run_retention: usize,
+    /// What the run history keeps and for how long.
+    pub history: crate::store::HistoryConfig,
+    /// Bytes of each body the history keeps (default 1 MiB).
+    pub history_body_limit: usize,
     /// The sandbox's ceilings.
     pub sandbox: crate::sandbox::SandboxConfig,
     /// Outbound HTTP settings of `http.request`.
@@ -67,7 +69,8 @@ impl ServerConfig {
             limits: Limits::default(),
             trusted_proxies: TrustedProxies::default(),
             base_url: None,
-            run_retention: 1000,
+            history: crate::store::HistoryConfig::default(),
+            history_body_limit: crate::webhooks::HISTORY_BODY_LIMIT,
             sandbox: crate::sandbox::SandboxConfig::default(),
             http: crate::sandbox::HttpConfig::default(),
         }

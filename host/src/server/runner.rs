@@ -118,6 +118,7 @@ impl AutomationRunner for SandboxRunner {
                         logs: Vec::new(),
                         duration: std::time::Duration::ZERO,
                         fuel_used: 0,
+                        memory_peak: 0,
                     };
                 }
             };
@@ -140,6 +141,7 @@ impl AutomationRunner for SandboxRunner {
                     .collect(),
                 duration: r.duration,
                 fuel_used: r.fuel_used,
+                memory_peak: r.memory_peak,
             }
         })
     }

@@ -50,7 +50,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         RedbStore::open(
             &config.data_dir,
             StoreConfig {
-                run_retention: config.run_retention,
+                history: config.history.clone(),
             },
         )
         .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
@@ -103,6 +103,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         trusted_proxies: config.trusted_proxies.clone(),
         base_url: base_url.clone(),
         secrets: verifier.secrets.clone(),
+        history_body_limit: config.history_body_limit,
     };
     Ok(AppState {
         webhooks,

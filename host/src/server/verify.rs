@@ -3,7 +3,7 @@
 
 use super::AppState;
 use crate::store::{RedbStore, RunRecord, now_unix, now_unix_ms};
-use crate::webhooks::{WebhookRequest, WebhookResponse, redact, request};
+use crate::webhooks::{WebhookRequest, WebhookResponse, capture, redact, request};
 use anyhow::Context;
 use katabox_verify::outbound::Accounts;
 use katabox_verify::{
@@ -122,10 +122,10 @@ pub fn gate(
         Err(e) => {
             let reason = e.to_string();
             let mut run = run_record(state, listener_id, req, request_path);
-            run.status = e.status();
             run.error = Some(format!("verify: {reason}"));
-            record(state, run);
-            return Gate::Answer(text_response(e.status(), &reason));
+            let resp = text_response(e.status(), &reason);
+            record(state, run, config, req, &resp);
+            return Gate::Answer(resp);
         }
     };
     let (Some(key), Some(id)) = (
@@ -147,23 +147,22 @@ pub fn gate(
         })),
         DedupeDecision::Replay(stored) => {
             let mut run = run_record(state, listener_id, req, request_path);
-            run.status = stored.status;
             run.logs = vec![dedupe_log(&format!("dedupe: replayed {id}"))];
-            record(state, run);
-            Gate::Answer(WebhookResponse {
+            let resp = WebhookResponse {
                 status: stored.status,
                 headers: stored.headers,
                 body: stored.body,
-            })
+            };
+            record(state, run, config, req, &resp);
+            Gate::Answer(resp)
         }
         DedupeDecision::InProgress => {
             let mut run = run_record(state, listener_id, req, request_path);
-            run.status = 409;
             run.logs = vec![dedupe_log(&format!("dedupe: in progress {id}"))];
-            record(state, run);
             let mut resp = text_response(409, "delivery in progress");
             resp.headers
                 .push(("Retry-After".into(), RETRY_AFTER_SECS.into()));
+            record(state, run, config, req, &resp);
             Gate::Answer(resp)
         }
     }
@@ -187,6 +186,7 @@ fn run_record(
 ) -> RunRecord {
     RunRecord {
         at_ms: now_unix_ms(),
+        trigger: "webhook".into(),
         listener_id: Some(listener_id),
         request_method: req.method.clone(),
         request_path: request_path.to_string(),
@@ -199,8 +199,22 @@ fn dedupe_log(message: &str) -> serde_json::Value {
     serde_json::json!({"level": "info", "node_id": "", "message": message})
 }
 
-/// Records a run after scrubbing secret values (best-effort, like every run).
-fn record(state: &AppState, mut run: RunRecord) {
+/// Records a run with its request and answer after scrubbing secret values
+/// (best-effort, like every run).
+fn record(
+    state: &AppState,
+    mut run: RunRecord,
+    config: &VerifyConfig,
+    req: &WebhookRequest,
+    resp: &WebhookResponse,
+) {
+    let limit = state.webhooks.history_body_limit;
+    run.status = resp.status;
+    run.payload = Some(crate::store::RunPayload {
+        request: Some(capture::request(req, Some(config), limit)),
+        response: Some(capture::response(resp, limit)),
+        ..Default::default()
+    });
     redact::redact_run(&state.verifier.secrets, &mut run);
     crate::store::Store::queue_run(state.store.as_ref(), run);
 }

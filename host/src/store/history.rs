@@ -9,7 +9,7 @@
 //! commits what is queued. A batch gathers runs for at most 10 ms, so a
 //! crash loses only the runs answered in the last few milliseconds.
 
-use super::tables::RUNS;
+use super::runs::{HistoryConfig, RunTables, allocate_ids};
 use super::{RunRecord, StoreResult};
 use redb::Database;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -23,6 +23,10 @@ const QUEUE: usize = 8192;
 const BATCH: usize = 1024;
 /// How long the writer gathers runs before it commits them.
 const WINDOW: Duration = Duration::from_millis(10);
+/// Runs (and, separately, payloads) one prune deletes at most.
+const PRUNE_BATCH: usize = 2000;
+/// How often an idle writer prunes by age.
+const IDLE_PRUNE: Duration = Duration::from_secs(60);
 
 enum Msg {
     Run(Box<RunRecord>),
@@ -37,12 +41,12 @@ pub(super) struct HistoryWriter {
 }
 
 impl HistoryWriter {
-    /// Starts the writer thread on `db`, keeping the newest `retention` runs.
-    pub(super) fn start(db: Arc<Database>, retention: usize) -> std::io::Result<HistoryWriter> {
+    /// Starts the writer thread on `db`, keeping what `config` says.
+    pub(super) fn start(db: Arc<Database>, config: HistoryConfig) -> std::io::Result<HistoryWriter> {
         let (tx, rx) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("katabox-history".into())
-            .spawn(move || write_loop(&db, &rx, retention))?;
+            .spawn(move || write_loop(&db, &rx, &config))?;
         Ok(HistoryWriter {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
@@ -96,10 +100,22 @@ impl Drop for HistoryWriter {
     }
 }
 
-fn write_loop(db: &Database, rx: &Receiver<Msg>, retention: usize) {
+fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig) {
+    use std::sync::mpsc::RecvTimeoutError;
     let mut runs = Vec::new();
     let mut flushes = Vec::new();
-    while let Ok(first) = rx.recv() {
+    loop {
+        let first = match rx.recv_timeout(IDLE_PRUNE) {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => {
+                // No traffic: runs still age out.
+                if let Err(e) = prune(db, config) {
+                    eprintln!("katabox: warning: pruning the run history failed: {e}");
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         // Let runs gather for the window, then take what is queued (up to a
         // full batch) into one transaction: one fsync for many runs. The
         // writer sleeps instead of waiting on the channel meanwhile, so a
@@ -117,7 +133,7 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, retention: usize) {
         }
         if !runs.is_empty() {
             let count = runs.len();
-            if let Err(e) = write_batch(db, &mut runs, retention) {
+            if let Err(e) = write_batch(db, &mut runs, config) {
                 // Never the run's data: only the count and the store's error.
                 eprintln!("katabox: warning: {count} runs were not recorded in the history: {e}");
             }
@@ -129,6 +145,18 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, retention: usize) {
     }
 }
 
+/// One bounded prune in its own transaction.
+fn prune(db: &Database, config: &HistoryConfig) -> StoreResult<()> {
+    let txn = db.begin_write()?;
+    let removed = RunTables::open(&txn)?.prune(config, super::now_unix_ms(), PRUNE_BATCH)?;
+    if removed > 0 {
+        txn.commit()?;
+    } else {
+        txn.abort()?;
+    }
+    Ok(())
+}
+
 fn take(msg: Msg, runs: &mut Vec<RunRecord>, flushes: &mut Vec<SyncSender<()>>) {
     match msg {
         Msg::Run(run) => runs.push(*run),
@@ -136,29 +164,27 @@ fn take(msg: Msg, runs: &mut Vec<RunRecord>, flushes: &mut Vec<SyncSender<()>>) 
     }
 }
 
-/// Appends `runs` in one durable transaction, numbering them and dropping
-/// the oldest beyond `retention`.
+/// Appends `runs` in one durable transaction, numbering them, then prunes
+/// (a bounded batch) what `config` no longer keeps.
 pub(super) fn write_batch(
     db: &Database,
     runs: &mut [RunRecord],
-    retention: usize,
+    config: &HistoryConfig,
 ) -> StoreResult<Vec<u64>> {
     let txn = db.begin_write()?;
     let mut ids = Vec::with_capacity(runs.len());
     {
-        let mut table = txn.open_table(RUNS)?;
-        for run in runs.iter_mut() {
-            let id = super::redb_store::next_counter(&txn, "run")?;
-            run.id = id;
-            table.insert(id, serde_json::to_vec(&*run)?.as_slice())?;
-            ids.push(id);
+        let first = allocate_ids(&txn, runs.len() as u64)?;
+        let mut tables = RunTables::open(&txn)?;
+        for (n, run) in runs.iter_mut().enumerate() {
+            run.id = first + n as u64;
+            tables.insert(run)?;
+            ids.push(run.id);
         }
-        if let Some(&last) = ids.last() {
-            let keep = retention.max(1) as u64;
-            if last > keep {
-                table.retain_in(..=last - keep, |_, _| false)?;
-            }
-        }
+        // Pruning keeps pace with writing: a batch may delete up to twice
+        // what it wrote (plus a floor), so the history converges to its caps.
+        let budget = (runs.len() * 2).max(PRUNE_BATCH);
+        tables.prune(config, super::now_unix_ms(), budget)?;
     }
     txn.commit()?;
     Ok(ids)
@@ -170,15 +196,23 @@ mod tests {
 
     fn run(path: &str) -> RunRecord {
         RunRecord {
+            at_ms: crate::store::now_unix_ms(),
             request_path: path.into(),
             ..RunRecord::default()
+        }
+    }
+
+    fn keep(max_runs: usize) -> HistoryConfig {
+        HistoryConfig {
+            max_runs,
+            ..HistoryConfig::default()
         }
     }
 
     fn open(dir: &std::path::Path) -> Arc<Database> {
         let db = Database::create(dir.join("h.redb")).expect("db");
         let txn = db.begin_write().expect("txn");
-        txn.open_table(RUNS).expect("runs");
+        RunTables::open(&txn).expect("run tables");
         txn.open_table(super::super::tables::COUNTERS)
             .expect("counters");
         txn.commit().expect("commit");
@@ -188,7 +222,7 @@ mod tests {
     fn stored(db: &Database) -> Vec<(u64, String)> {
         use redb::{ReadableDatabase, ReadableTable};
         let txn = db.begin_read().expect("read");
-        let t = txn.open_table(RUNS).expect("runs");
+        let t = txn.open_table(super::super::tables::RUNS).expect("runs");
         t.iter()
             .expect("iter")
             .map(|item| {
@@ -203,7 +237,7 @@ mod tests {
     fn queued_runs_are_visible_after_flush_and_numbered_in_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = open(dir.path());
-        let w = HistoryWriter::start(db.clone(), 100).expect("start");
+        let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
         for i in 0..50 {
             w.push(run(&format!("r{i}"))).expect("queued");
         }
@@ -218,7 +252,7 @@ mod tests {
     fn retention_keeps_the_newest_runs_across_batches() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = open(dir.path());
-        let w = HistoryWriter::start(db.clone(), 10).expect("start");
+        let w = HistoryWriter::start(db.clone(), keep(10)).expect("start");
         for i in 0..35 {
             w.push(run(&format!("r{i}"))).expect("queued");
             if i % 7 == 0 {
@@ -235,7 +269,7 @@ mod tests {
     fn stop_commits_what_is_queued_and_later_pushes_are_refused() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = open(dir.path());
-        let w = HistoryWriter::start(db.clone(), 100).expect("start");
+        let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
         for i in 0..20 {
             w.push(run(&format!("r{i}"))).expect("queued");
         }

@@ -15,7 +15,8 @@
 //! and does not check uniqueness). Guids are looked up exactly (Cerb's
 //! database compares case-insensitively).
 //!
-//! The run history keeps the newest [`StoreConfig::run_retention`] runs.
+//! The run history (`runs.rs`) keeps runs by count and age, with
+//! indexes for its filters; automations keep their earlier versions.
 //! Webhook runs are queued ([`Store::queue_run`]) and committed durably in
 //! batches by a background thread (`history.rs`); reading the history waits
 //! for the queue, and a crash loses at most the batch being written.
@@ -26,12 +27,14 @@ mod history;
 mod lookup_cache;
 mod records;
 mod redb_store;
+mod runs;
 pub mod tables;
 
 pub use records::{
-    AutomationRow, CreatedRecord, ListenerInput, ListenerRecord, PackageRecord, RunRecord,
-    TimerRecord,
+    AutomationChange, AutomationRow, CreatedRecord, ListenerInput, ListenerRecord, PackageRecord,
+    RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord, TimerRecord,
 };
+pub use runs::{DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
 
 /// A store failure.
@@ -134,6 +137,27 @@ pub trait Store: Send + Sync {
     }
     /// The newest `limit` runs, newest first.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>>;
+    /// A page of runs passing `filter`, newest first, after `cursor`.
+    fn query_runs(
+        &self,
+        filter: &RunFilter,
+        limit: usize,
+        cursor: Option<RunCursor>,
+    ) -> StoreResult<RunPage>;
+    /// One run with its payload.
+    fn run(&self, id: u64) -> StoreResult<Option<RunRecord>>;
+
+    /// Changes an automation, keeping its previous version; `None` when
+    /// there is no such automation.
+    fn update_automation(
+        &self,
+        name: &str,
+        change: &AutomationChange,
+    ) -> StoreResult<Option<AutomationRow>>;
+    /// Every version of an automation, newest (the current one) first.
+    fn automation_versions(&self, name: &str) -> StoreResult<Vec<AutomationRow>>;
+    /// One version of an automation (the current one included).
+    fn automation_version(&self, name: &str, version: u64) -> StoreResult<Option<AutomationRow>>;
 
     /// A stored resource's bytes.
     fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;

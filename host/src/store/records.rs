@@ -54,6 +54,23 @@ pub struct AutomationRow {
     /// `script`; empty for KATA automations (docs/guest-sdk.md).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub component_base64: String,
+    /// Grows by one with every change (`PUT /api/automations/{name}`);
+    /// earlier versions are kept.
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
+}
+
+/// A change to an automation: the fields given replace the current ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationChange {
+    pub script: Option<String>,
+    pub policy_kata: Option<String>,
+    pub description: Option<String>,
 }
 
 /// An automation timer (packages.md §6.3). Stored only; no scheduler yet.
@@ -93,19 +110,37 @@ pub struct PackageRecord {
     pub records: Vec<CreatedRecord>,
 }
 
-/// One entry of the run history.
+/// One entry of the run history (docs/operator-guide.md, "Run history").
+///
+/// The summary fields are listed by `GET /api/runs`; the payload
+/// (request, response, inputs, return) is stored beside it and shown by
+/// `GET /api/runs/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     /// Assigned by the store (grows with time).
     #[serde(default)]
     pub id: u64,
-    /// Unix time in milliseconds.
+    /// Unix time in milliseconds when the request arrived (the run started).
     pub at_ms: i64,
+    /// What started the run: `webhook`, `replay`, `timer`, `cli`.
+    #[serde(default = "webhook_trigger")]
+    pub trigger: String,
     pub listener_id: Option<u64>,
     pub automation: Option<String>,
+    /// The automation's version that ran.
+    #[serde(default)]
+    pub automation_version: Option<u64>,
+    /// The run this one replayed.
+    #[serde(default)]
+    pub replay_of: Option<u64>,
+    /// The timer that started the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer_id: Option<u64>,
     pub request_method: String,
+    /// The path after the listener's guid (`request_path` of the dictionary).
     pub request_path: String,
     pub client_ip: String,
+    /// The HTTP status answered (webhook and replay runs).
     pub status: u16,
     /// `return`, `await`, `exit`, `error`, or empty when no automation ran.
     pub exit: String,
@@ -113,4 +148,104 @@ pub struct RunRecord {
     pub logs: Vec<serde_json::Value>,
     pub duration_us: u64,
     pub fuel_used: u64,
+    /// The guest's linear memory at the end of the run, in bytes.
+    #[serde(default)]
+    pub memory_peak: u64,
+    /// Request, response, inputs and return (absent from listings, and
+    /// once the payload expired).
+    #[serde(skip)]
+    pub payload: Option<RunPayload>,
+}
+
+fn webhook_trigger() -> String {
+    "webhook".into()
+}
+
+/// What a run received and answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunPayload {
+    pub request: Option<RecordedRequest>,
+    pub response: Option<RecordedResponse>,
+    /// The `inputs:` the event KATA gave the automation.
+    pub inputs: Option<serde_json::Value>,
+    /// The automation's `__return` value.
+    #[serde(rename = "return")]
+    pub returned: Option<serde_json::Value>,
+}
+
+/// A body as the history keeps it: UTF-8 text in `body`, anything else
+/// exactly, as standard base64 in `body_base64` (`body` is then null);
+/// cut at the history's body limit (`body_truncated`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedBody {
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+    pub body_truncated: bool,
+    /// The whole body's length in bytes.
+    #[serde(default)]
+    pub body_size: u64,
+}
+
+impl RecordedBody {
+    /// Keeps at most `limit` bytes of `bytes`.
+    pub fn keep(bytes: &[u8], limit: usize) -> RecordedBody {
+        let truncated = bytes.len() > limit;
+        let cut = &bytes[..bytes.len().min(limit)];
+        let (body, body_base64) = match std::str::from_utf8(cut) {
+            Ok(text) => (Some(text.to_string()), None),
+            // A UTF-8 body cut inside a character stays text.
+            Err(e) if truncated && std::str::from_utf8(bytes).is_ok() => (
+                Some(String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned()),
+                None,
+            ),
+            Err(_) => {
+                use base64::Engine;
+                (
+                    None,
+                    Some(base64::engine::general_purpose::STANDARD.encode(cut)),
+                )
+            }
+        };
+        RecordedBody {
+            body,
+            body_base64,
+            body_truncated: truncated,
+            body_size: bytes.len() as u64,
+        }
+    }
+
+    /// The kept bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        use base64::Engine;
+        match (&self.body, &self.body_base64) {
+            (Some(text), _) => text.as_bytes().to_vec(),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// A recorded webhook request (secret headers kept as `"[redacted]"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The whole URL path, `/webhooks/GUID/...`.
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-case names; repeated headers joined with `, `.
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub body: RecordedBody,
+}
+
+/// A recorded response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedResponse {
+    pub status: u16,
+    pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub body: RecordedBody,
 }

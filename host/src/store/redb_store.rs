@@ -2,9 +2,10 @@
 
 use super::history::HistoryWriter;
 use super::lookup_cache::LookupCache;
+use super::runs::{HistoryConfig, RunFilter, RunPage, RunTables};
 use super::tables::*;
 use super::{
-    AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord, Store, StoreError,
+    AutomationChange, AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord, Store, StoreError,
     StoreResult, TimerRecord, WriteTx, generate_guid, now_unix,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
@@ -14,18 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Tunables of the redb store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct StoreConfig {
-    /// How many runs the history keeps (the oldest are dropped). Default 1000.
-    pub run_retention: usize,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            run_retention: 1000,
-        }
-    }
+    /// What the run history keeps and for how long.
+    pub history: HistoryConfig,
 }
 
 /// The store in a data directory: `katabox.redb` plus `files/`.
@@ -75,13 +68,14 @@ impl RedbStore {
             txn.open_table(QUEUE_DEFS)?;
             txn.open_table(METRIC_DEFS)?;
             txn.open_table(METRICS)?;
-            txn.open_table(RUNS)?;
             txn.open_table(COUNTERS)?;
             txn.open_table(WEBHOOK_DELIVERIES)?;
+            txn.open_table(AUTOMATION_VERSIONS)?;
+            RunTables::open(&txn)?.reindex_if_needed()?;
         }
         txn.commit()?;
         let db = Arc::new(db);
-        let history = HistoryWriter::start(db.clone(), config.run_retention)?;
+        let history = HistoryWriter::start(db.clone(), config.history.clone())?;
         Ok(RedbStore {
             db,
             dir: dir.to_path_buf(),
@@ -411,13 +405,16 @@ impl Store for RedbStore {
 
     fn record_run(&self, run: RunRecord) -> StoreResult<u64> {
         let mut runs = [run];
-        let ids = super::history::write_batch(&self.db, &mut runs, self.config.run_retention)?;
+        let ids = super::history::write_batch(&self.db, &mut runs, &self.config.history)?;
         ids.first()
             .copied()
             .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
     }
 
     fn queue_run(&self, run: RunRecord) {
+        if !self.config.history.save.keeps(&run) {
+            return;
+        }
         if let Err(run) = self.history.push(run) {
             // The writer has stopped (shutting down): write directly.
             let _ = self.record_run(*run);
@@ -425,15 +422,96 @@ impl Store for RedbStore {
     }
 
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>> {
+        Ok(self.query_runs(&RunFilter::default(), limit, None)?.runs)
+    }
+
+    fn query_runs(
+        &self,
+        filter: &RunFilter,
+        limit: usize,
+        cursor: Option<super::RunCursor>,
+    ) -> StoreResult<RunPage> {
         self.history.flush();
         let txn = self.db.begin_read()?;
-        let runs = txn.open_table(RUNS)?;
-        let mut out = Vec::new();
-        for item in runs.iter()?.rev().take(limit) {
+        super::runs::page(&txn, filter, limit, cursor)
+    }
+
+    fn run(&self, id: u64) -> StoreResult<Option<RunRecord>> {
+        self.history.flush();
+        let txn = self.db.begin_read()?;
+        super::runs::get(&txn, id)
+    }
+
+    fn update_automation(
+        &self,
+        name: &str,
+        change: &AutomationChange,
+    ) -> StoreResult<Option<AutomationRow>> {
+        let txn = self.db.begin_write()?;
+        let updated = {
+            let mut autos = txn.open_table(AUTOMATIONS)?;
+            let current: Option<AutomationRow> =
+                autos.get(name)?.map(|v| from_json(v.value())).transpose()?;
+            match current {
+                None => None,
+                Some(current) => {
+                    let mut next = current.clone();
+                    if let Some(script) = &change.script {
+                        next.script = script.clone();
+                    }
+                    if let Some(policy) = &change.policy_kata {
+                        next.policy_kata = policy.clone();
+                    }
+                    if let Some(description) = &change.description {
+                        next.description = description.clone();
+                    }
+                    next.version = current.version + 1;
+                    next.updated_at = now_unix();
+                    let mut versions = txn.open_table(AUTOMATION_VERSIONS)?;
+                    versions.insert((name, current.version), to_json(&current)?.as_slice())?;
+                    autos.insert(name, to_json(&next)?.as_slice())?;
+                    Some(next)
+                }
+            }
+        };
+        if updated.is_some() {
+            txn.commit()?;
+            self.lookups.invalidate();
+        }
+        Ok(updated)
+    }
+
+    fn automation_versions(&self, name: &str) -> StoreResult<Vec<AutomationRow>> {
+        let txn = self.db.begin_read()?;
+        let autos = txn.open_table(AUTOMATIONS)?;
+        let Some(current) = autos.get(name)?.map(|v| from_json::<AutomationRow>(v.value())) else {
+            return Ok(Vec::new());
+        };
+        let mut out = vec![current?];
+        let versions = txn.open_table(AUTOMATION_VERSIONS)?;
+        for item in versions.range((name, 0)..=(name, u64::MAX))?.rev() {
             let (_, v) = item?;
             out.push(from_json(v.value())?);
         }
         Ok(out)
+    }
+
+    fn automation_version(&self, name: &str, version: u64) -> StoreResult<Option<AutomationRow>> {
+        let txn = self.db.begin_read()?;
+        let autos = txn.open_table(AUTOMATIONS)?;
+        let current: Option<AutomationRow> =
+            autos.get(name)?.map(|v| from_json(v.value())).transpose()?;
+        if let Some(current) = current
+            && current.version == version
+        {
+            return Ok(Some(current));
+        }
+        let versions = txn.open_table(AUTOMATION_VERSIONS)?;
+        let found = versions
+            .get((name, version))?
+            .map(|v| from_json(v.value()))
+            .transpose()?;
+        Ok(found)
     }
 
     fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {

@@ -37,8 +37,27 @@ pub const NAMED_RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("
 pub const METRIC_DEFS: TableDefinition<&str, &[u8]> = TableDefinition::new("metric_defs");
 /// Metric totals by `metric \x1f dimensions-json \x1f timestamp`.
 pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
-/// Run history by run id (JSON [`super::RunRecord`]); ids grow with time.
+/// Run history by run id (JSON [`super::RunRecord`], without its payload);
+/// ids grow with time.
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
+/// Run payloads by run id (JSON [`super::RunPayload`]): request, response,
+/// inputs, return. They may expire before the run itself.
+pub const RUN_PAYLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_payloads");
+/// Runs by (at_ms, id): the history in time order.
+pub const RUNS_BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("runs_by_time");
+/// Runs by (automation, at_ms, id).
+pub const RUNS_BY_AUTOMATION: TableDefinition<(&str, i64, u64), ()> =
+    TableDefinition::new("runs_by_automation");
+/// Runs by (listener id, at_ms, id).
+pub const RUNS_BY_LISTENER: TableDefinition<(u64, i64, u64), ()> =
+    TableDefinition::new("runs_by_listener");
+/// Runs by (exit, at_ms, id).
+pub const RUNS_BY_EXIT: TableDefinition<(&str, i64, u64), ()> =
+    TableDefinition::new("runs_by_exit");
+/// Earlier versions of automations by (name, version) (JSON
+/// [`super::AutomationRow`]); the current version is in [`AUTOMATIONS`].
+pub const AUTOMATION_VERSIONS: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("automation_versions");
 /// Counters for id allocation (`listener`, `automation`, `timer`, `run`, `queue`).
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// Webhook dedupe records by `<listener id>:<hex sha256 of the delivery id>`

@@ -12,10 +12,12 @@
 //! item is used; PHP's `max_input_vars` (1000) and
 //! `max_input_nesting_level` (64) bound parameter parsing.
 
+pub mod capture;
 pub mod event;
 pub mod lang;
 pub mod params;
 pub mod redact;
+pub mod replay;
 pub mod request;
 pub mod response;
 
@@ -23,7 +25,7 @@ pub use event::{EventError, Selection, WEBHOOK_TRIGGER};
 pub use request::{TrustedProxies, WebhookRequest};
 pub use response::{RunEnd, WebhookResponse};
 
-use crate::store::{AutomationRow, RunRecord, Store};
+use crate::store::{AutomationRow, RunPayload, RunRecord, Store};
 use katabox_value::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -43,6 +45,8 @@ pub struct RunOutcome {
     pub logs: Vec<serde_json::Value>,
     pub duration: Duration,
     pub fuel_used: u64,
+    /// The guest's linear memory at the end, in bytes.
+    pub memory_peak: u64,
 }
 
 /// A boxed future (the runner trait stays object-safe).
@@ -65,6 +69,34 @@ pub struct WebhookContext {
     pub base_url: String,
     /// The operator's secrets: their values are scrubbed from run records.
     pub secrets: Arc<katabox_verify::Secrets>,
+    /// Bytes of each body (and of inputs and return) the history keeps.
+    pub history_body_limit: usize,
+}
+
+/// The default of [`WebhookContext::history_body_limit`]: 1 MiB.
+pub const HISTORY_BODY_LIMIT: usize = 1024 * 1024;
+
+/// How a request reaches [`execute`]: live, or as a replay of a recorded run.
+#[derive(Debug, Clone)]
+pub struct RunMode {
+    /// `webhook` or `replay`.
+    pub trigger: &'static str,
+    /// The run being replayed.
+    pub replay_of: Option<u64>,
+    /// Runs this automation (a recorded version) whenever the event KATA
+    /// selects its name.
+    pub pinned: Option<AutomationRow>,
+}
+
+impl RunMode {
+    /// A live webhook request.
+    pub fn live() -> RunMode {
+        RunMode {
+            trigger: "webhook",
+            replay_of: None,
+            pinned: None,
+        }
+    }
 }
 
 /// Whether the method reaches listeners (only GET and POST, §2 step 1).
@@ -105,13 +137,29 @@ pub fn route(
     }
 }
 
-/// Runs a routed request against its listener (§3–§6) and records the run.
+/// Runs a routed request against its listener (§3–§6) and queues the run
+/// for the history.
 pub async fn respond(
     ctx: &WebhookContext,
     listener: &crate::store::ListenerRecord,
     req: &WebhookRequest,
     request_path: &str,
 ) -> WebhookResponse {
+    let (response, run) = execute(ctx, listener, req, request_path, &RunMode::live()).await;
+    // The history is best-effort: a failure to record does not change the answer.
+    ctx.store.queue_run(run);
+    response
+}
+
+/// Runs a routed request against its listener and returns the response
+/// with the run's record (not yet stored).
+pub async fn execute(
+    ctx: &WebhookContext,
+    listener: &crate::store::ListenerRecord,
+    req: &WebhookRequest,
+    request_path: &str,
+    mode: &RunMode,
+) -> (WebhookResponse, RunRecord) {
     let dict = request::request_dict(
         req,
         request_path,
@@ -121,6 +169,8 @@ pub async fn respond(
     );
     let mut run = RunRecord {
         at_ms: crate::store::now_unix_ms(),
+        trigger: mode.trigger.to_string(),
+        replay_of: mode.replay_of,
         listener_id: Some(listener.id),
         request_method: req.method.clone(),
         request_path: request_path.to_string(),
@@ -130,9 +180,21 @@ pub async fn respond(
             .unwrap_or_default(),
         ..RunRecord::default()
     };
+    let mut payload = RunPayload {
+        request: Some(capture::request(
+            req,
+            listener.verify.as_ref(),
+            ctx.history_body_limit,
+        )),
+        ..RunPayload::default()
+    };
 
     let store = ctx.store.clone();
-    let find = move |name: &str| store.automation(name).ok().flatten();
+    let pinned = mode.pinned.clone();
+    let find = move |name: &str| match &pinned {
+        Some(p) if p.name == name => Some(p.clone()),
+        _ => store.automation(name).ok().flatten(),
+    };
     let selection = event::select(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, &find);
     let response = match selection {
         Err(e) => {
@@ -142,10 +204,14 @@ pub async fn respond(
         Ok(None) => WebhookResponse::not_found(),
         Ok(Some(sel)) => {
             let mut dict = dict;
+            if let Some(inputs) = &sel.inputs {
+                payload.inputs = Some(capped_json(inputs, ctx.history_body_limit));
+            }
             if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
                 d.insert("inputs", inputs);
             }
             run.automation = Some(sel.automation.name.clone());
+            run.automation_version = Some(sel.automation.version);
             let outcome = ctx.runner.run(&sel.automation, dict).await;
             run.exit = outcome.exit.clone();
             // A time-out is not a failure (Cerb answers 200) but the history
@@ -157,6 +223,11 @@ pub async fn respond(
             run.logs = outcome.logs.clone();
             run.duration_us = outcome.duration.as_micros() as u64;
             run.fuel_used = outcome.fuel_used;
+            run.memory_peak = outcome.memory_peak;
+            payload.returned = outcome
+                .dict
+                .get("__return")
+                .map(|r| capped_json(r, ctx.history_body_limit));
             let end = if outcome.failure.is_some() {
                 RunEnd::Failed
             } else {
@@ -168,11 +239,24 @@ pub async fn respond(
             response::build_response(&end, &|uri| resolve_resource(ctx, uri))
         }
     };
+    let response = finish(response);
     run.status = response.status;
+    payload.response = Some(capture::response(&response, ctx.history_body_limit));
+    run.payload = Some(payload);
     redact::redact_run(&ctx.secrets, &mut run);
-    // The history is best-effort: a failure to record does not change the answer.
-    ctx.store.queue_run(run);
-    finish(response)
+    (response, run)
+}
+
+/// A value as JSON for the history, or a note of its size when it is
+/// larger than `limit` bytes.
+fn capped_json(v: &Value, limit: usize) -> serde_json::Value {
+    let json = katabox_value::json::to_serde(v);
+    let size = serde_json::to_vec(&json).map(|b| b.len()).unwrap_or(0);
+    if size > limit {
+        serde_json::json!({"truncated": true, "size": size})
+    } else {
+        json
+    }
 }
 
 /// Adds the default content type to responses that carry none.

@@ -3,8 +3,8 @@
 use crate::store::RunRecord;
 use katabox_verify::Secrets;
 
-/// Replaces every configured secret value in the run's error, logs and
-/// request path with `<redacted:NAME>` (see [`Secrets::redact`]).
+/// Replaces every configured secret value in the run's error, logs,
+/// request path and payload (but the request body) with `<redacted:NAME>` (see [`Secrets::redact`]).
 pub fn redact_run(secrets: &Secrets, run: &mut RunRecord) {
     if secrets.is_empty() {
         return;
@@ -15,6 +15,29 @@ pub fn redact_run(secrets: &Secrets, run: &mut RunRecord) {
     redact_string(secrets, &mut run.request_path);
     for entry in &mut run.logs {
         redact_json(secrets, entry, 0);
+    }
+    // The payload: header values, inputs, return and the response body.
+    // The request body is kept exactly (a replay sends it again).
+    if let Some(p) = &mut run.payload {
+        if let Some(req) = &mut p.request {
+            req.headers
+                .values_mut()
+                .for_each(|v| redact_string(secrets, v));
+            if let Some(q) = &mut req.query {
+                redact_string(secrets, q);
+            }
+        }
+        if let Some(resp) = &mut p.response {
+            resp.headers
+                .values_mut()
+                .for_each(|v| redact_string(secrets, v));
+            if let Some(body) = &mut resp.body.body {
+                redact_string(secrets, body);
+            }
+        }
+        for v in [&mut p.inputs, &mut p.returned].into_iter().flatten() {
+            redact_json(secrets, v, 0);
+        }
     }
 }
 

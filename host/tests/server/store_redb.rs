@@ -1,11 +1,17 @@
 //! The redb store: listeners, run history retention, the data trait, persistence.
 
 use katabox::capabilities::data::{DataStore, QueueMessage, Resource};
-use katabox::store::{ListenerInput, RedbStore, RunRecord, Store, StoreConfig, StoreError};
+use katabox::store::{
+    HistoryConfig, ListenerInput, RedbStore, RunRecord, Store, StoreConfig, StoreError,
+};
 use katabox_value::Value;
 
 fn open(dir: &std::path::Path) -> RedbStore {
-    RedbStore::open(dir, StoreConfig { run_retention: 3 }).expect("open store")
+    let history = HistoryConfig {
+        max_runs: 3,
+        ..HistoryConfig::default()
+    };
+    RedbStore::open(dir, StoreConfig { history }).expect("open store")
 }
 
 fn input(name: &str, guid: &str) -> ListenerInput {
@@ -94,6 +100,7 @@ fn run_history_keeps_the_newest_n_newest_first() {
     for i in 0..5 {
         store
             .record_run(RunRecord {
+                at_ms: katabox::store::now_unix_ms(),
                 request_path: format!("p{i}"),
                 status: 200,
                 ..RunRecord::default()

@@ -1,0 +1,404 @@
+//! The run history's tables: runs written with their indexes, pages read by
+//! filter through an index (never a scan of the whole history), pruning by
+//! count and age in bounded batches.
+//!
+//! Every index is keyed `(…, at_ms, id)`, so a page is a reverse range
+//! over one index: the automation's, the listener's, the exit's, or time's
+//! when none of those is filtered. The other filters are checked on the
+//! runs the range yields. A cursor is the `(at_ms, id)` of the last run of
+//! a page; runs that arrive while a client pages are newer than its cursor
+//! and never shift the pages after it.
+
+use super::tables::*;
+use super::{RunPayload, RunRecord, StoreError, StoreResult};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
+use std::fmt;
+use std::str::FromStr;
+
+/// What the history keeps and for how long (`serve --history-*`).
+#[derive(Debug, Clone)]
+pub struct HistoryConfig {
+    /// Runs kept at most (default 100,000): the oldest are pruned.
+    pub max_runs: usize,
+    /// Runs older than this are pruned (default 14 days).
+    pub max_age_ms: i64,
+    /// Payloads (request, response, inputs, return) older than this are
+    /// pruned while the run's summary stays (default 14 days).
+    pub payload_age_ms: i64,
+    /// Which webhook runs are saved at all.
+    pub save: HistorySave,
+}
+
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 24 * 3600 * 1000;
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            max_runs: 100_000,
+            max_age_ms: 14 * DAY_MS,
+            payload_age_ms: 14 * DAY_MS,
+            save: HistorySave::All,
+        }
+    }
+}
+
+/// `--history-save`: which runs the request path records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistorySave {
+    /// Every run.
+    #[default]
+    All,
+    /// Runs that ended in `error`, failed, or answered 5xx.
+    Errors,
+    /// None (replays are still recorded: they are asked for).
+    None,
+}
+
+impl FromStr for HistorySave {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(HistorySave::All),
+            "errors" => Ok(HistorySave::Errors),
+            "none" => Ok(HistorySave::None),
+            _ => Err(format!("expected all, errors or none, not {s:?}")),
+        }
+    }
+}
+
+impl HistorySave {
+    /// Whether a run of the request path is recorded.
+    pub fn keeps(self, run: &RunRecord) -> bool {
+        match self {
+            HistorySave::All => true,
+            HistorySave::Errors => run.exit == "error" || run.error.is_some() || run.status >= 500,
+            HistorySave::None => false,
+        }
+    }
+}
+
+/// The filters of `GET /api/runs` (all optional, combined with "and").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    pub automation: Option<String>,
+    pub listener: Option<u64>,
+    pub exit: Option<String>,
+    pub status: Option<u16>,
+    pub trigger: Option<String>,
+    /// Runs at or after this Unix time in ms.
+    pub since_ms: Option<i64>,
+    /// Runs at or before this Unix time in ms.
+    pub until_ms: Option<i64>,
+}
+
+impl RunFilter {
+    /// Whether `run` passes every filter.
+    pub fn matches(&self, run: &RunRecord) -> bool {
+        self.automation
+            .as_deref()
+            .is_none_or(|a| run.automation.as_deref() == Some(a))
+            && self.listener.is_none_or(|l| run.listener_id == Some(l))
+            && self.exit.as_deref().is_none_or(|e| run.exit == e)
+            && self.status.is_none_or(|s| run.status == s)
+            && self.trigger.as_deref().is_none_or(|t| run.trigger == t)
+            && self.since_ms.is_none_or(|s| run.at_ms >= s)
+            && self.until_ms.is_none_or(|u| run.at_ms <= u)
+    }
+}
+
+/// Where the next page starts: the `(at_ms, id)` of the last run shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunCursor {
+    pub at_ms: i64,
+    pub id: u64,
+}
+
+impl fmt::Display for RunCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.at_ms, self.id)
+    }
+}
+
+impl FromStr for RunCursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("Invalid cursor {s:?}.");
+        let (at, id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(RunCursor {
+            at_ms: at.parse().map_err(|_| bad())?,
+            id: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// One page of runs, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunPage {
+    pub runs: Vec<RunRecord>,
+    /// Set when more runs may follow.
+    pub next_cursor: Option<RunCursor>,
+}
+
+/// Index entries one page may look at before it answers (with fewer runs
+/// than asked and a cursor to go on from) when the filters are rare.
+const SCAN_LIMIT: usize = 20_000;
+
+/// The run tables of a write transaction, opened once.
+pub(super) struct RunTables<'t> {
+    runs: Table<'t, u64, &'static [u8]>,
+    payloads: Table<'t, u64, &'static [u8]>,
+    by_time: Table<'t, (i64, u64), ()>,
+    by_automation: Table<'t, (&'static str, i64, u64), ()>,
+    by_listener: Table<'t, (u64, i64, u64), ()>,
+    by_exit: Table<'t, (&'static str, i64, u64), ()>,
+}
+
+impl<'t> RunTables<'t> {
+    pub(super) fn open(txn: &'t WriteTransaction) -> StoreResult<RunTables<'t>> {
+        Ok(RunTables {
+            runs: txn.open_table(RUNS)?,
+            payloads: txn.open_table(RUN_PAYLOADS)?,
+            by_time: txn.open_table(RUNS_BY_TIME)?,
+            by_automation: txn.open_table(RUNS_BY_AUTOMATION)?,
+            by_listener: txn.open_table(RUNS_BY_LISTENER)?,
+            by_exit: txn.open_table(RUNS_BY_EXIT)?,
+        })
+    }
+
+    /// Stores `run` (already numbered) with its payload and index entries.
+    pub(super) fn insert(&mut self, run: &RunRecord) -> StoreResult<()> {
+        let id = run.id;
+        self.runs.insert(id, serde_json::to_vec(run)?.as_slice())?;
+        if let Some(payload) = &run.payload {
+            self.payloads
+                .insert(id, serde_json::to_vec(payload)?.as_slice())?;
+        }
+        self.index(run, true)
+    }
+
+    fn index(&mut self, run: &RunRecord, add: bool) -> StoreResult<()> {
+        let (at, id) = (run.at_ms, run.id);
+        if add {
+            self.by_time.insert((at, id), ())?;
+            if let Some(a) = &run.automation {
+                self.by_automation.insert((a.as_str(), at, id), ())?;
+            }
+            if let Some(l) = run.listener_id {
+                self.by_listener.insert((l, at, id), ())?;
+            }
+            self.by_exit.insert((run.exit.as_str(), at, id), ())?;
+        } else {
+            self.by_time.remove((at, id))?;
+            if let Some(a) = &run.automation {
+                self.by_automation.remove((a.as_str(), at, id))?;
+            }
+            if let Some(l) = run.listener_id {
+                self.by_listener.remove((l, at, id))?;
+            }
+            self.by_exit.remove((run.exit.as_str(), at, id))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the oldest runs beyond `config.max_runs` or older than
+    /// `max_age_ms`, then payloads older than `payload_age_ms`: at most
+    /// `budget` of each, so one call stays short.
+    pub(super) fn prune(
+        &mut self,
+        config: &HistoryConfig,
+        now_ms: i64,
+        budget: usize,
+    ) -> StoreResult<usize> {
+        let mut count = self.runs.len()?;
+        let max = config.max_runs.max(1) as u64;
+        let too_old = now_ms.saturating_sub(config.max_age_ms);
+        let mut removed = 0;
+        while removed < budget {
+            let oldest = match self.runs.first()? {
+                Some((k, v)) => (k.value(), serde_json::from_slice::<RunRecord>(v.value())),
+                None => break,
+            };
+            let (id, run) = oldest;
+            match run {
+                Ok(run) => {
+                    if count <= max && run.at_ms >= too_old {
+                        break;
+                    }
+                    self.index(&run, false)?;
+                }
+                // A record that does not decode cannot be indexed: drop it.
+                Err(_) => {}
+            }
+            self.runs.remove(id)?;
+            self.payloads.remove(id)?;
+            count = count.saturating_sub(1);
+            removed += 1;
+        }
+        let payload_cutoff = now_ms.saturating_sub(config.payload_age_ms);
+        let mut payloads = 0;
+        while payloads < budget {
+            let Some(id) = self.payloads.first()?.map(|(k, _)| k.value()) else {
+                break;
+            };
+            let at = match self.runs.get(id)? {
+                Some(v) => serde_json::from_slice::<RunRecord>(v.value())
+                    .map(|r| r.at_ms)
+                    .unwrap_or(i64::MIN),
+                None => i64::MIN,
+            };
+            if at >= payload_cutoff {
+                break;
+            }
+            self.payloads.remove(id)?;
+            payloads += 1;
+        }
+        Ok(removed + payloads)
+    }
+
+    /// Rebuilds the index entries of every stored run (a data directory
+    /// written before the indexes existed).
+    pub(super) fn reindex_if_needed(&mut self) -> StoreResult<()> {
+        if !self.by_time.is_empty()? || self.runs.is_empty()? {
+            return Ok(());
+        }
+        let mut all = Vec::new();
+        for item in self.runs.iter()? {
+            let (_, v) = item?;
+            if let Ok(run) = serde_json::from_slice::<RunRecord>(v.value()) {
+                all.push(run);
+            }
+        }
+        for run in &all {
+            self.index(run, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// Allocates `n` consecutive run ids; returns the first.
+pub(super) fn allocate_ids(txn: &WriteTransaction, n: u64) -> StoreResult<u64> {
+    let mut t = txn.open_table(COUNTERS)?;
+    let first = t.get("run")?.map(|v| v.value()).unwrap_or(0) + 1;
+    t.insert("run", first + n.saturating_sub(1))?;
+    Ok(first)
+}
+
+/// One run with its payload.
+pub(super) fn get(txn: &ReadTransaction, id: u64) -> StoreResult<Option<RunRecord>> {
+    let runs = txn.open_table(RUNS)?;
+    let Some(raw) = runs.get(id)? else {
+        return Ok(None);
+    };
+    let mut run: RunRecord = serde_json::from_slice(raw.value())?;
+    let payloads = txn.open_table(RUN_PAYLOADS)?;
+    run.payload = payloads
+        .get(id)?
+        .map(|v| serde_json::from_slice::<RunPayload>(v.value()))
+        .transpose()?;
+    Ok(Some(run))
+}
+
+type Keys = Box<dyn Iterator<Item = StoreResult<(i64, u64)>>>;
+
+/// The newest `limit` runs passing `filter`, before `cursor`.
+pub(super) fn page(
+    txn: &ReadTransaction,
+    filter: &RunFilter,
+    limit: usize,
+    cursor: Option<RunCursor>,
+) -> StoreResult<RunPage> {
+    let limit = limit.max(1);
+    let lo = (filter.since_ms.unwrap_or(i64::MIN), 0u64);
+    let mut hi = (filter.until_ms.unwrap_or(i64::MAX), u64::MAX);
+    if let Some(c) = cursor {
+        // Exclusive of the cursor itself.
+        let before = if c.id > 0 {
+            (c.at_ms, c.id - 1)
+        } else if c.at_ms > i64::MIN {
+            (c.at_ms - 1, u64::MAX)
+        } else {
+            return Ok(RunPage::default());
+        };
+        hi = hi.min(before);
+    }
+    if lo > hi {
+        return Ok(RunPage::default());
+    }
+    let keys = keys(txn, filter, lo, hi)?;
+    let runs = txn.open_table(RUNS)?;
+    let mut page = RunPage::default();
+    let mut scanned = 0;
+    for key in keys {
+        let (at, id) = key?;
+        scanned += 1;
+        if let Some(raw) = runs.get(id)? {
+            let run: RunRecord = serde_json::from_slice(raw.value())?;
+            if filter.matches(&run) {
+                if page.runs.len() == limit {
+                    // One more exists: the page ends at its last run.
+                    page.next_cursor = page.runs.last().map(|r| RunCursor {
+                        at_ms: r.at_ms,
+                        id: r.id,
+                    });
+                    return Ok(page);
+                }
+                page.runs.push(run);
+            }
+        }
+        if scanned >= SCAN_LIMIT {
+            page.next_cursor = Some(match page.runs.len() == limit {
+                true => page
+                    .runs
+                    .last()
+                    .map(|r| RunCursor {
+                        at_ms: r.at_ms,
+                        id: r.id,
+                    })
+                    .unwrap_or(RunCursor { at_ms: at, id }),
+                false => RunCursor { at_ms: at, id },
+            });
+            return Ok(page);
+        }
+    }
+    Ok(page)
+}
+
+/// The index keys in `lo..=hi`, newest first, through the most selective index.
+fn keys(
+    txn: &ReadTransaction,
+    filter: &RunFilter,
+    lo: (i64, u64),
+    hi: (i64, u64),
+) -> StoreResult<Keys> {
+    fn boxed<K: 'static>(
+        range: redb::Range<'static, K, ()>,
+        key: fn(K::SelfType<'_>) -> (i64, u64),
+    ) -> Keys
+    where
+        K: redb::Key,
+    {
+        Box::new(range.rev().map(move |item| {
+            item.map(|(k, _)| key(k.value()))
+                .map_err(|e| StoreError::Db(e.to_string()))
+        }))
+    }
+    if let Some(a) = &filter.automation {
+        let t = txn.open_table(RUNS_BY_AUTOMATION)?;
+        let range = t.range((a.as_str(), lo.0, lo.1)..=(a.as_str(), hi.0, hi.1))?;
+        return Ok(boxed(range, |(_, at, id)| (at, id)));
+    }
+    if let Some(l) = filter.listener {
+        let t = txn.open_table(RUNS_BY_LISTENER)?;
+        let range = t.range((l, lo.0, lo.1)..=(l, hi.0, hi.1))?;
+        return Ok(boxed(range, |(_, at, id)| (at, id)));
+    }
+    if let Some(e) = &filter.exit {
+        let t = txn.open_table(RUNS_BY_EXIT)?;
+        let range = t.range((e.as_str(), lo.0, lo.1)..=(e.as_str(), hi.0, hi.1))?;
+        return Ok(boxed(range, |(_, at, id)| (at, id)));
+    }
+    let t = txn.open_table(RUNS_BY_TIME)?;
+    let range = t.range(lo..=hi)?;
+    Ok(boxed(range, |k| k))
+}
