@@ -9,6 +9,7 @@ mod support;
 mod sandbox_support;
 
 mod harness_selftest;
+mod history;
 mod security_crash;
 mod security_guest;
 mod security_http;

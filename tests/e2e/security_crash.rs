@@ -225,18 +225,24 @@ fn storage_and_run_history_survive_sigkill_under_load() {
     // (host/src/store/history.rs), so a crash loses at most the runs
     // answered in its last moments: every run answered more than
     // HISTORY_WINDOW before the kill must be there.
-    let (status, runs) = srv
-        .api("GET", "/api/runs?limit=100000", None)
-        .expect("runs");
-    assert_eq!(status, 200);
-    let writes = runs["runs"]
-        .as_array()
-        .map(|r| {
-            r.iter()
-                .filter(|x| x["automation"] == json!("sec.write"))
-                .count()
-        })
-        .unwrap_or(0);
+    // Pages of at most 1,000 runs, followed by cursor.
+    let mut writes = 0;
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = srv
+            .api(
+                "GET",
+                &format!("/api/runs?automation=sec.write&limit=1000&cursor={cursor}"),
+                None,
+            )
+            .expect("runs");
+        assert_eq!(status, 200, "{page}");
+        writes += page["runs"].as_array().map(Vec::len).unwrap_or(0);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
     let settled = acked
         .iter()
         .filter(|(_, at)| *at + HISTORY_WINDOW <= killed_at)

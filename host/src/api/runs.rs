@@ -6,6 +6,7 @@ use crate::server::{ApiError, AppState};
 use crate::store::{RunCursor, RunFilter, RunRecord, Store};
 use crate::webhooks::replay::{self, ReplayError, ReplayVersion};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -65,8 +66,9 @@ pub fn run_json(run: &RunRecord) -> JsonValue {
 /// `GET /api/runs`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<RunsQuery>,
+    q: Result<Query<RunsQuery>, QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(c.parse::<RunCursor>().map_err(ApiError::bad_request)?),

@@ -116,8 +116,16 @@ impl FilterArgs {
             exit: self.exit.clone(),
             status: self.status,
             trigger: self.trigger.clone(),
-            since_ms: self.since.as_deref().map(|s| parse_when(s, now_ms)).transpose()?,
-            until_ms: self.until.as_deref().map(|s| parse_when(s, now_ms)).transpose()?,
+            since_ms: self
+                .since
+                .as_deref()
+                .map(|s| parse_when(s, now_ms))
+                .transpose()?,
+            until_ms: self
+                .until
+                .as_deref()
+                .map(|s| parse_when(s, now_ms))
+                .transpose()?,
         })
     }
 }
@@ -249,7 +257,10 @@ fn print_replay(out: &Json) {
             }
         );
         if !same {
-            println!("{}", serde_json::to_string_pretty(&out["diff"]).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out["diff"]).unwrap_or_default()
+            );
         }
     } else if let Some(runs) = out.get("runs") {
         println!("replayed {} runs: {runs}", out["count"]);
@@ -441,7 +452,12 @@ pub fn automation_update(
                 body.insert("description".into(), json!(d));
             }
             let path = format!("/automations/{}", urlencoding_path(name));
-            call(target, reqwest::Method::PUT, &path, Some(Json::Object(body)))?
+            call(
+                target,
+                reqwest::Method::PUT,
+                &path,
+                Some(Json::Object(body)),
+            )?
         }
         None => {
             if let Some(s) = &change.script {
@@ -485,7 +501,10 @@ mod tests {
     fn tables_align_every_column_to_its_widest_cell() {
         let t = table(
             &["ID", "NAME"],
-            &[vec!["1".into(), "a".into()], vec!["100".into(), "bb".into()]],
+            &[
+                vec!["1".into(), "a".into()],
+                vec!["100".into(), "bb".into()],
+            ],
         );
         assert_eq!(t, "ID   NAME\n1    a\n100  bb\n");
     }

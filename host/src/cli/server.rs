@@ -7,7 +7,9 @@
 use crate::packages::{self, ImportOptions};
 use crate::sandbox::SandboxConfig;
 use crate::server::{self, Limits, ServerConfig};
-use crate::store::{DAY_MS, HistoryConfig, HistorySave, ListenerInput, RedbStore, Store, StoreConfig};
+use crate::store::{
+    DAY_MS, HistoryConfig, HistorySave, ListenerInput, RedbStore, Store, StoreConfig,
+};
 use crate::webhooks::TrustedProxies;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};

@@ -42,7 +42,10 @@ pub(super) struct HistoryWriter {
 
 impl HistoryWriter {
     /// Starts the writer thread on `db`, keeping what `config` says.
-    pub(super) fn start(db: Arc<Database>, config: HistoryConfig) -> std::io::Result<HistoryWriter> {
+    pub(super) fn start(
+        db: Arc<Database>,
+        config: HistoryConfig,
+    ) -> std::io::Result<HistoryWriter> {
         let (tx, rx) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("katabox-history".into())

@@ -31,11 +31,12 @@ mod runs;
 pub mod tables;
 
 pub use records::{
-    AutomationChange, AutomationRow, CreatedRecord, ListenerInput, ListenerRecord, PackageRecord,
-    RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord, TimerRecord,
+    AutomationChange, AutomationRow, CreatedRecord, HeaderList, ListenerInput, ListenerRecord,
+    PackageRecord, RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord,
+    TimerRecord,
 };
-pub use runs::{DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
+pub use runs::{DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]

@@ -235,8 +235,7 @@ pub struct RecordedRequest {
     /// The whole URL path, `/webhooks/GUID/...`.
     pub path: String,
     pub query: Option<String>,
-    /// Lower-case names; repeated headers joined with `, `.
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: HeaderList,
     #[serde(flatten)]
     pub body: RecordedBody,
 }
@@ -245,7 +244,72 @@ pub struct RecordedRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedResponse {
     pub status: u16,
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: HeaderList,
     #[serde(flatten)]
     pub body: RecordedBody,
+}
+
+/// Headers in the order they were sent, shown as a JSON object: lower-case
+/// names, a repeated header's values joined with `, `.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderList(pub Vec<(String, String)>);
+
+impl HeaderList {
+    /// The value of `name` (lower case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Adds a header, joining it to an earlier one of the same name.
+    pub fn add(&mut self, name: String, value: String) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => {
+                v.push_str(", ");
+                v.push_str(&value);
+            }
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// Every value, to rewrite in place.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+}
+
+impl Serialize for HeaderList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = HeaderList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of header names and values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<HeaderList, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, String>()? {
+                    out.push((k, v));
+                }
+                Ok(HeaderList(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }

@@ -5,8 +5,8 @@ use super::lookup_cache::LookupCache;
 use super::runs::{HistoryConfig, RunFilter, RunPage, RunTables};
 use super::tables::*;
 use super::{
-    AutomationChange, AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord, Store, StoreError,
-    StoreResult, TimerRecord, WriteTx, generate_guid, now_unix,
+    AutomationChange, AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord,
+    Store, StoreError, StoreResult, TimerRecord, WriteTx, generate_guid, now_unix,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::Serialize;
@@ -484,7 +484,10 @@ impl Store for RedbStore {
     fn automation_versions(&self, name: &str) -> StoreResult<Vec<AutomationRow>> {
         let txn = self.db.begin_read()?;
         let autos = txn.open_table(AUTOMATIONS)?;
-        let Some(current) = autos.get(name)?.map(|v| from_json::<AutomationRow>(v.value())) else {
+        let Some(current) = autos
+            .get(name)?
+            .map(|v| from_json::<AutomationRow>(v.value()))
+        else {
             return Ok(Vec::new());
         };
         let mut out = vec![current?];

@@ -7,9 +7,8 @@
 //! signature headers are kept as `"[redacted]"`.
 
 use super::{WebhookRequest, WebhookResponse};
-use crate::store::{RecordedBody, RecordedRequest, RecordedResponse};
+use crate::store::{HeaderList, RecordedBody, RecordedRequest, RecordedResponse};
 use katabox_verify::{Preset, VerifyConfig};
-use std::collections::BTreeMap;
 
 /// What a redacted header's value is replaced with.
 pub const REDACTED: &str = "[redacted]";
@@ -37,6 +36,26 @@ pub fn signature_headers(verify: Option<&VerifyConfig>) -> Vec<String> {
     out
 }
 
+/// The values of the request's credential and signature headers (what
+/// [`request`] redacts), to be scrubbed wherever else a run echoes them.
+pub fn credential_values(req: &WebhookRequest, verify: Option<&VerifyConfig>) -> Vec<String> {
+    let secret = signature_headers(verify);
+    let mut out: Vec<String> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| {
+            let n = n.to_ascii_lowercase();
+            CREDENTIAL_HEADERS.contains(&n.as_str()) || secret.contains(&n)
+        })
+        .map(|(_, v)| String::from_utf8_lossy(v).trim().to_string())
+        // Very short values would scrub innocent text.
+        .filter(|v| v.len() >= 6)
+        .collect();
+    // Longest first, so that a value containing another is replaced whole.
+    out.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    out
+}
+
 /// The request as the history keeps it.
 pub fn request(
     req: &WebhookRequest,
@@ -44,23 +63,16 @@ pub fn request(
     body_limit: usize,
 ) -> RecordedRequest {
     let secret = signature_headers(verify);
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    let mut headers = HeaderList::default();
     for (name, value) in &req.headers {
         let name = name.to_ascii_lowercase();
-        let value = if CREDENTIAL_HEADERS.contains(&name.as_str()) || secret.contains(&name) {
-            REDACTED.to_string()
+        if CREDENTIAL_HEADERS.contains(&name.as_str()) || secret.contains(&name) {
+            if headers.get(&name).is_none() {
+                headers.add(name, REDACTED.to_string());
+            }
         } else {
-            String::from_utf8_lossy(value).into_owned()
-        };
-        headers
-            .entry(name)
-            .and_modify(|v| {
-                if v != REDACTED {
-                    v.push_str(", ");
-                    v.push_str(&value);
-                }
-            })
-            .or_insert(value);
+            headers.add(name, String::from_utf8_lossy(value).into_owned());
+        }
     }
     RecordedRequest {
         method: req.method.clone(),
@@ -73,9 +85,9 @@ pub fn request(
 
 /// The response as the history keeps it.
 pub fn response(resp: &WebhookResponse, body_limit: usize) -> RecordedResponse {
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    let mut headers = HeaderList::default();
     for (name, value) in &resp.headers {
-        headers.insert(name.to_ascii_lowercase(), value.clone());
+        headers.add(name.to_ascii_lowercase(), value.clone());
     }
     RecordedResponse {
         status: resp.status,
@@ -93,6 +105,7 @@ pub fn replay_request(recorded: &RecordedRequest) -> WebhookRequest {
         query: recorded.query.clone(),
         headers: recorded
             .headers
+            .0
             .iter()
             .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
             .collect(),
@@ -104,7 +117,6 @@ pub fn replay_request(recorded: &RecordedRequest) -> WebhookRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     fn req(headers: &[(&str, &str)], body: &[u8]) -> WebhookRequest {
         WebhookRequest {
@@ -145,9 +157,13 @@ mod tests {
             "proxy-authorization",
             "x-hub-signature-256",
         ] {
-            assert_eq!(r.headers[h], REDACTED, "{h}");
+            assert_eq!(r.headers.get(h), Some(REDACTED), "{h}");
         }
-        assert_eq!(r.headers["x-custom"], "a, b");
+        assert_eq!(r.headers.get("x-custom"), Some("a, b"));
+        // In the order sent.
+        let names: Vec<&str> = r.headers.0.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[0], "authorization");
+        assert_eq!(names[4], "x-custom");
         assert_eq!(r.body.body.as_deref(), Some("{}"));
         assert_eq!(r.query.as_deref(), Some("a=1"));
     }

@@ -244,6 +244,10 @@ pub async fn execute(
     payload.response = Some(capture::response(&response, ctx.history_body_limit));
     run.payload = Some(payload);
     redact::redact_run(&ctx.secrets, &mut run);
+    redact::scrub_values(
+        &mut run,
+        &capture::credential_values(req, listener.verify.as_ref()),
+    );
     (response, run)
 }
 

@@ -41,6 +41,54 @@ pub fn redact_run(secrets: &Secrets, run: &mut RunRecord) {
     }
 }
 
+/// Replaces each of `values` (a request's credential header values) with
+/// `[redacted]` wherever the run echoes them: error, logs, return, inputs,
+/// the response's headers and text body.
+pub fn scrub_values(run: &mut RunRecord, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    let scrub = |s: &mut String| {
+        for v in values {
+            if s.contains(v.as_str()) {
+                *s = s.replace(v.as_str(), super::capture::REDACTED);
+            }
+        }
+    };
+    fn walk(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String), depth: usize) {
+        match v {
+            serde_json::Value::String(s) => scrub(s),
+            serde_json::Value::Array(items) if depth < 64 => {
+                items.iter_mut().for_each(|i| walk(i, scrub, depth + 1))
+            }
+            serde_json::Value::Object(map) if depth < 64 => {
+                map.values_mut().for_each(|i| walk(i, scrub, depth + 1))
+            }
+            serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                *v = serde_json::Value::Null
+            }
+            _ => {}
+        }
+    }
+    if let Some(e) = &mut run.error {
+        scrub(e);
+    }
+    for entry in &mut run.logs {
+        walk(entry, &scrub, 0);
+    }
+    if let Some(p) = &mut run.payload {
+        if let Some(resp) = &mut p.response {
+            resp.headers.values_mut().for_each(scrub);
+            if let Some(body) = &mut resp.body.body {
+                scrub(body);
+            }
+        }
+        for v in [&mut p.inputs, &mut p.returned].into_iter().flatten() {
+            walk(v, &scrub, 0);
+        }
+    }
+}
+
 /// Redacts every string (and object key) inside a JSON value. Depth is
 /// bounded: deeper parts are replaced by `null` rather than left unchecked.
 pub fn redact_json(secrets: &Secrets, value: &mut serde_json::Value, depth: usize) {

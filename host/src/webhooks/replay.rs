@@ -80,14 +80,15 @@ pub fn diff(recorded: &RecordedResponse, replay: &RecordedResponse) -> ReplayDif
         replay: replay.status,
     });
     let mut headers = BTreeMap::new();
-    for name in recorded.headers.keys().chain(replay.headers.keys()) {
+    let names = recorded.headers.0.iter().chain(replay.headers.0.iter());
+    for (name, _) in names {
         let (a, b) = (recorded.headers.get(name), replay.headers.get(name));
         if a != b {
             headers.insert(
                 name.clone(),
                 Change {
-                    recorded: a.cloned(),
-                    replay: b.cloned(),
+                    recorded: a.map(str::to_string),
+                    replay: b.map(str::to_string),
                 },
             );
         }
@@ -115,10 +116,11 @@ fn prepare(
     let listener_id = run
         .listener_id
         .ok_or_else(|| unavailable(format!("Run {id} has no listener to replay through.")))?;
-    let listener = ctx
-        .store
-        .listener(listener_id)?
-        .ok_or_else(|| unavailable(format!("The listener {listener_id} of run {id} was deleted.")))?;
+    let listener = ctx.store.listener(listener_id)?.ok_or_else(|| {
+        unavailable(format!(
+            "The listener {listener_id} of run {id} was deleted."
+        ))
+    })?;
     let recorded = run
         .payload
         .as_ref()
@@ -130,14 +132,18 @@ fn prepare(
         )));
     }
     let pinned = match (version, &run.automation, run.automation_version) {
-        (ReplayVersion::Recorded, Some(name), Some(v)) => Some(
-            ctx.store.automation_version(name, v)?.ok_or_else(|| {
-                unavailable(format!("Version {v} of the automation {name} is no longer stored."))
-            })?,
-        ),
+        (ReplayVersion::Recorded, Some(name), Some(v)) => {
+            Some(ctx.store.automation_version(name, v)?.ok_or_else(|| {
+                unavailable(format!(
+                    "Version {v} of the automation {name} is no longer stored."
+                ))
+            })?)
+        }
         _ => None,
     };
-    let req = capture::replay_request(recorded);
+    let mut req = capture::replay_request(recorded);
+    // The client address the run saw (a trusted proxy's client included).
+    req.peer = run.client_ip.parse().ok();
     let request_path = request::split_path(&req.path)
         .map(|(_, p)| p)
         .unwrap_or_default();
@@ -198,7 +204,7 @@ mod tests {
     fn resp(status: u16, ct: &str, body: &str) -> RecordedResponse {
         RecordedResponse {
             status,
-            headers: [("content-type".to_string(), ct.to_string())].into(),
+            headers: crate::store::HeaderList(vec![("content-type".to_string(), ct.to_string())]),
             body: RecordedBody::keep(body.as_bytes(), 1024),
         }
     }
@@ -215,7 +221,7 @@ mod tests {
     #[test]
     fn every_difference_is_named() {
         let mut b = resp(500, "b", "y");
-        b.headers.insert("x-new".into(), "1".into());
+        b.headers.add("x-new".into(), "1".into());
         let d = diff(&resp(200, "a", "x"), &b);
         assert!(!d.same);
         assert_eq!(
