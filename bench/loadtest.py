@@ -92,11 +92,11 @@ def wait_for_200(port, proc, limit_s=60.0):
     raise RuntimeError("no 200 answer within the time limit")
 
 
-def start_katabox(binary, package, data_dir, port, log):
+def start_katabox(binary, package, data_dir, port, log, extra=()):
     t0 = time.monotonic()
     p = subprocess.Popen(
         [binary, "serve", "--data", data_dir, "--listen", f"127.0.0.1:{port}",
-         "--package", package],
+         "--package", package, *extra],
         stdout=log, stderr=subprocess.STDOUT)
     children.append(p)
     waited, body = wait_for_200(port, p)
@@ -221,6 +221,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--conns", default="1,32,256")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--history-conns", type=int, default=32,
+                    help="connections of the history on/off comparison (0: skip it)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -272,13 +274,48 @@ def run(a, conns, work):
             print(f"{name:8} c={c:<4} {r['rps']:>10.0f} req/s  p50 {ms(r['p50'])}  p99 {ms(r['p99'])}"
                   f"  p99.9 {ms(r['p999'])}  errors {r['errors']}  rss peak {r['rss_peak']} KiB", flush=True)
         results.append(row)
+    history = history_compare(a, work, lua, log) if a.history_conns else None
     load_after = loadavg()
     report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
                     len(bare_body), idle_kb, idle_bare, results, micro_rows(a.micro))
+    if history:
+        report += history
     with open(a.out, "w") as f:
         f.write(report)
     print(f"wrote {a.out}")
     return 0
+
+
+def history_compare(a, work, lua, log):
+    """The seed webhook with the run history on (`--history-save all`, the
+    default) and off (`none`), same run, alternating A B A B so that drift
+    in the machine's load hits both alike."""
+    c = a.history_conns
+    servers = {}
+    for mode in ("all", "none"):
+        port = free_port()
+        p, _, _ = start_katabox(a.katabox, a.package, os.path.join(work, f"history-{mode}"), port, log,
+                                ("--history-save", mode))
+        servers[mode] = port
+    runs = {"all": [], "none": []}
+    for _ in range(2):
+        for mode in ("all", "none"):
+            r = wrk(servers[mode], c, a.duration, lua)
+            runs[mode].append(r)
+            print(f"history {mode:4} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
+    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
+    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
+    ratio = rps["all"] / rps["none"] if rps["none"] else 0.0
+    L = ["## Run history on vs off (issue 13)\n",
+         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
+         "`all` records every run with its request and response (bodies up to 1 MiB).\n",
+         "| --history-save | req/s (mean) | worst p99 |", "| --- | ---: | ---: |"]
+    for m in ("all", "none"):
+        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} |")
+    L.append("")
+    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
+             f"| history on within 10% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.9)} |\n")
+    return "\n".join(L) + "\n"
 
 
 def verdict(ok):

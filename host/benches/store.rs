@@ -6,7 +6,7 @@
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use katabox::policy::{self, Policy};
-use katabox::store::{RedbStore, RunRecord, Store, StoreConfig};
+use katabox::store::{HistoryConfig, RedbStore, RunFilter, RunRecord, Store, StoreConfig};
 use katabox_value::{Array, Value};
 
 /// A run record shaped like the seed webhook's.
@@ -104,5 +104,77 @@ fn policy_check(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, store, policy_check);
+/// A store holding `n` runs over 10 automations, 4 listeners and 4 exits,
+/// one second apart, ending now.
+fn history_of(n: u64) -> Option<(tempfile::TempDir, RedbStore)> {
+    let dir = tempfile::tempdir().ok()?;
+    let history = HistoryConfig {
+        max_runs: 2 * n as usize,
+        ..HistoryConfig::default()
+    };
+    let store = RedbStore::open(dir.path(), StoreConfig { history }).ok()?;
+    let now = katabox::store::now_unix_ms();
+    let exits = ["return", "return", "error", "exit"];
+    for i in 0..n {
+        store.queue_run(RunRecord {
+            at_ms: now - (n - i) as i64 * 1000,
+            automation: Some(format!("auto.{}", i % 10)),
+            listener_id: Some(i % 4),
+            exit: exits[(i % 4) as usize].into(),
+            ..seed_run()
+        });
+    }
+    store.runs(1).ok()?;
+    Some((dir, store))
+}
+
+/// A page of 50 with filters over 1,000,000 stored runs against the same
+/// pages over 1,000 runs: the indexes make the cost grow with the page,
+/// not with the history (docs/performance.md, "Run history").
+fn history_pages(c: &mut Criterion) {
+    let queries: Vec<(&str, RunFilter)> = vec![
+        ("newest", RunFilter::default()),
+        (
+            "automation",
+            RunFilter {
+                automation: Some("auto.3".into()),
+                ..RunFilter::default()
+            },
+        ),
+        (
+            "automation+exit=error",
+            RunFilter {
+                automation: Some("auto.2".into()),
+                exit: Some("error".into()),
+                ..RunFilter::default()
+            },
+        ),
+        (
+            "listener+last hour",
+            RunFilter {
+                listener: Some(1),
+                since_ms: Some(katabox::store::now_unix_ms() - 3_600_000),
+                ..RunFilter::default()
+            },
+        ),
+    ];
+    let mut group = c.benchmark_group("store/history page of 50");
+    group.sample_size(20);
+    for n in [1_000u64, 1_000_000] {
+        let Some((_dir, store)) = history_of(n) else {
+            eprintln!("history bench skipped: no store");
+            return;
+        };
+        for (name, filter) in &queries {
+            let page = store.query_runs(filter, 50, None).map(|p| p.runs.len());
+            assert!(matches!(page, Ok(50)), "{name}: {page:?}");
+            group.bench_function(format!("{name} over {n} runs"), |b| {
+                b.iter(|| store.query_runs(black_box(filter), 50, None))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, store, policy_check, history_pages);
 criterion_main!(benches);

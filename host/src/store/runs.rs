@@ -220,15 +220,12 @@ impl<'t> RunTables<'t> {
                 None => break,
             };
             let (id, run) = oldest;
-            match run {
-                Ok(run) => {
-                    if count <= max && run.at_ms >= too_old {
-                        break;
-                    }
-                    self.index(&run, false)?;
+            // A record that does not decode cannot be indexed: it is dropped.
+            if let Ok(run) = run {
+                if count <= max && run.at_ms >= too_old {
+                    break;
                 }
-                // A record that does not decode cannot be indexed: drop it.
-                Err(_) => {}
+                self.index(&run, false)?;
             }
             self.runs.remove(id)?;
             self.payloads.remove(id)?;
@@ -371,13 +368,10 @@ fn keys(
     lo: (i64, u64),
     hi: (i64, u64),
 ) -> StoreResult<Keys> {
-    fn boxed<K: 'static>(
+    fn boxed<K: redb::Key + 'static>(
         range: redb::Range<'static, K, ()>,
         key: fn(K::SelfType<'_>) -> (i64, u64),
-    ) -> Keys
-    where
-        K: redb::Key,
-    {
+    ) -> Keys {
         Box::new(range.rev().map(move |item| {
             item.map(|(k, _)| key(k.value()))
                 .map_err(|e| StoreError::Db(e.to_string()))

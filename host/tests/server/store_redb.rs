@@ -223,3 +223,169 @@ fn the_files_dir_cannot_be_escaped() {
     assert!(files.read_to_string("../secret.txt").is_err());
     assert!(files.read_to_string("/etc/passwd").is_err());
 }
+
+fn history_store(dir: &std::path::Path, history: HistoryConfig) -> RedbStore {
+    RedbStore::open(dir, StoreConfig { history }).expect("open store")
+}
+
+fn run_with_body(at_ms: i64, body: usize) -> RunRecord {
+    use katabox::store::{RecordedBody, RecordedRequest, RunPayload};
+    RunRecord {
+        at_ms,
+        trigger: "webhook".into(),
+        automation: Some("a".into()),
+        exit: "return".into(),
+        status: 200,
+        payload: Some(RunPayload {
+            request: Some(RecordedRequest {
+                method: "POST".into(),
+                path: "/webhooks/x".into(),
+                body: RecordedBody::keep(&vec![b'x'; body], usize::MAX),
+                ..RecordedRequest::default()
+            }),
+            ..RunPayload::default()
+        }),
+        ..RunRecord::default()
+    }
+}
+
+#[test]
+fn retention_by_count_keeps_the_redb_file_from_growing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = 1000;
+    let store = history_store(
+        dir.path(),
+        HistoryConfig {
+            max_runs: cap,
+            ..HistoryConfig::default()
+        },
+    );
+    let file = dir.path().join("katabox.redb");
+    let now = katabox::store::now_unix_ms();
+    let mut sizes = Vec::new();
+    // 20 rounds of 500 runs with 4 KB bodies: ten times the cap.
+    for round in 0..20 {
+        for _ in 0..500 {
+            store.queue_run(run_with_body(now, 4096));
+        }
+        let kept = store
+            .query_runs(&katabox::store::RunFilter::default(), 1000, None)
+            .expect("page");
+        assert!(kept.runs.len() <= cap);
+        sizes.push(std::fs::metadata(&file).expect("size").len());
+        if round >= 2 {
+            // The newest `cap` runs are kept once the cap is reached.
+            assert_eq!(kept.runs.len(), cap, "round {round}");
+        }
+    }
+    let settled = sizes[5];
+    let last = sizes[19];
+    assert!(
+        last <= settled + settled / 4,
+        "the file kept growing past the cap: {sizes:?}"
+    );
+    // Fifteen more rounds (7.5 times the cap) added nothing to the file.
+    assert!(sizes[5..].iter().all(|s| *s <= last), "{sizes:?}");
+    eprintln!("retention by count: redb file sizes per 500 runs {sizes:?}");
+}
+
+#[test]
+fn retention_by_age_prunes_runs_and_payloads_expire_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = katabox::store::now_unix_ms();
+    let day = katabox::store::DAY_MS;
+    {
+        // Written with generous limits: nothing is pruned yet.
+        let store = history_store(
+            dir.path(),
+            HistoryConfig {
+                max_age_ms: 100 * day,
+                payload_age_ms: 100 * day,
+                ..HistoryConfig::default()
+            },
+        );
+        for age_days in [30, 10, 3, 0] {
+            store
+                .record_run(run_with_body(now - age_days * day, 10))
+                .expect("record");
+        }
+        assert_eq!(store.runs(10).expect("runs").len(), 4);
+    }
+    // Reopened with 14 days for runs and 5 for payloads: the next write prunes.
+    let store = history_store(
+        dir.path(),
+        HistoryConfig {
+            max_age_ms: 14 * day,
+            payload_age_ms: 5 * day,
+            ..HistoryConfig::default()
+        },
+    );
+    let newest = store.record_run(run_with_body(now, 10)).expect("record");
+    let runs = store.runs(10).expect("runs");
+    let ages: Vec<i64> = runs.iter().map(|r| (now - r.at_ms) / day).collect();
+    assert_eq!(ages, [0, 0, 3, 10], "the 30-day-old run is pruned");
+    let with_payload: Vec<i64> = runs
+        .iter()
+        .filter_map(|r| store.run(r.id).expect("run"))
+        .filter(|r| r.payload.is_some())
+        .map(|r| (now - r.at_ms) / day)
+        .collect();
+    assert_eq!(
+        with_payload,
+        [0, 0, 3],
+        "the 10-day-old run lost its payload only"
+    );
+    assert!(store.run(newest).expect("run").is_some());
+}
+
+#[test]
+fn automation_changes_keep_every_earlier_version() {
+    use katabox::store::AutomationChange;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let pkg = serde_json::json!({
+        "package": {"name": "V", "revision": 1},
+        "records": [{"uid": "a", "_context": "automation", "name": "v.one",
+                     "extension_id": "cerb.trigger.webhook.respond", "script": "start:\n  return:\n    body: one\n"}]
+    });
+    katabox::packages::import(
+        &store,
+        &serde_json::to_vec(&pkg).expect("json"),
+        &serde_json::json!({}),
+        &katabox::packages::ImportOptions::default(),
+    )
+    .expect("import");
+    assert_eq!(
+        store.automation("v.one").expect("get").map(|a| a.version),
+        Some(1)
+    );
+    let change = |script: &str| AutomationChange {
+        script: Some(script.into()),
+        ..AutomationChange::default()
+    };
+    let two = store
+        .update_automation("v.one", &change("start:\n  return:\n    body: two\n"))
+        .expect("update")
+        .expect("exists");
+    assert_eq!(two.version, 2);
+    store
+        .update_automation("v.one", &change("start:\n  return:\n    body: three\n"))
+        .expect("update");
+    let all = store.automation_versions("v.one").expect("versions");
+    let seen: Vec<(u64, bool)> = all
+        .iter()
+        .map(|a| (a.version, a.script.contains("one")))
+        .collect();
+    assert_eq!(seen, [(3, false), (2, false), (1, true)]);
+    let first = store
+        .automation_version("v.one", 1)
+        .expect("v1")
+        .expect("kept");
+    assert!(first.script.contains("body: one"));
+    assert_eq!(
+        store
+            .update_automation("missing", &change("x"))
+            .expect("update"),
+        None
+    );
+}
