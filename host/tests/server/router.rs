@@ -78,7 +78,7 @@ async fn the_api_requires_the_bearer_token() {
         .expect("request");
     assert_eq!(
         send(&app, authed).await,
-        (StatusCode::OK, r#"{"runs":[]}"#.into())
+        (StatusCode::OK, r#"{"runs":[],"next_cursor":null}"#.into())
     );
     let bad_json = Request::builder()
         .method("POST")

@@ -178,7 +178,7 @@ fn cli_configures_verified_listeners_and_secrets_stay_out_of_every_output() {
     );
     assert!(!ok, "--secret without --verify must be refused: {err}");
 
-    let (ok, out, _) = katabox(&data, &["webhook", "list"]);
+    let (ok, out, _) = katabox(&data, &["webhook", "list", "--json"]);
     assert!(ok);
     let list = json(&out);
     assert_eq!(list["webhooks"].as_array().map(Vec::len), Some(2));
