@@ -4,7 +4,8 @@
 //! (request → dictionary → event KATA picks the automation) → [`sandbox`]
 //! (the automation runs in a wasmtime guest) → [`capabilities`] (each gated
 //! command, checked by [`policy`]) → [`webhooks`] (result → response).
-//! [`store`] keeps everything, [`packages`] imports, [`api`] administers,
+//! [`timers`] runs automation timers and their `await` continuations on
+//! the same sandbox. [`store`] keeps everything, [`packages`] imports, [`api`] administers,
 //! [`cli`] is the command line.
 
 pub mod api;
@@ -16,4 +17,5 @@ pub mod policy;
 pub mod sandbox;
 pub mod server;
 pub mod store;
+pub mod timers;
 pub mod webhooks;

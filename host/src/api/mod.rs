@@ -15,11 +15,16 @@
 //!   whole record; `POST /api/runs/{id}/replay` `{"version": "recorded" | "current"}` → 201
 //!   `{"run", "diff"}`; `POST /api/runs/replay` (filters, `version`, `max`, `dry_run`) →
 //!   `{"count"}` (dry run) or 201 `{"count", "runs": [ids]}`
+//! - `GET /api/timers` → `{"timers": [...]}`; `POST /api/timers` `{"name", "automations_kata",
+//!   "next_run_at"?, "is_disabled"?, "is_recurring"?, "recurring_patterns"?, "recurring_timezone"?}`
+//!   → 201 with the timer; `GET`, `PUT` (fields given replace), `DELETE /api/timers/{id}`;
+//!   `POST /api/timers/{id}/run` → `{"timer_id", "run_id", "exit", "outcome", "next_run_at"}`
 //!
 //! Errors are `{"error": "..."}` with a 4xx/5xx status.
 
 mod automations;
 pub mod runs;
+mod timers;
 
 use crate::packages::{self, ImportOptions};
 use crate::server::{ApiError, AppState};
@@ -54,6 +59,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/runs/replay", post(runs::replay_many))
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/replay", post(runs::replay_one))
+        .route("/timers", get(timers::list).post(timers::create))
+        .route(
+            "/timers/{id}",
+            get(timers::get).put(timers::update).delete(timers::delete),
+        )
+        .route("/timers/{id}/run", post(timers::run))
         .route("/secrets", get(list_secrets))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state, require_token))

@@ -8,6 +8,7 @@ mod automation;
 mod history;
 mod lang;
 mod server;
+mod timers;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,9 @@ enum Command {
     /// Named secrets (names only).
     #[command(subcommand)]
     Secrets(server::SecretsCommand),
+    /// Automation timers: list, create, update, enable, disable, run, delete.
+    #[command(subcommand)]
+    Timers(timers::TimersCommand),
 }
 
 /// Runs the command line.
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Webhook(c) => server::webhook(c),
         Command::Runs(a) => history::runs(a),
         Command::Secrets(c) => server::secrets(c),
+        Command::Timers(c) => timers::timers(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -85,6 +85,15 @@ pub struct ServeArgs {
     /// addresses or CIDR networks.
     #[arg(long, default_value = "")]
     allow_outbound: String,
+    /// Milliseconds between the timer scheduler's looks for due timers.
+    #[arg(long, default_value_t = 1000)]
+    timer_tick_ms: u64,
+    /// Run no timers on this host (the API still manages them).
+    #[arg(long)]
+    no_timers: bool,
+    /// The timezone of timers with an empty recurring_timezone (IANA name).
+    #[arg(long, default_value = "UTC")]
+    timezone: String,
 }
 
 /// Where an admin command acts.
@@ -247,6 +256,10 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
+    config.timer_tick =
+        (!a.no_timers).then(|| std::time::Duration::from_millis(a.timer_tick_ms.max(10)));
+    config.default_timezone = crate::timers::recurrence::timezone(&a.timezone, chrono_tz::Tz::UTC)
+        .map_err(|e| anyhow!("--timezone: {e}"))?;
     for item in a
         .allow_outbound
         .split(',')

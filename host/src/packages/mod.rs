@@ -407,6 +407,7 @@ fn import_in(
                     last_ran_at: num("last_ran_at").unwrap_or(0),
                     created_at: num("created_at").unwrap_or(now),
                     updated_at: num("updated_at").unwrap_or(now),
+                    ..TimerRecord::default()
                 };
                 tx.put_timer(&rec)?;
                 (

@@ -57,6 +57,11 @@ pub struct ServerConfig {
     pub sandbox: crate::sandbox::SandboxConfig,
     /// Outbound HTTP settings of `http.request`.
     pub http: crate::sandbox::HttpConfig,
+    /// How often the timer scheduler looks for due timers (default 1 s);
+    /// `None`: this host runs no timers.
+    pub timer_tick: Option<Duration>,
+    /// The timezone of timers whose `recurring_timezone` is empty (default UTC).
+    pub default_timezone: chrono_tz::Tz,
 }
 
 impl ServerConfig {
@@ -73,6 +78,8 @@ impl ServerConfig {
             history_body_limit: crate::webhooks::HISTORY_BODY_LIMIT,
             sandbox: crate::sandbox::SandboxConfig::default(),
             http: crate::sandbox::HttpConfig::default(),
+            timer_tick: Some(Duration::from_secs(1)),
+            default_timezone: chrono_tz::Tz::UTC,
         }
     }
 }

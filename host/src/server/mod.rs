@@ -45,6 +45,8 @@ pub struct AppState {
     pub sandbox: Arc<SandboxRunner>,
     /// Secrets and accounts for verified webhooks (and outgoing credentials).
     pub verifier: Arc<verify::Verifier>,
+    /// The timer scheduler's context (`POST /api/timers/{id}/run` uses it too).
+    pub timers: crate::timers::TimerContext,
 }
 
 /// The router: `/webhooks/…` and `/api/…`.
@@ -146,7 +148,23 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     state.sandbox.warm_up().await?;
     println!("katabox listening on http://{addr}");
     let app = router(state.clone());
+    let (stop_timers, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = config.timer_tick.map(|every| {
+        let ctx = state.timers.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            crate::timers::run_scheduler(ctx, every, stop).await;
+        })
+    });
     serve_with_shutdown(listener, app, config.limits.clone(), shutdown_signal()).await?;
+    // A timer run in progress finishes (and applies its outcome) first.
+    let _ = stop_timers.send(true);
+    if let Some(handle) = scheduler {
+        let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
+    }
     // Runs still queued for the history are committed before the process exits.
     state.store.flush_history();
     Ok(())

@@ -105,7 +105,9 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         secrets: verifier.secrets.clone(),
         history_body_limit: config.history_body_limit,
     };
+    let timers = crate::timers::TimerContext::from_webhooks(&webhooks, config.default_timezone);
     Ok(AppState {
+        timers,
         webhooks,
         store,
         limits: config.limits.clone(),

@@ -29,11 +29,12 @@ mod records;
 mod redb_store;
 mod runs;
 pub mod tables;
+mod timers;
 
 pub use records::{
-    AutomationChange, AutomationRow, CreatedRecord, HeaderList, ListenerInput, ListenerRecord,
-    PackageRecord, RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord,
-    TimerRecord,
+    AutomationChange, AutomationRow, ContinuationChange, CreatedRecord, HeaderList, ListenerInput,
+    ListenerRecord, PackageRecord, RecordedBody, RecordedRequest, RecordedResponse, RunPayload,
+    RunRecord, TimerContinuation, TimerRecord, TimerUpdate,
 };
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
 pub use runs::{DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
@@ -159,6 +160,37 @@ pub trait Store: Send + Sync {
     fn automation_versions(&self, name: &str) -> StoreResult<Vec<AutomationRow>>;
     /// One version of an automation (the current one included).
     fn automation_version(&self, name: &str, version: u64) -> StoreResult<Option<AutomationRow>>;
+
+    /// The timer with this id.
+    fn timer(&self, id: u64) -> StoreResult<Option<TimerRecord>>;
+    /// Creates (id 0) or replaces a timer's own fields (the scheduler's
+    /// continuation, lease and fence are kept); returns it as stored.
+    fn save_timer(&self, rec: &TimerRecord) -> StoreResult<TimerRecord>;
+    /// Claims timer `id` for `owner` until `lease_until` (bumping its
+    /// fence) when it is enabled, unleased and — unless `force` — due.
+    fn claim_timer(
+        &self,
+        id: u64,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        force: bool,
+    ) -> StoreResult<Option<TimerRecord>>;
+    /// Deletes a timer and its continuation; false when there was none.
+    fn delete_timer(&self, id: u64) -> StoreResult<bool>;
+    /// Enabled timers due at `now` (`next_run_at <= now`), soonest first.
+    fn due_timers(&self, now: i64, limit: usize) -> StoreResult<Vec<TimerRecord>>;
+    /// A timer continuation by token.
+    fn timer_continuation(&self, token: &str) -> StoreResult<Option<TimerContinuation>>;
+    /// Applies a timer run's outcome in one transaction, when `fence` is
+    /// still the timer's; false (nothing changed) otherwise.
+    fn apply_timer_update(
+        &self,
+        id: u64,
+        fence: u64,
+        update: &TimerUpdate,
+        now: i64,
+    ) -> StoreResult<bool>;
 
     /// A stored resource's bytes.
     fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;

@@ -73,7 +73,8 @@ pub struct AutomationChange {
     pub description: Option<String>,
 }
 
-/// An automation timer (packages.md §6.3). Stored only; no scheduler yet.
+/// An automation timer (packages.md §6.3), run by the scheduler
+/// (`host/src/timers`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimerRecord {
     pub id: u64,
@@ -87,6 +88,63 @@ pub struct TimerRecord {
     pub last_ran_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The token of the continuation an `await` left (empty: none).
+    #[serde(default)]
+    pub continuation_id: String,
+    /// The scheduler holding the timer while it runs (empty: none).
+    #[serde(default)]
+    pub lease_owner: String,
+    /// When that claim lapses (Unix seconds); a crashed run's timer is
+    /// picked again after it.
+    #[serde(default)]
+    pub lease_expires_at: i64,
+    /// Bumped on every claim; an outcome is applied only with the fence
+    /// of the claim it came from.
+    #[serde(default)]
+    pub fence: u64,
+}
+
+/// An awaiting timer run, saved as Cerb saves it: the dictionary with its
+/// resume point (`__state`), the automation (and version) it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerContinuation {
+    pub token: String,
+    pub timer_id: u64,
+    pub automation: String,
+    pub automation_version: u64,
+    /// `await`.
+    pub state: String,
+    /// The dictionary in the value model's wire encoding, standard base64.
+    pub dict_wire: String,
+    /// `__return.until` of the await (Unix seconds).
+    pub until: i64,
+    /// `until` + 7 days, as Cerb.
+    pub expires_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a timer run changes, applied in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimerUpdate {
+    /// Delete the timer (and its continuation).
+    Delete,
+    /// Update the timer.
+    Set {
+        next_run_at: i64,
+        /// Set `is_disabled` (never cleared here).
+        disable: bool,
+        last_ran_at: i64,
+        continuation: ContinuationChange,
+    },
+}
+
+/// What happens to a timer's continuation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContinuationChange {
+    Keep,
+    /// Saved (committed with the timer's new `next_run_at`).
+    Save(Box<TimerContinuation>),
+    Discard,
 }
 
 /// One record a package created.

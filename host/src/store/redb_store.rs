@@ -6,9 +6,10 @@ use super::runs::{HistoryConfig, RunFilter, RunPage, RunTables};
 use super::tables::*;
 use super::{
     AutomationChange, AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord,
-    Store, StoreError, StoreResult, TimerRecord, WriteTx, generate_guid, now_unix,
+    Store, StoreError, StoreResult, TimerContinuation, TimerRecord, TimerUpdate, WriteTx,
+    generate_guid, now_unix,
 };
-use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -71,7 +72,9 @@ impl RedbStore {
             txn.open_table(COUNTERS)?;
             txn.open_table(WEBHOOK_DELIVERIES)?;
             txn.open_table(AUTOMATION_VERSIONS)?;
+            txn.open_table(TIMER_CONTINUATIONS)?;
             RunTables::open(&txn)?.reindex_if_needed()?;
+            index_timers_if_needed(&txn)?;
         }
         txn.commit()?;
         let db = Arc::new(db);
@@ -206,9 +209,7 @@ impl WriteTx for RedbTx<'_> {
     }
 
     fn put_timer(&mut self, rec: &TimerRecord) -> StoreResult<()> {
-        let mut t = self.txn.open_table(TIMERS)?;
-        t.insert(rec.id, to_json(rec)?.as_slice())?;
-        Ok(())
+        super::timers::put(self.txn, rec)
     }
 
     fn package_exists(&mut self, key: &str) -> StoreResult<bool> {
@@ -222,6 +223,23 @@ impl WriteTx for RedbTx<'_> {
         t.insert(rec.key.as_str(), to_json(rec)?.as_slice())?;
         Ok(())
     }
+}
+
+/// Fills the due index of timers stored before it existed.
+fn index_timers_if_needed(txn: &WriteTransaction) -> StoreResult<()> {
+    let mut due = txn.open_table(TIMERS_DUE)?;
+    let timers = txn.open_table(TIMERS)?;
+    if !due.is_empty()? || timers.is_empty()? {
+        return Ok(());
+    }
+    for item in timers.iter()? {
+        let (_, v) = item?;
+        let t: TimerRecord = from_json(v.value())?;
+        if !t.is_disabled {
+            due.insert((t.next_run_at, t.id), ())?;
+        }
+    }
+    Ok(())
 }
 
 fn put_listener(txn: &WriteTransaction, rec: &ListenerRecord) -> StoreResult<()> {
@@ -515,6 +533,71 @@ impl Store for RedbStore {
             .map(|v| from_json(v.value()))
             .transpose()?;
         Ok(found)
+    }
+
+    fn timer(&self, id: u64) -> StoreResult<Option<TimerRecord>> {
+        self.read_json(TIMERS, id)
+    }
+
+    fn save_timer(&self, rec: &TimerRecord) -> StoreResult<TimerRecord> {
+        let txn = self.db.begin_write()?;
+        let mut rec = rec.clone();
+        let now = now_unix();
+        if rec.id == 0 {
+            rec.id = next_counter(&txn, "timer")?;
+            rec.created_at = now;
+        } else if self.timer(rec.id)?.is_none() {
+            return Err(StoreError::Rejected(format!("no timer with id {}", rec.id)));
+        }
+        rec.updated_at = now;
+        super::timers::save(&txn, &rec)?;
+        txn.commit()?;
+        self.timer(rec.id)?
+            .ok_or_else(|| StoreError::Rejected(format!("no timer with id {}", rec.id)))
+    }
+
+    fn claim_timer(
+        &self,
+        id: u64,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        force: bool,
+    ) -> StoreResult<Option<TimerRecord>> {
+        let txn = self.db.begin_write()?;
+        let claimed = super::timers::claim(&txn, id, owner, now, lease_until, force)?;
+        txn.commit()?;
+        Ok(claimed)
+    }
+
+    fn delete_timer(&self, id: u64) -> StoreResult<bool> {
+        let txn = self.db.begin_write()?;
+        let deleted = super::timers::delete(&txn, id)?;
+        txn.commit()?;
+        Ok(deleted)
+    }
+
+    fn due_timers(&self, now: i64, limit: usize) -> StoreResult<Vec<TimerRecord>> {
+        let txn = self.db.begin_read()?;
+        super::timers::due(&txn, now, limit)
+    }
+
+    fn timer_continuation(&self, token: &str) -> StoreResult<Option<TimerContinuation>> {
+        let txn = self.db.begin_read()?;
+        super::timers::continuation(&txn, token)
+    }
+
+    fn apply_timer_update(
+        &self,
+        id: u64,
+        fence: u64,
+        update: &TimerUpdate,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let txn = self.db.begin_write()?;
+        let applied = super::timers::apply(&txn, id, fence, update, now)?;
+        txn.commit()?;
+        Ok(applied)
     }
 
     fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {

@@ -14,9 +14,13 @@ pub const LISTENER_GUIDS: TableDefinition<&str, u64> = TableDefinition::new("lis
 pub const AUTOMATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("automations");
 /// Automation name by id.
 pub const AUTOMATION_IDS: TableDefinition<u64, &str> = TableDefinition::new("automation_ids");
-/// Automation timers by id (JSON [`super::TimerRecord`]). Stored only: the
-/// scheduler that runs them is not written yet.
+/// Automation timers by id (JSON [`super::TimerRecord`]).
 pub const TIMERS: TableDefinition<u64, &[u8]> = TableDefinition::new("timers");
+/// Enabled timers by (next_run_at, id): what the scheduler picks.
+pub const TIMERS_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("timers_due");
+/// Timer continuations by token (JSON [`super::TimerContinuation`]).
+pub const TIMER_CONTINUATIONS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("timer_continuations");
 /// Imported packages by key (JSON [`super::PackageRecord`]).
 pub const PACKAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("packages");
 /// `storage.*` keys: 8 bytes of big-endian expiry (0 = never) + wire value.

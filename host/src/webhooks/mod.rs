@@ -253,7 +253,7 @@ pub async fn execute(
 
 /// A value as JSON for the history, or a note of its size when it is
 /// larger than `limit` bytes.
-fn capped_json(v: &Value, limit: usize) -> serde_json::Value {
+pub(crate) fn capped_json(v: &Value, limit: usize) -> serde_json::Value {
     let json = katabox_value::json::to_serde(v);
     let size = serde_json::to_vec(&json).map(|b| b.len()).unwrap_or(0);
     if size > limit {
@@ -284,7 +284,7 @@ pub fn resolve_resource(ctx: &WebhookContext, uri: &str) -> Option<Vec<u8>> {
 
 /// The message of an `error` exit: `__error` as text (a time-out) or its
 /// `message`.
-fn exit_error(dict: &Value) -> String {
+pub(crate) fn exit_error(dict: &Value) -> String {
     match dict.get("__error") {
         Some(Value::Str(s)) => s.to_string_lossy().into_owned(),
         Some(e) => e
