@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub timer_tick: Option<Duration>,
     /// The timezone of timers whose `recurring_timezone` is empty (default UTC).
     pub default_timezone: chrono_tz::Tz,
+    /// Where timers take "now" from (the system clock; tests inject one).
+    pub clock: std::sync::Arc<dyn crate::timers::Clock>,
 }
 
 impl ServerConfig {
@@ -80,6 +82,7 @@ impl ServerConfig {
             http: crate::sandbox::HttpConfig::default(),
             timer_tick: Some(Duration::from_secs(1)),
             default_timezone: chrono_tz::Tz::UTC,
+            clock: std::sync::Arc::new(crate::timers::SystemClock),
         }
     }
 }

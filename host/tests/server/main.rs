@@ -18,6 +18,7 @@ mod response;
 mod router;
 mod seed;
 mod store_redb;
+mod timers;
 mod verify_cli;
 mod verify_dedupe;
 mod verify_webhooks;
