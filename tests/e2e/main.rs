@@ -18,3 +18,4 @@ mod security_props;
 mod security_scripts;
 mod security_server;
 mod serve_flags;
+mod timers;

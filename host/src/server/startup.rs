@@ -105,8 +105,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         secrets: verifier.secrets.clone(),
         history_body_limit: config.history_body_limit,
     };
-    let mut timers =
-        crate::timers::TimerContext::from_webhooks(&webhooks, config.default_timezone);
+    let mut timers = crate::timers::TimerContext::from_webhooks(&webhooks, config.default_timezone);
     timers.clock = config.clock.clone();
     Ok(AppState {
         timers,
