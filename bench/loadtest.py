@@ -12,6 +12,7 @@ Usage: loadtest.py --katabox BIN --bare BIN --package FILE --out FILE
 
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -223,6 +224,8 @@ def main():
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--history-conns", type=int, default=32,
                     help="connections of the history on/off comparison (0: skip it)")
+    ap.add_argument("--timer-conns", type=int, default=32,
+                    help="connections of the scheduler on/off comparison (0: skip it)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -275,11 +278,14 @@ def run(a, conns, work):
                   f"  p99.9 {ms(r['p999'])}  errors {r['errors']}  rss peak {r['rss_peak']} KiB", flush=True)
         results.append(row)
     history = history_compare(a, work, lua, log) if a.history_conns else None
+    timers = timers_compare(a, work, lua, log) if a.timer_conns else None
     load_after = loadavg()
     report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
                     len(bare_body), idle_kb, idle_bare, results, micro_rows(a.micro))
     if history:
         report += history
+    if timers:
+        report += timers
     with open(a.out, "w") as f:
         f.write(report)
     print(f"wrote {a.out}")
@@ -315,6 +321,57 @@ def history_compare(a, work, lua, log):
     L.append("")
     L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
              f"| history on within 10% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.9)} |\n")
+    return "\n".join(L) + "\n"
+
+
+def create_idle_timers(port, data_dir, count):
+    """`count` recurring timers that are never due during the run (yearly)."""
+    with open(os.path.join(data_dir, "admin-token")) as f:
+        token = f.read().strip()
+    for i in range(count):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        body = json.dumps({"name": f"idle {i}", "is_recurring": 1, "recurring_patterns": "0 3 1 1 *",
+                           "automations_kata": "automation/go:\n  uri: cerb:automation:none\n"})
+        c.request("POST", "/api/timers", body=body,
+                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 201:
+            raise RuntimeError(f"creating a timer answered {r.status}")
+
+
+def timers_compare(a, work, lua, log):
+    """The seed webhook with the timer scheduler on (default 1 s tick, 100
+    idle timers stored) and off (`--no-timers`, no timers), same run,
+    alternating A B A B."""
+    c = a.timer_conns
+    servers = {}
+    for mode, extra in (("on", ()), ("off", ("--no-timers",))):
+        port = free_port()
+        data = os.path.join(work, f"timers-{mode}")
+        start_katabox(a.katabox, a.package, data, port, log, extra)
+        if mode == "on":
+            create_idle_timers(port, data, 100)
+        servers[mode] = port
+    runs = {"on": [], "off": []}
+    for _ in range(2):
+        for mode in ("on", "off"):
+            r = wrk(servers[mode], c, a.duration, lua)
+            runs[mode].append(r)
+            print(f"timers {mode:3} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
+    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
+    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
+    ratio = rps["on"] / rps["off"] if rps["off"] else 0.0
+    L = ["## Timer scheduler on vs off (issue 15)\n",
+         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
+         "`on` ticks every second over 100 stored idle timers, `off` is `--no-timers`.\n",
+         "| scheduler | req/s (mean) | worst p99 |", "| --- | ---: | ---: |"]
+    for m in ("on", "off"):
+        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} |")
+    L.append("")
+    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
+             f"| scheduler on within 5% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.95)} |\n")
     return "\n".join(L) + "\n"
 
 
