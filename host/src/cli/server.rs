@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// Which webhook runs the history records: all, errors or none.
     #[arg(long, default_value = "all")]
     history_save: HistorySave,
+    /// Milliseconds the history writer gathers runs into one durable commit
+    /// (a crash loses at most the runs answered in the last window).
+    #[arg(long, default_value_t = crate::store::BATCH_WINDOW.as_millis() as u64)]
+    history_batch_ms: u64,
     /// Bytes of each request and response body the history keeps.
     #[arg(long, default_value_t = crate::webhooks::HISTORY_BODY_LIMIT)]
     history_body_limit: usize,
@@ -242,6 +246,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_age_ms: days(a.history_days),
         payload_age_ms: days(a.history_payload_days.unwrap_or(a.history_days)),
         save: a.history_save,
+        batch_window: std::time::Duration::from_millis(a.history_batch_ms.min(1000)),
     };
     config.history_body_limit = a.history_body_limit;
     config.limits = Limits {

@@ -6,8 +6,8 @@
 //! ([`RedbStore::runs`](super::RedbStore)) first waits for everything queued
 //! before it, so a run is visible as soon as its request has been answered.
 //! Stopping the writer (dropping the store, or [`HistoryWriter::stop`])
-//! commits what is queued. A batch gathers runs for at most 10 ms, so a
-//! crash loses only the runs answered in the last few milliseconds.
+//! commits what is queued. A batch gathers runs for `batch_window` (default
+//! 10 ms), so a crash loses only the runs answered in the last window.
 
 use super::runs::{HistoryConfig, RunTables, allocate_ids};
 use super::{RunRecord, StoreResult};
@@ -21,8 +21,6 @@ use std::time::Duration;
 const QUEUE: usize = 8192;
 /// Runs one transaction writes at most.
 const BATCH: usize = 1024;
-/// How long the writer gathers runs before it commits them.
-const WINDOW: Duration = Duration::from_millis(10);
 /// Runs (and, separately, payloads) one prune deletes at most.
 const PRUNE_BATCH: usize = 2000;
 /// How often an idle writer prunes by age.
@@ -126,7 +124,7 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig) {
         let urgent = matches!(first, Msg::Flush(_));
         take(first, &mut runs, &mut flushes);
         if !urgent {
-            std::thread::sleep(WINDOW);
+            std::thread::sleep(config.batch_window);
         }
         while runs.len() < BATCH {
             match rx.try_recv() {

@@ -37,7 +37,7 @@ pub use records::{
     RunRecord, TimerContinuation, TimerRecord, TimerUpdate,
 };
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
-pub use runs::{DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
+pub use runs::{BATCH_WINDOW, DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]

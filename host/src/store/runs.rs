@@ -27,7 +27,13 @@ pub struct HistoryConfig {
     pub payload_age_ms: i64,
     /// Which webhook runs are saved at all.
     pub save: HistorySave,
+    /// How long the writer gathers runs before one durable commit (a crash
+    /// loses at most the runs answered in the last window).
+    pub batch_window: std::time::Duration,
 }
+
+/// The default [`HistoryConfig::batch_window`].
+pub const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// A day in milliseconds.
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -39,6 +45,7 @@ impl Default for HistoryConfig {
             max_age_ms: 14 * DAY_MS,
             payload_age_ms: 14 * DAY_MS,
             save: HistorySave::All,
+            batch_window: BATCH_WINDOW,
         }
     }
 }

@@ -270,9 +270,13 @@ async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerEr
         .store
         .timer_continuation(&timer.continuation_id)?
         .filter(|c| c.state == "await" && c.timer_id == timer.id);
-    let Some(mut cont) = cont else {
+    // Cerb's maintenance deletes continuations past `expires_at`; here an
+    // expired one is treated as deleted when the timer comes back to it.
+    let expired = cont.as_ref().is_some_and(|c| c.expires_at < now);
+    let Some(mut cont) = cont.filter(|_| !expired) else {
+        let why = if expired { "expired" } else { "is missing" };
         let run = RunRecord {
-            error: Some("the timer's continuation is missing".into()),
+            error: Some(format!("the timer's continuation {why}")),
             exit: "error".into(),
             ..new_run(&timer)
         };

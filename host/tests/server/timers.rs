@@ -423,3 +423,53 @@ async fn the_timer_api_validates_and_edits_keep_the_schedulers_fields() {
     let (status, _) = f.server.api(Method::POST, "/timers/999/run", None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_continuation_past_its_seven_days_fails_the_resume_and_disables_the_timer() {
+    let script = "start:\n  await:\n    until@int: 1900000100\n  return:\n    done@bool: yes\n";
+    let f = Fixture::new(&[("late", script)]).await;
+    f.set(1_900_000_000);
+    let t = f
+        .create(json!({"name": "l", "automations_kata": event("late")}))
+        .await;
+    let first = f.tick().await;
+    assert_eq!(
+        (first[0].outcome, first[0].next_run_at),
+        ("awaiting", 1_900_000_100)
+    );
+    let path = format!("/timers/{}", t["id"]);
+    // Paused by the operator for longer than Cerb keeps a continuation.
+    let (status, _) = f
+        .server
+        .api(Method::PUT, &path, Some(json!({"is_disabled": 1})))
+        .await;
+    assert_eq!(status, 200);
+    f.set(1_900_000_100 + 604_800 + 1);
+    assert!(f.tick().await.is_empty(), "disabled timers wait");
+    let (_, paused) = f.timer(&t["id"]).await;
+    assert!(
+        paused["continuation_id"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()),
+        "{paused}"
+    );
+    let (status, _) = f
+        .server
+        .api(Method::PUT, &path, Some(json!({"is_disabled": 0})))
+        .await;
+    assert_eq!(status, 200);
+    let resumed = f.tick().await;
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].outcome, "failed");
+    let run = f.run(resumed[0].run_id.expect("run id")).await;
+    assert_eq!(run["error"], "the timer's continuation expired");
+    let (_, after) = f.timer(&t["id"]).await;
+    assert_eq!(
+        (
+            &after["is_disabled"],
+            &after["next_run_at"],
+            &after["continuation_id"]
+        ),
+        (&json!(true), &json!(0), &json!(""))
+    );
+}
