@@ -193,6 +193,17 @@ impl WriteTx for RedbTx<'_> {
     fn put_automation(&mut self, row: &AutomationRow) -> StoreResult<()> {
         let mut ids = self.txn.open_table(AUTOMATION_IDS)?;
         let mut autos = self.txn.open_table(AUTOMATIONS)?;
+        // Never replace another record's row under the same name.
+        let owner: Option<AutomationRow> = autos
+            .get(row.name.as_str())?
+            .map(|v| from_json(v.value()))
+            .transpose()?;
+        if owner.is_some_and(|o| o.id != row.id) {
+            return Err(StoreError::Rejected(format!(
+                "A record already exists with this 'name' ({}). It must be unique.",
+                row.name
+            )));
+        }
         let old = ids.get(row.id)?.map(|v| v.value().to_string());
         if let Some(old) = old
             && old != row.name
