@@ -31,6 +31,13 @@ pub fn denial_message(command: &str) -> String {
     }
 }
 
+/// The denial message when a callee's `callers:` refuse the caller: the
+/// text Cerb gives when an interaction's caller is refused
+/// (`profiles/bot.php`), with the caller's name.
+pub fn caller_denial_message(caller: &str) -> String {
+    format!("The automation policy does not allow this command ({caller}).")
+}
+
 /// A policy that did not parse.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("Invalid automation policy")]
