@@ -67,9 +67,10 @@ pub struct ServeArgs {
     /// Bytes of each request and response body the history keeps.
     #[arg(long, default_value_t = crate::webhooks::HISTORY_BODY_LIMIT)]
     history_body_limit: usize,
-    /// Fuel (≈ wasm instructions, host calls included) one run may spend.
-    #[arg(long, default_value_t = SandboxConfig::default().fuel)]
-    fuel: u64,
+    /// Fuel (≈ wasm instructions, host calls included) a run may spend per
+    /// second of its time limit.
+    #[arg(long, default_value_t = SandboxConfig::default().fuel_per_second)]
+    fuel_per_second: u64,
     /// Linear memory one run may use, in bytes.
     #[arg(long, default_value_t = SandboxConfig::default().memory_limit)]
     memory_limit: usize,
@@ -252,7 +253,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_concurrency: a.max_concurrency,
         ..Limits::default()
     };
-    config.sandbox.fuel = a.fuel;
+    config.sandbox.fuel_per_second = a.fuel_per_second;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
