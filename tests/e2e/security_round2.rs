@@ -338,6 +338,25 @@ fn the_cli_exits_non_zero_when_the_server_refuses() {
     }
     let (code, out, _) = katabox(&["import", &good_path, "--server", &server], TOKEN);
     assert_eq!(code, Some(0), "{out}");
+    // The same refusals from a data directory no server holds.
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    for (args, error) in [
+        (
+            vec!["import", &bad_path, "--data", &data],
+            "missing properties",
+        ),
+        (
+            vec!["webhook", "delete", "999", "--data", &data],
+            "Not found",
+        ),
+    ] {
+        let (code, out, stderr) = katabox(&args, TOKEN);
+        assert_eq!(code, Some(1), "{args:?}: {out} {stderr}");
+        assert!(
+            out["error"].as_str().unwrap_or("").contains(error),
+            "{args:?}: {out}"
+        );
+    }
     let (code, out, _) = katabox(&["webhook", "list", "--json", "--server", &server], TOKEN);
     assert_eq!(code, Some(0), "{out}");
 }

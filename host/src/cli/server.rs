@@ -333,7 +333,20 @@ pub(super) fn call(
             req = req.json(&b);
         }
         let resp = req.send().await.with_context(|| format!("calling {url}"))?;
+        let status = resp.status();
         let text = resp.text().await?;
+        if !status.is_success() {
+            // The server's JSON error document, or its text as one.
+            let document = serde_json::from_str::<Json>(&text)
+                .ok()
+                .filter(|d| d.get("error").is_some())
+                .unwrap_or_else(|| json!({"error": text.trim()}));
+            return Err(super::Refused {
+                what: format!("the server answered {status}"),
+                document,
+            }
+            .into());
+        }
         serde_json::from_str(&text).with_context(|| format!("{url} answered: {text}"))
     })
 }
@@ -360,7 +373,7 @@ pub fn import(a: ImportArgs) -> anyhow::Result<()> {
         let store = open_store(&a.target.data)?;
         match packages::import(&store, &text, &prompts, &ImportOptions::default()) {
             Ok(r) => json!({"records": r.records, "records_created": r.records_created}),
-            Err(packages::PackageError::Refused(m)) => json!({"error": m}),
+            Err(packages::PackageError::Refused(m)) => return Err(super::Refused::local(m).into()),
             Err(e) => return Err(e.into()),
         }
     };
@@ -402,7 +415,9 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                     };
                     match store.create_listener(input) {
                         Ok(l) => json!({"id": l.id, "guid": l.guid}),
-                        Err(crate::store::StoreError::Rejected(m)) => json!({"error": m}),
+                        Err(crate::store::StoreError::Rejected(m)) => {
+                            return Err(super::Refused::local(m).into());
+                        }
                         Err(e) => return Err(e.into()),
                     }
                 }
@@ -430,7 +445,7 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                 if open_store(&target.data)?.delete_listener(id)? {
                     json!({"deleted": true, "id": id})
                 } else {
-                    json!({"error": "Not found"})
+                    return Err(super::Refused::local("Not found").into());
                 }
             }
         },
