@@ -405,6 +405,10 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
             match &target.server {
                 Some(_) => call(&target, reqwest::Method::POST, "/webhooks", Some(body))?,
                 None => {
+                    if let Err(e) = crate::webhooks::lang::check_kata(&kata) {
+                        let m = format!("Invalid 'automations_kata': {e}");
+                        return Err(super::Refused::local(m).into());
+                    }
                     let store = open_store(&target.data)?;
                     let input = ListenerInput {
                         name,
