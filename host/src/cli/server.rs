@@ -283,6 +283,12 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
             },
         }
     }
+    if !a.listen.ip().to_canonical().is_loopback() {
+        eprintln!(
+            "katabox: warning: listening on {}, which is not a loopback address: the admin API (/api) and its bearer token are served over plain HTTP; put a TLS-terminating proxy in front, or listen on 127.0.0.1",
+            a.listen
+        );
+    }
     runtime()?.block_on(server::run(config))
 }
 
