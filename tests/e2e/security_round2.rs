@@ -491,7 +491,7 @@ fn serve_stderr(args: &[&str], token: Option<&str>, until: &str) -> (Vec<String>
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut lines = Vec::new();
-    let mut code = None;
+    let mut exited = false;
     while Instant::now() < deadline {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
@@ -502,16 +502,21 @@ fn serve_stderr(args: &[&str], token: Option<&str>, until: &str) -> (Vec<String>
                 }
             }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                code = child.wait().ok().and_then(|s| s.code());
+                exited = true;
                 break;
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
-    if code.is_none() {
+    if !exited {
         let _ = child.kill();
-        let _ = child.wait();
     }
+    let status = child.wait().ok();
+    let code = if exited {
+        status.and_then(|s| s.code())
+    } else {
+        None
+    };
     (lines, code)
 }
 
