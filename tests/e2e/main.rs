@@ -15,6 +15,7 @@ mod security_guest;
 mod security_http;
 mod security_load;
 mod security_props;
+mod security_round2;
 mod security_scripts;
 mod security_server;
 mod serve_flags;

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The admin token the test servers use.
-pub const TOKEN: &str = "katabox-test-token";
+pub const TOKEN: &str = "katabox-test-token-0123456789abcdef";
 
 /// A running server.
 pub struct Server {

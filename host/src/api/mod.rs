@@ -75,13 +75,22 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The credentials of an `Authorization: Bearer TOKEN` value: the scheme
+/// is matched case-insensitively (RFC 9110 §11.1), then at least one space.
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim())
+        .filter(|t| !t.is_empty())
+}
+
 async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     match presented {
         Some(t) if same(t.as_bytes(), state.admin_token.as_bytes()) => next.run(req).await,
         _ => ApiError(StatusCode::UNAUTHORIZED, "Unauthorized".into()).into_response(),
@@ -194,10 +203,14 @@ fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
         Some(JsonValue::String(s)) => Ok(s.clone()),
         Some(_) => Err(ApiError::bad_request(format!("'{k}' must be a string."))),
     };
+    let automations_kata = text("automations_kata")?;
+    // Event KATA that does not parse would give every request a 500.
+    crate::webhooks::lang::check_kata(&automations_kata)
+        .map_err(|e| ApiError::bad_request(format!("Invalid 'automations_kata': {e}")))?;
     Ok(ListenerInput {
         name: text("name")?,
         guid: text("guid")?,
-        automations_kata: text("automations_kata")?,
+        automations_kata,
         body_limit: v.get("body_limit").and_then(JsonValue::as_u64),
         verify: verify_input(&v)?,
     })
@@ -275,4 +288,27 @@ async fn delete_webhook(
 async fn list_secrets(State(state): State<AppState>) -> Json<JsonValue> {
     let names: Vec<&str> = state.verifier.secrets.names().collect();
     Json(json!({"secrets": names}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for v in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR   t0k  "] {
+            assert_eq!(bearer_token(v), Some("t0k"), "{v:?}");
+        }
+        for v in [
+            "Basic t0k",
+            "Bearert0k",
+            "t0k",
+            "Bearer ",
+            "Bearer",
+            "",
+            "Bearer\tt0k",
+        ] {
+            assert_eq!(bearer_token(v), None, "{v:?}");
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! `function:`: runs another automation through the same sandbox
-//! (automations.md §13.2; the callee's own policy and time limit).
+//! (automations.md §13.2; the callee's own policy and time limit). The
+//! callee's `callers:` rules are checked with the calling automation's
+//! name as the caller (policy.md §7; Cerb applies them to interactions only).
 
 use super::{CallContext, Payload};
 use crate::sandbox::RunOptions;
@@ -17,6 +19,16 @@ pub fn validate(p: &Payload) -> Result<(), String> {
     }
 }
 
+/// The dictionary a callee's `callers:` rules see: `caller_name` (the
+/// calling automation, as in Cerb's interaction state) and the call's
+/// `inputs`.
+pub fn caller_dict(caller: &str, inputs: &Value) -> Value {
+    let mut dict = Array::new();
+    dict.insert("caller_name", Value::str(caller));
+    dict.insert("inputs", inputs.clone());
+    Value::array(dict)
+}
+
 /// Runs the callee with `{inputs}`; the output is its `__return`.
 pub async fn call(ctx: &CallContext<'_>, p: &Payload) -> Result<Value, String> {
     let uri = p.uri.clone().unwrap_or_default();
@@ -30,6 +42,15 @@ pub async fn call(ctx: &CallContext<'_>, p: &Payload) -> Result<Value, String> {
         .ok_or_else(not_function)?;
     if record.extension_id != FUNCTION_TRIGGER {
         return Err(not_function());
+    }
+    // The callee's `callers:` decide whether this automation may start it
+    // (a katabox deviation: Cerb checks callers only for interactions). A
+    // callee policy that does not parse fails in its own run below.
+    if let Ok(policy) = ctx.sandbox.policy(&record.policy_kata) {
+        let dict = caller_dict(ctx.automation, &p.inputs);
+        if !policy.allows_caller(ctx.automation, &dict, ctx.sandbox.scripting()) {
+            return Err(crate::policy::caller_denial_message(ctx.automation));
+        }
     }
     if ctx.depth + 1 > ctx.sandbox.config().max_call_depth {
         return Err(format!(

@@ -1,8 +1,12 @@
 //! The command line: each command prints one JSON document (or serves).
 //!
 //! Commands that produce an answer print it as JSON on stdout and exit 0,
-//! also when the answer is an error document (`{"error": "..."}`); usage
-//! and I/O errors exit non-zero.
+//! also when the answer is an error document of a tool (`kata eval`,
+//! `template render`, `automation run`: the script's error is the answer).
+//! When the server (or, with `--data`, the store) refuses an admin command
+//! (`import`, `webhook ...`, `runs`, `timers`, `secrets`), the JSON error
+//! document is printed on stdout and the exit status is 1 ([`Refused`]);
+//! usage and I/O errors exit 2.
 
 mod automation;
 mod history;
@@ -69,9 +73,37 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("katabox: {e:#}");
-            ExitCode::from(2)
+        Err(e) => match e.downcast_ref::<Refused>() {
+            Some(r) => {
+                let _ = print_json(&r.document);
+                eprintln!("katabox: {r}");
+                ExitCode::from(1)
+            }
+            None => {
+                eprintln!("katabox: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// An admin command the server or the store refused: the JSON error
+/// document is printed on stdout, and the command exits 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {}", document.get("error").and_then(serde_json::Value::as_str).unwrap_or("refused"))]
+pub(crate) struct Refused {
+    /// Who refused, e.g. `the server answered 404 Not Found`.
+    pub what: String,
+    /// The error document (`{"error": "..."}`).
+    pub document: serde_json::Value,
+}
+
+impl Refused {
+    /// A refusal by the local store (`--data`).
+    pub fn local(message: impl Into<String>) -> Refused {
+        Refused {
+            what: "refused".into(),
+            document: serde_json::json!({"error": message.into()}),
         }
     }
 }

@@ -71,9 +71,10 @@ pub struct ServeArgs {
     /// Bytes of each request and response body the history keeps.
     #[arg(long, default_value_t = crate::webhooks::HISTORY_BODY_LIMIT)]
     history_body_limit: usize,
-    /// Fuel (≈ wasm instructions, host calls included) one run may spend.
-    #[arg(long, default_value_t = SandboxConfig::default().fuel)]
-    fuel: u64,
+    /// Fuel (≈ wasm instructions, host calls included) a run may spend per
+    /// second of its time limit.
+    #[arg(long, default_value_t = SandboxConfig::default().fuel_per_second)]
+    fuel_per_second: u64,
     /// Linear memory one run may use, in bytes.
     #[arg(long, default_value_t = SandboxConfig::default().memory_limit)]
     memory_limit: usize,
@@ -257,7 +258,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_concurrency: a.max_concurrency,
         ..Limits::default()
     };
-    config.sandbox.fuel = a.fuel;
+    config.sandbox.fuel_per_second = a.fuel_per_second;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
@@ -286,6 +287,12 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
                     .push(item.to_ascii_lowercase()),
             },
         }
+    }
+    if !a.listen.ip().to_canonical().is_loopback() {
+        eprintln!(
+            "katabox: warning: listening on {}, which is not a loopback address: the admin API (/api) and its bearer token are served over plain HTTP; put a TLS-terminating proxy in front, or listen on 127.0.0.1",
+            a.listen
+        );
     }
     runtime()?.block_on(server::run(config))
 }
@@ -337,7 +344,20 @@ pub(super) fn call(
             req = req.json(&b);
         }
         let resp = req.send().await.with_context(|| format!("calling {url}"))?;
+        let status = resp.status();
         let text = resp.text().await?;
+        if !status.is_success() {
+            // The server's JSON error document, or its text as one.
+            let document = serde_json::from_str::<Json>(&text)
+                .ok()
+                .filter(|d| d.get("error").is_some())
+                .unwrap_or_else(|| json!({"error": text.trim()}));
+            return Err(super::Refused {
+                what: format!("the server answered {status}"),
+                document,
+            }
+            .into());
+        }
         serde_json::from_str(&text).with_context(|| format!("{url} answered: {text}"))
     })
 }
@@ -364,7 +384,7 @@ pub fn import(a: ImportArgs) -> anyhow::Result<()> {
         let store = open_store(&a.target.data)?;
         match packages::import(&store, &text, &prompts, &ImportOptions::default()) {
             Ok(r) => json!({"records": r.records, "records_created": r.records_created}),
-            Err(packages::PackageError::Refused(m)) => json!({"error": m}),
+            Err(packages::PackageError::Refused(m)) => return Err(super::Refused::local(m).into()),
             Err(e) => return Err(e.into()),
         }
     };
@@ -396,6 +416,10 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
             match &target.server {
                 Some(_) => call(&target, reqwest::Method::POST, "/webhooks", Some(body))?,
                 None => {
+                    if let Err(e) = crate::webhooks::lang::check_kata(&kata) {
+                        let m = format!("Invalid 'automations_kata': {e}");
+                        return Err(super::Refused::local(m).into());
+                    }
                     let store = open_store(&target.data)?;
                     let input = ListenerInput {
                         name,
@@ -406,7 +430,9 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                     };
                     match store.create_listener(input) {
                         Ok(l) => json!({"id": l.id, "guid": l.guid}),
-                        Err(crate::store::StoreError::Rejected(m)) => json!({"error": m}),
+                        Err(crate::store::StoreError::Rejected(m)) => {
+                            return Err(super::Refused::local(m).into());
+                        }
                         Err(e) => return Err(e.into()),
                     }
                 }
@@ -434,7 +460,7 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                 if open_store(&target.data)?.delete_listener(id)? {
                     json!({"deleted": true, "id": id})
                 } else {
-                    json!({"error": "Not found"})
+                    return Err(super::Refused::local("Not found").into());
                 }
             }
         },

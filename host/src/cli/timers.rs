@@ -178,7 +178,7 @@ pub fn timers(c: TimersCommand) -> anyhow::Result<()> {
                 None if open_store(&out.target.data)?.delete_timer(id)? => {
                     json!({"deleted": true, "id": id})
                 }
-                None => json!({"error": "Not found"}),
+                None => return Err(super::Refused::local("Not found").into()),
             };
             (v, out, Shape::Deleted)
         }
@@ -230,7 +230,7 @@ fn change(target: &Target, id: u64, body: Json) -> anyhow::Result<Json> {
     }
     let store = open_store(&target.data)?;
     let Some(mut rec) = store.timer(id)? else {
-        return Ok(json!({"error": "Not found"}));
+        return Err(super::Refused::local("Not found").into());
     };
     input::apply(&mut rec, &body).map_err(|e| anyhow!(e))?;
     Ok(serde_json::to_value(store.save_timer(&rec)?)?)

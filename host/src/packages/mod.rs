@@ -335,9 +335,20 @@ fn import_in(
         };
         let (label, fields) = match rt {
             RecordType::Automation => {
+                // A missing or empty name is generated, and every name,
+                // generated or not, must be free: an import never replaces
+                // an automation it did not create.
+                let name = text("name")
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| format!("automation_{id}"));
+                if taken(&name).map_err(fail)? {
+                    return Err(fail(format!(
+                        "A record already exists with this 'name' ({name}). It must be unique."
+                    )));
+                }
                 let row = AutomationRow {
                     id,
-                    name: text("name").unwrap_or_else(|| format!("automation_{id}")),
+                    name,
                     extension_id: text("extension_id").unwrap_or_default(),
                     description: text("description").unwrap_or_default(),
                     script: text("script").unwrap_or_default(),

@@ -31,6 +31,13 @@ pub fn denial_message(command: &str) -> String {
     }
 }
 
+/// The denial message when a callee's `callers:` refuse the caller: the
+/// text Cerb gives when an interaction's caller is refused
+/// (`profiles/bot.php`), with the caller's name.
+pub fn caller_denial_message(caller: &str) -> String {
+    format!("The automation policy does not allow this command ({caller}).")
+}
+
 /// A policy that did not parse.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("Invalid automation policy")]
@@ -152,7 +159,13 @@ impl Policy {
             .iter()
             .filter(|(name, _)| name == "all")
             .flat_map(|(_, r)| r.iter());
-        for node in own.chain(all) {
+        // Only `allow`/`deny` keys (any case, any `/name`) are rules; Cerb
+        // skips the others without evaluating them.
+        let is_rule = |node: &&Node| {
+            let kind = node.key.split(['@', '/']).next().unwrap_or("");
+            kind.eq_ignore_ascii_case("allow") || kind.eq_ignore_ascii_case("deny")
+        };
+        for node in own.chain(all).filter(is_rule) {
             let Ok((key, value)) = rules::evaluate_node(node, dict, scripting) else {
                 return false;
             };
@@ -189,4 +202,348 @@ pub fn placeholders(
         p.insert("uri", Value::str(uri));
     }
     Value::array(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `callers:` decisions from Cerb's own `CerbAutomationPolicy::isCallerAllowed`
+    /// (the oracle's `policy` mode with `caller` and a `caller_dict` of
+    /// `caller_name` and, when the third field is set, `inputs.x`). A rule
+    /// whose template does not compile makes Cerb throw a TypeError; katabox
+    /// denies (not a vector).
+    const CERB_CALLER_VECTORS: &[(&str, &str, &str, bool)] = &[
+        (
+            "commands:\n  function:\n    allow: yes\n",
+            "r2.caller",
+            "",
+            true,
+        ),
+        (
+            "commands:\n  function:\n    allow: yes\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        (
+            "commands:\n  function:\n    allow: yes\n",
+            "r2.other",
+            "",
+            true,
+        ),
+        (
+            "commands:\n  function:\n    allow: yes\n",
+            "r2.other",
+            "ok",
+            true,
+        ),
+        ("callers:\n", "r2.caller", "", true),
+        ("callers:\n", "r2.caller", "ok", true),
+        ("callers:\n", "r2.other", "", true),
+        ("callers:\n", "r2.other", "ok", true),
+        ("callers:\n  all:\n    deny: yes\n", "r2.caller", "", false),
+        (
+            "callers:\n  all:\n    deny: yes\n",
+            "r2.caller",
+            "ok",
+            false,
+        ),
+        ("callers:\n  all:\n    deny: yes\n", "r2.other", "", false),
+        ("callers:\n  all:\n    deny: yes\n", "r2.other", "ok", false),
+        ("callers:\n  all:\n    allow: yes\n", "r2.caller", "", true),
+        (
+            "callers:\n  all:\n    allow: yes\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        ("callers:\n  all:\n    allow: yes\n", "r2.other", "", true),
+        ("callers:\n  all:\n    allow: yes\n", "r2.other", "ok", true),
+        (
+            "callers:\n  r2.caller:\n    allow: yes\n",
+            "r2.caller",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  r2.caller:\n    allow: yes\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  r2.caller:\n    allow: yes\n",
+            "r2.other",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  r2.caller:\n    allow: yes\n",
+            "r2.other",
+            "ok",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    deny: yes\n  r2.caller:\n    allow: yes\n",
+            "r2.caller",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    deny: yes\n  r2.caller:\n    allow: yes\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    deny: yes\n  r2.caller:\n    allow: yes\n",
+            "r2.other",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    deny: yes\n  r2.caller:\n    allow: yes\n",
+            "r2.other",
+            "ok",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow/owners@bool: yes\n    deny: yes\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow/owners@bool: yes\n    deny: yes\n",
+            "r2.caller",
+            "ok",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow/owners@bool: yes\n    deny: yes\n",
+            "r2.other",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow/owners@bool: yes\n    deny: yes\n",
+            "r2.other",
+            "ok",
+            false,
+        ),
+        ("callers:\n  all:\n    allow: no\n", "r2.caller", "", false),
+        (
+            "callers:\n  all:\n    allow: no\n",
+            "r2.caller",
+            "ok",
+            false,
+        ),
+        ("callers:\n  all:\n    allow: no\n", "r2.other", "", false),
+        ("callers:\n  all:\n    allow: no\n", "r2.other", "ok", false),
+        (
+            "callers:\n  all:\n    allow@text: no\n",
+            "r2.caller",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@text: no\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@text: no\n",
+            "r2.other",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@text: no\n",
+            "r2.other",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{caller_name == 'r2.other' ? 'yes'}}\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{caller_name == 'r2.other' ? 'yes'}}\n",
+            "r2.caller",
+            "ok",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{caller_name == 'r2.other' ? 'yes'}}\n",
+            "r2.other",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{caller_name == 'r2.other' ? 'yes'}}\n",
+            "r2.other",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{inputs.x == 'ok' ? 'yes'}}\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{inputs.x == 'ok' ? 'yes'}}\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{inputs.x == 'ok' ? 'yes'}}\n",
+            "r2.other",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow@bool: {{inputs.x == 'ok' ? 'yes'}}\n",
+            "r2.other",
+            "ok",
+            true,
+        ),
+        ("callers:\n  all:\n    Allow: yes\n", "r2.caller", "", false),
+        (
+            "callers:\n  all:\n    Allow: yes\n",
+            "r2.caller",
+            "ok",
+            false,
+        ),
+        ("callers:\n  all:\n    Allow: yes\n", "r2.other", "", false),
+        (
+            "callers:\n  all:\n    Allow: yes\n",
+            "r2.other",
+            "ok",
+            false,
+        ),
+        ("callers:\n  r2.caller: yes\n", "r2.caller", "", false),
+        ("callers:\n  r2.caller: yes\n", "r2.caller", "ok", false),
+        ("callers:\n  r2.caller: yes\n", "r2.other", "", false),
+        ("callers:\n  r2.caller: yes\n", "r2.other", "ok", false),
+        (
+            "callers:\n  r2.caller:\n    deny: no\n    allow: yes\n",
+            "r2.caller",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  r2.caller:\n    deny: no\n    allow: yes\n",
+            "r2.caller",
+            "ok",
+            true,
+        ),
+        (
+            "callers:\n  r2.caller:\n    deny: no\n    allow: yes\n",
+            "r2.other",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  r2.caller:\n    deny: no\n    allow: yes\n",
+            "r2.other",
+            "ok",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    permit: yes\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    permit: yes\n",
+            "r2.caller",
+            "ok",
+            false,
+        ),
+        ("callers:\n  all:\n    permit: yes\n", "r2.other", "", false),
+        (
+            "callers:\n  all:\n    permit: yes\n",
+            "r2.other",
+            "ok",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    note: {{ nope( }}\n    allow: yes\n",
+            "r2.caller",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    note: {{ nope( }}\n    allow: yes\n",
+            "r2.other",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow/1: yes\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow/1: yes\n",
+            "r2.other",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  r2.caller:\n    deny: yes\n  all:\n    allow: yes\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  r2.caller:\n    deny: yes\n  all:\n    allow: yes\n",
+            "r2.other",
+            "",
+            true,
+        ),
+        (
+            "callers:\n  all:\n    allow: yes\n  r2.caller:\n    deny: yes\n",
+            "r2.caller",
+            "",
+            false,
+        ),
+        (
+            "callers:\n  all:\n    allow: yes\n  r2.caller:\n    deny: yes\n",
+            "r2.other",
+            "",
+            true,
+        ),
+    ];
+
+    #[test]
+    fn callers_are_decided_as_cerb_decides_them() {
+        let scripting = host_scripting();
+        for (text, caller, x, want) in CERB_CALLER_VECTORS {
+            let policy = Policy::parse(text).expect("the vector's policy parses");
+            let mut dict = Array::new();
+            dict.insert("caller_name", Value::str(*caller));
+            if !x.is_empty() {
+                let mut inputs = Array::new();
+                inputs.insert("x", Value::str(*x));
+                dict.insert("inputs", Value::array(inputs));
+            }
+            let got = policy.allows_caller(caller, &Value::array(dict), scripting.as_ref());
+            assert_eq!(got, *want, "{text:?} from {caller} (x={x:?})");
+        }
+    }
+
+    #[test]
+    fn a_caller_rule_that_fails_to_evaluate_denies() {
+        let p = Policy::parse("callers:\n  all:\n    allow@bool: {{ nope( }}\n").expect("parses");
+        assert!(!p.allows_caller("a", &Value::empty_array(), host_scripting().as_ref()));
+    }
 }

@@ -14,10 +14,14 @@ pub const MAX_TIME_LIMIT_MS: u64 = 120_000;
 /// below `max_time_limit_ms`.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// Fuel (≈ wasm instructions) one run may spend, host calls included.
-    /// Default 100,000,000,000 (several seconds of guest CPU): generous, so
-    /// that Cerb's time limit is normally what stops a runaway script.
-    pub fuel: u64,
+    /// Fuel (≈ wasm instructions, host calls included) a run may spend per
+    /// second of its time limit: a run's budget is this times its time
+    /// limit (see [`SandboxConfig::fuel_budget`]), so a longer time limit
+    /// gets more fuel. Default 100,000,000,000 per second, several times
+    /// what one core burns (about 13,000,000,000 per second measured on
+    /// the 2-core test machine), so that the time limit, not the fuel, is
+    /// what normally stops a runaway script (issue 20).
+    pub fuel_per_second: u64,
     /// Linear memory one run may use, in bytes. Default 64 MiB.
     pub memory_limit: usize,
     /// Ceiling on a policy's time limit, in ms. Default 120,000 (Cerb's clamp).
@@ -52,10 +56,19 @@ pub struct SandboxConfig {
     pub secrets: Secrets,
 }
 
+impl SandboxConfig {
+    /// The fuel budget of a run with this time limit: `fuel_per_second`
+    /// per second of it (at least one millisecond's worth).
+    pub fn fuel_budget(&self, time_limit_ms: u64) -> u64 {
+        let per_ms = self.fuel_per_second / 1000;
+        per_ms.max(1).saturating_mul(time_limit_ms.max(1))
+    }
+}
+
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
-            fuel: 100_000_000_000,
+            fuel_per_second: 100_000_000_000,
             memory_limit: 64 << 20,
             max_time_limit_ms: MAX_TIME_LIMIT_MS,
             grace: Duration::from_secs(2),
@@ -69,5 +82,28 @@ impl Default for SandboxConfig {
             cache_dir: Some(std::env::temp_dir().join("katabox-wasm-cache")),
             secrets: Secrets::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fuel_budget_follows_the_time_limit() {
+        let cfg = SandboxConfig::default();
+        assert_eq!(cfg.fuel_budget(1_000), cfg.fuel_per_second);
+        assert_eq!(cfg.fuel_budget(60_000), 60 * cfg.fuel_per_second);
+        assert_eq!(
+            cfg.fuel_budget(MAX_TIME_LIMIT_MS),
+            120 * cfg.fuel_per_second
+        );
+        // A 0 ms limit still gets a millisecond's worth; nothing overflows.
+        assert_eq!(cfg.fuel_budget(0), cfg.fuel_per_second / 1000);
+        let huge = SandboxConfig {
+            fuel_per_second: u64::MAX,
+            ..SandboxConfig::default()
+        };
+        assert_eq!(huge.fuel_budget(MAX_TIME_LIMIT_MS), u64::MAX);
     }
 }

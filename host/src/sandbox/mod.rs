@@ -418,7 +418,8 @@ impl Sandbox {
         data.fuel_debt = 0;
         data.fuel_exhausted = false;
         data.limiter.hit = false;
-        if let Err(e) = store.set_fuel(cfg.fuel) {
+        let fuel = cfg.fuel_budget(limit_ms);
+        if let Err(e) = store.set_fuel(fuel) {
             let msg = format!("sandbox error: {e}");
             return failed(dict, msg, None, Vec::new(), started, 0);
         }
@@ -456,7 +457,7 @@ impl Sandbox {
             Ok::<_, wasmtime::Error>((instance, out))
         })
         .await;
-        let fuel_used = cfg.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let logs = std::mem::take(&mut store.data_mut().logs);
         let memory_peak = store.data().limiter.largest as u64;
         let mut result = match outcome {
@@ -502,7 +503,7 @@ impl Sandbox {
                 if trap == Some(wasmtime::Trap::Interrupt) {
                     timed_out(dict, limit_ms, logs, started, fuel_used)
                 } else if trap == Some(wasmtime::Trap::OutOfFuel) || data.fuel_exhausted {
-                    let msg = format!("Execution ran out of fuel (budget {})", cfg.fuel);
+                    let msg = format!("Execution ran out of fuel (budget {fuel})");
                     failed(dict, msg, Some(Limit::Fuel), logs, started, fuel_used)
                 } else if data.limiter.hit {
                     let msg = format!(

@@ -18,7 +18,7 @@ mod webhook;
 pub use config::{Limits, ServerConfig};
 pub use error::{ApiError, ServerError};
 pub use runner::{SandboxRunner, record_of};
-pub use startup::{TOKEN_FILE, admin_token, open_state};
+pub use startup::{MIN_ADMIN_TOKEN_CHARS, TOKEN_FILE, WeakAdminToken, admin_token, open_state};
 
 use crate::store::RedbStore;
 use crate::webhooks::WebhookContext;

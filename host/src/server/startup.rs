@@ -13,20 +13,60 @@ use tokio::sync::Semaphore;
 /// The admin token file in the data directory.
 pub const TOKEN_FILE: &str = "admin-token";
 
+/// The shortest admin token `serve` accepts, in characters.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
+/// An admin token the server refuses to start with.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{origin} is too short ({chars} characters): an admin token needs at least {MIN_ADMIN_TOKEN_CHARS} characters{hint}"
+)]
+pub struct WeakAdminToken {
+    /// Where the token came from (`KATABOX_ADMIN_TOKEN`, the file's path).
+    pub origin: String,
+    /// Its length in characters.
+    pub chars: usize,
+    /// What to do about it, if there is more to say.
+    pub hint: &'static str,
+}
+
+fn strong(
+    token: &str,
+    origin: impl FnOnce() -> String,
+    hint: &'static str,
+) -> Result<String, WeakAdminToken> {
+    let chars = token.chars().count();
+    if chars < MIN_ADMIN_TOKEN_CHARS {
+        return Err(WeakAdminToken {
+            origin: origin(),
+            chars,
+            hint,
+        });
+    }
+    Ok(token.to_string())
+}
+
 /// The admin token: `KATABOX_ADMIN_TOKEN`, else the data directory's
-/// token file, else a new random token saved there with mode 0600. The
-/// bool says whether it was just generated (print it once).
+/// token file, else a new random token (64 characters) saved there with
+/// mode 0600. The bool says whether it was just generated (print it once).
+/// A given token shorter than [`MIN_ADMIN_TOKEN_CHARS`] is refused.
 pub fn admin_token(data_dir: &Path) -> anyhow::Result<(String, bool)> {
     if let Ok(t) = std::env::var("KATABOX_ADMIN_TOKEN")
         && !t.trim().is_empty()
     {
-        return Ok((t.trim().to_string(), false));
+        let t = strong(t.trim(), || "KATABOX_ADMIN_TOKEN".into(), "")?;
+        return Ok((t, false));
     }
     let path = data_dir.join(TOKEN_FILE);
     if let Ok(t) = std::fs::read_to_string(&path)
         && !t.trim().is_empty()
     {
-        return Ok((t.trim().to_string(), false));
+        let t = strong(
+            t.trim(),
+            || format!("the admin token in {}", path.display()),
+            " (delete the file to have a new one generated)",
+        )?;
+        return Ok((t, false));
     }
     let token = crate::store::generate_guid() + &crate::store::generate_guid()[..24];
     let mut opts = std::fs::OpenOptions::new();

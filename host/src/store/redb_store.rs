@@ -49,9 +49,11 @@ impl RedbStore {
     /// Opens (creating when needed) the store in `dir`. Fails when another
     /// process holds the database.
     pub fn open(dir: &Path, config: StoreConfig) -> StoreResult<RedbStore> {
-        std::fs::create_dir_all(dir)?;
-        std::fs::create_dir_all(dir.join("files"))?;
-        let db = Database::create(dir.join("katabox.redb"))?;
+        private_dir(dir)?;
+        private_dir(&dir.join("files"))?;
+        let path = dir.join("katabox.redb");
+        private_file(&path)?;
+        let db = Database::create(&path)?;
         let txn = db.begin_write()?;
         {
             txn.open_table(LISTENERS)?;
@@ -193,6 +195,17 @@ impl WriteTx for RedbTx<'_> {
     fn put_automation(&mut self, row: &AutomationRow) -> StoreResult<()> {
         let mut ids = self.txn.open_table(AUTOMATION_IDS)?;
         let mut autos = self.txn.open_table(AUTOMATIONS)?;
+        // Never replace another record's row under the same name.
+        let owner: Option<AutomationRow> = autos
+            .get(row.name.as_str())?
+            .map(|v| from_json(v.value()))
+            .transpose()?;
+        if owner.is_some_and(|o| o.id != row.id) {
+            return Err(StoreError::Rejected(format!(
+                "A record already exists with this 'name' ({}). It must be unique.",
+                row.name
+            )));
+        }
         let old = ids.get(row.id)?.map(|v| v.value().to_string());
         if let Some(old) = old
             && old != row.name
@@ -222,6 +235,36 @@ impl WriteTx for RedbTx<'_> {
         let mut t = self.txn.open_table(PACKAGES)?;
         t.insert(rec.key.as_str(), to_json(rec)?.as_slice())?;
         Ok(())
+    }
+}
+
+/// Creates a directory (and its missing parents) readable by this user
+/// only (mode 0700 whatever the umask); an existing one keeps its mode.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+/// Creates an empty file with mode 0600 unless it exists (the database
+/// is then opened in it, keeping that mode).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

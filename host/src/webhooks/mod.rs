@@ -8,8 +8,8 @@
 //!
 //! Host choices where Cerb depends on its web server: only HTTP/1.1 is
 //! served; `request_client_ip` is the peer address unless the peer is a
-//! configured trusted proxy, in which case the first `X-Forwarded-For`
-//! item is used; PHP's `max_input_vars` (1000) and
+//! configured trusted proxy, in which case the right-most `X-Forwarded-For`
+//! address that is not a trusted proxy is used ([`request::client_ip`]); PHP's `max_input_vars` (1000) and
 //! `max_input_nesting_level` (64) bound parameter parsing.
 
 pub mod capture;

@@ -216,21 +216,46 @@ fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
 }
 
 /// `request_client_ip` (§3): the peer address; when the peer is a trusted
-/// proxy, the first `X-Forwarded-For` item instead. A comma list keeps
-/// only its first item, trimmed.
+/// proxy, the address an appending proxy chain recorded for the client:
+/// the `X-Forwarded-For` items (every such header, in order) are read from
+/// the right, trusted proxies are skipped, and the first address that is
+/// not a trusted proxy is the client. An item that is not an IP address
+/// ends the walk: the client is then the last trusted hop (at worst the
+/// peer). Everything left of the client's item is whatever the client sent
+/// and is never used. When every item is a trusted proxy, the left-most.
 pub fn client_ip(req: &WebhookRequest, trusted: &TrustedProxies) -> String {
-    let peer = req.peer.map(|ip| match ip {
+    let canonical = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
-    });
-    let raw = match peer {
-        Some(p) if trusted.contains(p) => header(&req.headers, "x-forwarded-for")
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_else(|| p.to_string()),
-        Some(p) => p.to_string(),
-        None => String::new(),
     };
-    raw.split(',').next().unwrap_or("").trim().to_string()
+    let Some(peer) = req.peer.map(canonical) else {
+        return String::new();
+    };
+    if !trusted.contains(peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<String> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+        .flat_map(|(_, v)| {
+            String::from_utf8_lossy(v)
+                .split(',')
+                .map(|item| item.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut client = peer;
+    for item in forwarded.iter().rev() {
+        let Ok(ip) = item.parse::<IpAddr>().map(canonical) else {
+            break;
+        };
+        client = ip;
+        if !trusted.contains(ip) {
+            break;
+        }
+    }
+    client.to_string()
 }
 
 /// The listener's dictionary keys with the `webhook_` prefix (§1).

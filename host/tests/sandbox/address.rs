@@ -34,6 +34,10 @@ fn non_public_addresses_are_refused() {
         "2001:db8::1",
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
+        "::ffff:0:127.0.0.1",
+        "::ffff:0:7f00:1",
+        "::ffff:0:a9fe:a9fe",
+        "::ffff:0:10.0.0.1",
         "64:ff9b::a00:1",
         "2002:7f00:1::",
         "fd00:ec2::254",
@@ -49,6 +53,7 @@ fn public_addresses_are_accepted() {
         "8.8.8.8",
         "2606:4700:4700::1111",
         "::ffff:8.8.8.8",
+        "::ffff:0:8.8.8.8",
     ] {
         assert!(is_public(ip(a)), "{a} must be accepted");
     }

@@ -70,7 +70,7 @@ async fn unbounded_allocation_stops_at_the_memory_cap() {
 #[tokio::test]
 async fn fuel_exhaustion_ends_in_error() {
     let cfg = SandboxConfig {
-        fuel: 5_000_000,
+        fuel_per_second: 5_000_000,
         ..SandboxConfig::default()
     };
     let sb = probe_sandbox(cfg, HttpConfig::default());

@@ -220,7 +220,31 @@ fn forwarded_for_is_used_only_from_trusted_proxies() {
     let none = TrustedProxies::default();
     let local = TrustedProxies::parse("127.0.0.0/8, ::1").unwrap_or_default();
     assert_eq!(request::client_ip(&req, &none), "127.0.0.1");
-    assert_eq!(request::client_ip(&req, &local), "198.51.100.9");
+    // The right-most address that is not a trusted proxy (issue 20).
+    assert_eq!(request::client_ip(&req, &local), "10.0.0.1");
+    let private = TrustedProxies::parse("127.0.0.0/8, 10.0.0.0/8").unwrap_or_default();
+    assert_eq!(request::client_ip(&req, &private), "198.51.100.9");
+    for (items, want) in [
+        (vec!["6.6.6.6, 203.0.113.9"], "203.0.113.9"),
+        (vec!["6.6.6.6", "203.0.113.9, 10.9.9.9"], "203.0.113.9"),
+        (vec!["203.0.113.9, junk"], "127.0.0.1"),
+        (vec!["203.0.113.9, 10.1.1.1, junk"], "127.0.0.1"),
+        (vec!["junk, 10.1.1.1"], "10.1.1.1"),
+        (vec!["10.1.1.1, 10.2.2.2"], "10.1.1.1"),
+        (vec!["::ffff:203.0.113.9"], "203.0.113.9"),
+        (vec!["2001:db8::1"], "2001:db8::1"),
+        (vec!["203.0.113.9:443"], "127.0.0.1"),
+        (vec![""], "127.0.0.1"),
+    ] {
+        let r = WebhookRequest {
+            headers: items
+                .iter()
+                .map(|v| ("x-forwarded-for".to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            ..req.clone()
+        };
+        assert_eq!(request::client_ip(&r, &private), want, "{items:?}");
+    }
     req.peer = "192.0.2.1".parse().ok();
     assert_eq!(request::client_ip(&req, &local), "192.0.2.1");
     assert!(TrustedProxies::parse("10.0.0.0/33").is_err());

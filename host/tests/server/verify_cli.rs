@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const ENV_SECRET: &str = "env-only-secret-value-9f8e7d";
-const ADMIN_TOKEN: &str = "verify-cli-test-admin-token";
+const ADMIN_TOKEN: &str = "verify-cli-test-admin-token-0123456789";
 
 fn katabox(data: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_katabox"))

@@ -4,7 +4,7 @@
 //! link-local (cloud metadata at 169.254.169.254), CGNAT, multicast,
 //! unspecified, broadcast, documentation, benchmarking, reserved, unique
 //! local and site-local IPv6, and IPv6 forms that embed an IPv4 address
-//! (mapped, compatible, NAT64, 6to4) are judged by that address.
+//! (mapped, translated, compatible, NAT64, 6to4) are judged by that address.
 //! Host text is parsed the way `inet_aton` and URL parsers do, so
 //! `2130706433`, `0x7f000001`, `0177.0.0.1` and `127.1` are all 127.0.0.1.
 
@@ -57,6 +57,10 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if let Some(v4) = ip.to_ipv4_mapped() {
         return Some(v4);
+    }
+    // IPv4-translated ::ffff:0:a.b.c.d (::ffff:0:0/96, RFC 2765 SIIT).
+    if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+        return Some(tail);
     }
     // IPv4-compatible ::a.b.c.d (deprecated), NAT64 64:ff9b::/96 and 64:ff9b:1::/48.
     if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
