@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// second of its time limit.
     #[arg(long, default_value_t = SandboxConfig::default().fuel_per_second)]
     fuel_per_second: u64,
+    /// A ceiling on any one run's fuel, whatever its time limit (kept from
+    /// before the budget followed the time limit; default none).
+    #[arg(long)]
+    fuel: Option<u64>,
     /// Linear memory one run may use, in bytes.
     #[arg(long, default_value_t = SandboxConfig::default().memory_limit)]
     memory_limit: usize,
@@ -259,6 +263,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         ..Limits::default()
     };
     config.sandbox.fuel_per_second = a.fuel_per_second;
+    config.sandbox.max_fuel = a.fuel;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;

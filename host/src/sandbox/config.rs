@@ -22,6 +22,10 @@ pub struct SandboxConfig {
     /// the 2-core test machine), so that the time limit, not the fuel, is
     /// what normally stops a runaway script (issue 20).
     pub fuel_per_second: u64,
+    /// A ceiling on any run's fuel budget, whatever its time limit
+    /// (`serve --fuel`, the flag from before the budget followed the time
+    /// limit). Default none.
+    pub max_fuel: Option<u64>,
     /// Linear memory one run may use, in bytes. Default 64 MiB.
     pub memory_limit: usize,
     /// Ceiling on a policy's time limit, in ms. Default 120,000 (Cerb's clamp).
@@ -61,7 +65,8 @@ impl SandboxConfig {
     /// per second of it (at least one millisecond's worth).
     pub fn fuel_budget(&self, time_limit_ms: u64) -> u64 {
         let per_ms = self.fuel_per_second / 1000;
-        per_ms.max(1).saturating_mul(time_limit_ms.max(1))
+        let budget = per_ms.max(1).saturating_mul(time_limit_ms.max(1));
+        self.max_fuel.map_or(budget, |cap| budget.min(cap.max(1)))
     }
 }
 
@@ -69,6 +74,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             fuel_per_second: 100_000_000_000,
+            max_fuel: None,
             memory_limit: 64 << 20,
             max_time_limit_ms: MAX_TIME_LIMIT_MS,
             grace: Duration::from_secs(2),
@@ -100,6 +106,11 @@ mod tests {
         );
         // A 0 ms limit still gets a millisecond's worth; nothing overflows.
         assert_eq!(cfg.fuel_budget(0), cfg.fuel_per_second / 1000);
+        let capped = SandboxConfig {
+            max_fuel: Some(5_000),
+            ..SandboxConfig::default()
+        };
+        assert_eq!(capped.fuel_budget(60_000), 5_000);
         let huge = SandboxConfig {
             fuel_per_second: u64::MAX,
             ..SandboxConfig::default()

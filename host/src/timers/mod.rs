@@ -271,8 +271,12 @@ async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerEr
         .timer_continuation(&timer.continuation_id)?
         .filter(|c| c.state == "await" && c.timer_id == timer.id);
     // Cerb's maintenance deletes continuations past `expires_at`; here an
-    // expired one is treated as deleted when the timer comes back to it.
-    let expired = cont.as_ref().is_some_and(|c| c.expires_at < now);
+    // expired one is treated as deleted when the timer comes back to it —
+    // but never within 7 days of being saved, so Cerb's `until`-less 900
+    // still resumes on the next tick.
+    let expired = cont.as_ref().is_some_and(|c| {
+        c.expires_at < now && c.updated_at.saturating_add(CONTINUATION_TTL) < now
+    });
     let Some(mut cont) = cont.filter(|_| !expired) else {
         let why = if expired { "expired" } else { "is missing" };
         let run = RunRecord {
