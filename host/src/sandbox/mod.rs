@@ -521,7 +521,27 @@ impl Sandbox {
             Err(_elapsed) => timed_out(dict, limit_ms, logs, started, fuel_used),
         };
         result.memory_peak = memory_peak;
+        if let Some(stop) = stop_of(&result) {
+            crate::metrics::sandbox_stop(stop);
+        }
         result
+    }
+}
+
+/// The budget that stopped a run, for the metrics: the sandbox's own
+/// limits, or the KATA runtime's step budget (reported as a failure).
+fn stop_of(result: &RunResult) -> Option<crate::metrics::Stop> {
+    use crate::metrics::Stop;
+    match result.limit {
+        Some(Limit::Time) => Some(Stop::Time),
+        Some(Limit::Fuel) => Some(Stop::Fuel),
+        Some(Limit::Memory) => Some(Stop::Memory),
+        Some(Limit::Trap) => Some(Stop::Trap),
+        None => result
+            .failure
+            .as_deref()
+            .filter(|f| f.starts_with("Execution stopped after ") && f.ends_with(" steps"))
+            .map(|_| Stop::Steps),
     }
 }
 

@@ -235,8 +235,11 @@ impl wit::secrets::Host for RunState {
         let sandbox = self.sandbox()?;
         // Gated like every command: the policy sees the secret's name and
         // the algorithm (never the data) as `inputs`.
-        let denied = || wit::types::CommandError {
-            message: crate::policy::denial_message(SECRETS_HMAC),
+        let denied = || {
+            crate::metrics::policy_denial(SECRETS_HMAC);
+            wit::types::CommandError {
+                message: crate::policy::denial_message(SECRETS_HMAC),
+            }
         };
         if !self.policy.may_allow(SECRETS_HMAC) {
             return Err(denied());

@@ -73,6 +73,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         packages::import(store.as_ref(), &text, &serde_json::json!({}), &opts)
             .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
     }
+    crate::metrics::install();
     let (verifier, warnings) = super::verify::Verifier::load(&config.data_dir)?;
     for warning in &warnings {
         eprintln!("katabox: warning: {warning}");
@@ -117,5 +118,6 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         base_url,
         sandbox: runner,
         verifier,
+        health: Arc::new(super::Health::default()),
     })
 }

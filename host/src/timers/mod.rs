@@ -124,6 +124,7 @@ pub async fn tick(ctx: &TimerContext) -> Result<Vec<Fired>, TimerError> {
     let mut fired = Vec::with_capacity(due.len());
     for timer in due {
         if let Some(claimed) = claim(ctx, timer.id, false)? {
+            crate::metrics::timer_lag(ctx.clock.now().saturating_sub(claimed.next_run_at));
             fired.push(run_timer(ctx, claimed).await?);
         }
     }
@@ -398,6 +399,13 @@ async fn execute(
     run.automation = Some(automation.name.clone());
     run.automation_version = Some(automation.version);
     let out = ctx.runner.run(automation, dict).await;
+    crate::metrics::run_finished(
+        &automation.name,
+        &out.exit,
+        "timer",
+        out.duration,
+        out.fuel_used,
+    );
     run.exit = out.exit.clone();
     run.error = out
         .failure
