@@ -266,7 +266,6 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_connections: a.max_connections,
         max_concurrency: a.max_concurrency,
         shutdown_grace: std::time::Duration::from_secs(a.shutdown_grace),
-        ..Limits::default()
     };
     config.metrics_listen = a.metrics_listen;
     config.log_format = a.log_format;

@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(guid_prefix(&format!("/webhooks/{guid}")), "01234567");
         assert_eq!(guid_prefix("/webhooks/abcd"), "ab");
         assert_eq!(guid_prefix("/webhooks/"), "");
-        assert_eq!(guid_prefix("/webhooks/a\nb\x1bcdefghijk"), "a?b?cdef");
+        assert_eq!(guid_prefix("/webhooks/a\nb\x1bcdefghijklmnop"), "a?b?cdef");
         assert_eq!(guid_prefix("/other"), "");
     }
 }
