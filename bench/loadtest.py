@@ -226,6 +226,8 @@ def main():
                     help="connections of the history on/off comparison (0: skip it)")
     ap.add_argument("--timer-conns", type=int, default=32,
                     help="connections of the scheduler on/off comparison (0: skip it)")
+    ap.add_argument("--log-conns", type=int, default=32,
+                    help="connections of the request log json/off comparison (0: skip it)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -279,6 +281,7 @@ def run(a, conns, work):
         results.append(row)
     history = history_compare(a, work, lua, log) if a.history_conns else None
     timers = timers_compare(a, work, lua, log) if a.timer_conns else None
+    logging = logging_compare(a, work, lua) if a.log_conns else None
     load_after = loadavg()
     report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
                     len(bare_body), idle_kb, idle_bare, results, micro_rows(a.micro))
@@ -286,6 +289,8 @@ def run(a, conns, work):
         report += history
     if timers:
         report += timers
+    if logging:
+        report += logging
     with open(a.out, "w") as f:
         f.write(report)
     print(f"wrote {a.out}")
@@ -372,6 +377,41 @@ def timers_compare(a, work, lua, log):
     L.append("")
     L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
              f"| scheduler on within 5% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.95)} |\n")
+    return "\n".join(L) + "\n"
+
+
+def logging_compare(a, work, lua):
+    """The seed webhook with the request log as JSON (written to a file, one
+    line per request) and with `--log-format off`, same run, alternating
+    A B A B. Metrics are recorded in both (they cannot be turned off), so
+    this is the log's cost on top of them."""
+    c = a.log_conns
+    servers = {}
+    for mode in ("json", "off"):
+        port = free_port()
+        data = os.path.join(work, f"log-{mode}")
+        mode_log = open(os.path.join(work, f"server-{mode}.log"), "w")
+        start_katabox(a.katabox, a.package, data, port, mode_log, ("--log-format", mode))
+        servers[mode] = port
+    runs = {"json": [], "off": []}
+    for _ in range(2):
+        for mode in ("json", "off"):
+            r = wrk(servers[mode], c, a.duration, lua)
+            runs[mode].append(r)
+            print(f"log {mode:4} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
+    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
+    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
+    ratio = rps["json"] / rps["off"] if rps["off"] else 0.0
+    L = ["## Request log json vs off (issue 16)\n",
+         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
+         "`json` writes one JSON line per request to a file, `off` is `--log-format off`; "
+         "both record the Prometheus metrics.\n",
+         "| --log-format | req/s (mean) | worst p99 |", "| --- | ---: | ---: |"]
+    for m in ("json", "off"):
+        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} |")
+    L.append("")
+    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
+             f"| log on within 3% of off | {ratio * 100:.1f}% | {verdict(ratio >= 0.97)} |\n")
     return "\n".join(L) + "\n"
 
 

@@ -365,3 +365,126 @@ fn a_metrics_listener_answers_without_the_token() {
     // The main listener still wants the token.
     assert_eq!(get(srv.addr, "/metrics", None).0, 401);
 }
+
+/// A loopback listener that accepts connections and never answers.
+fn silent() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    port
+}
+
+#[test]
+fn outbound_results_signature_failures_and_dedupe_hits_are_counted() {
+    let (trap_port, trapped) = attack::trap(None);
+    let silent_port = silent();
+    let fetch = "start:\n  http.request:\n    output: r\n    inputs:\n      url@key: request_body\n      timeout: 1\n    on_error:\n      return:\n        status_code: 502\n  return:\n    status_code: 200\n";
+    let pkg = attack::package(
+        "Outbound",
+        &[
+            Auto {
+                name: "obs.fetch",
+                script: fetch,
+                policy: "commands:\n  http.request:\n    allow@bool: yes\n",
+                trigger: WEBHOOK,
+            },
+            Auto {
+                name: "obs.ok",
+                script: OK,
+                policy: "",
+                trigger: WEBHOOK,
+            },
+        ],
+        &[(&attack::guid("obs-fetch"), "obs.fetch")],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(
+        data.join("secrets.toml"),
+        "obs_hook = \"obs-secret-value-0123456789\"\n",
+    )
+    .expect("secrets.toml");
+    let srv = Server::start_on(attack::bin(), &data, &["--allow-outbound", "127.0.0.1"])
+        .expect("start katabox serve");
+    attack::import(&srv, &pkg);
+
+    let g = attack::guid("obs-fetch");
+    let cases = [
+        (format!("http://127.0.0.1:{trap_port}/"), 200),
+        // Private and not allowed: refused before any connection.
+        ("http://10.0.0.1/".to_string(), 502),
+        // Allowed, nothing listens: a connection error.
+        ("http://127.0.0.1:1/".to_string(), 502),
+        (format!("http://127.0.0.1:{silent_port}/"), 502),
+    ];
+    for (url, status) in &cases {
+        let r = attack::hook(&srv, &g, url.as_bytes()).expect("answer");
+        assert_eq!(r.status, *status, "{url}");
+    }
+    assert_eq!(trapped.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let kata = "automation/a:\n  uri: cerb:automation:obs.ok\n  disabled@bool: no\n";
+    let (status, signed) = srv
+        .api(
+            "POST",
+            "/api/webhooks",
+            Some(
+                &serde_json::json!({"name": "Signed", "automations_kata": kata,
+                "verify": {"preset": "github", "secret": "obs_hook"}}),
+            ),
+        )
+        .expect("create listener");
+    assert_eq!(status, 201, "{signed}");
+    let (status, deduped) = srv
+        .api(
+            "POST",
+            "/api/webhooks",
+            Some(
+                &serde_json::json!({"name": "Deduped", "automations_kata": kata,
+                "verify": {"preset": "none", "dedupe": {"header": "X-Request-Id", "window": 60}}}),
+            ),
+        )
+        .expect("create listener");
+    assert_eq!(status, 201, "{deduped}");
+    let unsigned =
+        attack::hook(&srv, signed["guid"].as_str().unwrap_or(""), b"{}").expect("answer");
+    assert!((400..500).contains(&unsigned.status), "{}", unsigned.status);
+    let headers = vec![("X-Request-Id".to_string(), "delivery-1".to_string())];
+    let path = format!("/webhooks/{}", deduped["guid"].as_str().unwrap_or(""));
+    for _ in 0..2 {
+        let r = srv.request("POST", &path, &headers, b"{}").expect("answer");
+        assert_eq!(r.status, 200);
+    }
+
+    let (status, text) = get(srv.addr, "/metrics", Some(TOKEN));
+    assert_eq!(status, 200);
+    for (result, n) in [
+        ("ok", 1.0),
+        ("refused_address", 1.0),
+        ("error", 1.0),
+        ("timeout", 1.0),
+    ] {
+        assert_eq!(
+            count(
+                &text,
+                &format!("katabox_http_outbound_total{{result=\"{result}\"}}")
+            ),
+            n,
+            "{result}: {text}"
+        );
+    }
+    assert_eq!(
+        count(&text, "katabox_signature_failures_total{preset=\"github\"}"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(count(&text, "katabox_dedupe_hits_total"), 1.0, "{text}");
+    assert!(!text.contains("obs-secret-value"), "{text}");
+    assert!(!text.contains("delivery-1"), "{text}");
+}
