@@ -488,3 +488,49 @@ fn outbound_results_signature_failures_and_dedupe_hits_are_counted() {
     assert!(!text.contains("obs-secret-value"), "{text}");
     assert!(!text.contains("delivery-1"), "{text}");
 }
+
+#[test]
+fn timer_runs_lag_and_waiting_continuations_are_exported() {
+    let script = "start:\n  await:\n    until@date: +1 hour\n  return:\n    done: yes\n";
+    let pkg = serde_json::json!({"package": {"name": "obs-waits", "revision": 1}, "records": [
+        {"uid": "a", "_context": "automation", "name": "obs.waits",
+         "extension_id": "cerb.trigger.automation.timer", "script": script, "policy_kata": ""}
+    ]});
+    let srv = attack::serve_with(&pkg, &["--timer-tick-ms", "100"]);
+    let (status, timer) = srv
+        .api(
+            "POST",
+            "/api/timers",
+            Some(&serde_json::json!({"name": "waits",
+                "automations_kata": "automation/go:\n  uri: cerb:automation:obs.waits\n"})),
+        )
+        .expect("create timer");
+    assert_eq!(status, 201, "{timer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let (_, text) = get(srv.addr, "/metrics", Some(TOKEN));
+        if count(&text, "katabox_continuations_waiting") >= 1.0 || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(count(&text, "katabox_continuations_waiting"), 1.0, "{text}");
+    assert_eq!(
+        count(
+            &text,
+            "katabox_runs_total{automation=\"obs.waits\",exit=\"await\",trigger=\"timer\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        count(
+            &text,
+            "katabox_run_duration_seconds_count{trigger=\"timer\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+    let lag = series(&text, "katabox_timer_lag_seconds").expect("timer lag exported");
+    assert!((0.0..30.0).contains(&lag), "{text}");
+}
