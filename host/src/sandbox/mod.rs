@@ -367,6 +367,32 @@ impl Sandbox {
         dict: Value,
         opts: RunOptions,
     ) -> RunResult {
+        use tracing::Instrument as _;
+        // A debug-level span (a no-op under the default `info` filter):
+        // traces show each run, nested `function:` runs inside their caller.
+        let span = tracing::debug_span!(
+            target: "katabox::trace",
+            "run",
+            automation = %automation.name,
+            depth = opts.depth,
+            exit = tracing::field::Empty,
+            fuel = tracing::field::Empty,
+        );
+        let result = self
+            .run_traced(automation, dict, opts)
+            .instrument(span.clone())
+            .await;
+        span.record("exit", result.exit.as_str());
+        span.record("fuel", result.fuel_used);
+        result
+    }
+
+    async fn run_traced(
+        &self,
+        automation: &AutomationRecord,
+        dict: Value,
+        opts: RunOptions,
+    ) -> RunResult {
         let started = Instant::now();
         let dict = if dict.as_array().is_some() {
             dict

@@ -108,6 +108,19 @@ impl RunState {
         node_id: String,
         inputs: Vec<u8>,
     ) -> Result<Vec<u8>, wit::types::CommandError> {
+        use tracing::Instrument as _;
+        let span = tracing::debug_span!(target: "katabox::trace", "host_call", command);
+        self.gated_traced(command, node_id, inputs)
+            .instrument(span)
+            .await
+    }
+
+    async fn gated_traced(
+        &mut self,
+        command: &str,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.charge(inputs.len());
         let payload =
             katabox_value::wire::decode(&inputs).map_err(|e| wit::types::CommandError {

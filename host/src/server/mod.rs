@@ -213,5 +213,6 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     }
     // Runs still queued for the history are committed before the process exits.
     state.store.flush_history();
+    observe::flush_log();
     Ok(())
 }

@@ -81,7 +81,7 @@ pub fn init_logging(format: LogFormat) -> Result<(), LogError> {
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(BufferedStderr::start())
         .with_ansi(false);
     // `try_init` fails only when a subscriber exists already: keep that one.
     let _ = match format {
@@ -93,6 +93,87 @@ pub fn init_logging(format: LogFormat) -> Result<(), LogError> {
         _ => builder.try_init(),
     };
     Ok(())
+}
+
+/// How often the log buffer is written out.
+const LOG_FLUSH: Duration = Duration::from_millis(50);
+/// Bytes the log buffer holds at most; past that a request writes it out
+/// itself (backpressure instead of unbounded memory).
+const LOG_BUFFER: usize = 1024 * 1024;
+
+static LOG_SINK: std::sync::OnceLock<BufferedStderr> = std::sync::OnceLock::new();
+
+/// Stderr behind a buffer that a background thread writes out every
+/// [`LOG_FLUSH`]: a request pays a short lock and a copy of its line
+/// instead of a `write` system call.
+#[derive(Clone)]
+struct BufferedStderr(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl BufferedStderr {
+    /// The process's sink, its flusher thread started on first use.
+    fn start() -> BufferedStderr {
+        LOG_SINK
+            .get_or_init(|| {
+                let sink = BufferedStderr(Default::default());
+                let flusher = sink.clone();
+                let _ = std::thread::Builder::new()
+                    .name("katabox-log".into())
+                    .spawn(move || {
+                        loop {
+                            std::thread::sleep(LOG_FLUSH);
+                            flusher.flush_out();
+                        }
+                    });
+                sink
+            })
+            .clone()
+    }
+
+    /// Writes what is buffered to stderr.
+    fn flush_out(&self) {
+        let pending = match self.0.lock() {
+            Ok(mut buf) if !buf.is_empty() => std::mem::take(&mut *buf),
+            _ => return,
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = std::io::Write::write_all(&mut err, &pending);
+        let _ = std::io::Write::flush(&mut err);
+    }
+}
+
+impl std::io::Write for BufferedStderr {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut buf = self
+            .0
+            .lock()
+            .map_err(|_| std::io::Error::other("log buffer poisoned"))?;
+        buf.extend_from_slice(bytes);
+        if buf.len() >= LOG_BUFFER {
+            let mut err = std::io::stderr().lock();
+            std::io::Write::write_all(&mut err, &buf)?;
+            buf.clear();
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BufferedStderr {
+    type Writer = BufferedStderr;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Writes out the buffered log lines (call before the process exits).
+pub fn flush_log() {
+    if let Some(sink) = LOG_SINK.get() {
+        sink.flush_out();
+    }
 }
 
 /// `/healthz`, `/readyz`, and `/metrics` behind the admin token.
@@ -196,6 +277,19 @@ pub struct WebhookTrace {
     pub exit: Option<String>,
     /// The history's run id, when known at answer time.
     pub run_id: Option<u64>,
+}
+
+/// The span of one webhook request (debug level: a no-op under the
+/// default `info` filter; runs and host calls are spans inside it).
+pub fn request_span(method: &str, guid_prefix: &str) -> tracing::Span {
+    tracing::debug_span!(
+        target: "katabox::trace",
+        "webhook",
+        method,
+        guid = guid_prefix,
+        listener = tracing::field::Empty,
+        status = tracing::field::Empty,
+    )
 }
 
 /// Records a webhook request's metrics and writes its log line.

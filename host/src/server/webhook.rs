@@ -14,7 +14,17 @@ pub async fn webhook(State(state): State<AppState>, req: Request) -> Response {
     let method = req.method().clone();
     let guid = observe::guid_prefix(req.uri().path());
     let mut trace = observe::WebhookTrace::default();
-    let resp = answer(&state, req, &mut trace).await;
+    let span = observe::request_span(method.as_str(), &guid);
+    let resp = {
+        use tracing::Instrument as _;
+        answer(&state, req, &mut trace)
+            .instrument(span.clone())
+            .await
+    };
+    span.record("status", resp.status().as_u16());
+    if let Some(id) = trace.listener {
+        span.record("listener", id);
+    }
     observe::webhook_done(
         method.as_str(),
         &guid,
