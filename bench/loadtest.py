@@ -226,6 +226,10 @@ def main():
                     help="connections of the history on/off comparison (0: skip it)")
     ap.add_argument("--timer-conns", type=int, default=32,
                     help="connections of the scheduler on/off comparison (0: skip it)")
+    ap.add_argument("--log-conns", type=int, default=32,
+                    help="connections of the request log json/off comparison (0: skip it)")
+    ap.add_argument("--log-rounds", type=int, default=3,
+                    help="wrk runs per mode in the request log comparison")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -279,6 +283,7 @@ def run(a, conns, work):
         results.append(row)
     history = history_compare(a, work, lua, log) if a.history_conns else None
     timers = timers_compare(a, work, lua, log) if a.timer_conns else None
+    logging = logging_compare(a, work, lua) if a.log_conns else None
     load_after = loadavg()
     report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
                     len(bare_body), idle_kb, idle_bare, results, micro_rows(a.micro))
@@ -286,6 +291,8 @@ def run(a, conns, work):
         report += history
     if timers:
         report += timers
+    if logging:
+        report += logging
     with open(a.out, "w") as f:
         f.write(report)
     print(f"wrote {a.out}")
@@ -372,6 +379,62 @@ def timers_compare(a, work, lua, log):
     L.append("")
     L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
              f"| scheduler on within 5% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.95)} |\n")
+    return "\n".join(L) + "\n"
+
+
+def cpu_ticks(pid):
+    """utime + stime of a process, in clock ticks (Linux /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def logging_compare(a, work, lua):
+    """The seed webhook with the request log as JSON (written to a file, one
+    line per request) and with `--log-format off`, same run, alternating
+    A B A B. Metrics are recorded in both (they cannot be turned off), so
+    this is the log's cost on top of them. Besides req/s (noisy on shared
+    cores) it reports the server's CPU time per request, which other load
+    on the machine disturbs much less."""
+    c = a.log_conns
+    hz = os.sysconf("SC_CLK_TCK")
+    servers = {}
+    for mode in ("json", "off"):
+        port = free_port()
+        data = os.path.join(work, f"log-{mode}")
+        mode_log = open(os.path.join(work, f"server-{mode}.log"), "w")
+        p, _, _ = start_katabox(a.katabox, a.package, data, port, mode_log, ("--log-format", mode))
+        servers[mode] = (port, p.pid)
+    runs = {"json": [], "off": []}
+    cpu = {"json": [0, 0], "off": [0, 0]}  # ticks, requests
+    for _ in range(a.log_rounds):
+        for mode in ("json", "off"):
+            port, pid = servers[mode]
+            before = cpu_ticks(pid)
+            r = wrk(port, c, a.duration, lua)
+            cpu[mode][0] += cpu_ticks(pid) - before
+            cpu[mode][1] += r["requests"]
+            runs[mode].append(r)
+            print(f"log {mode:4} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
+    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
+    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
+    us = {m: (t / hz * 1e6 / n if n else 0.0) for m, (t, n) in cpu.items()}
+    ratio = rps["json"] / rps["off"] if rps["off"] else 0.0
+    cpu_ratio = us["json"] / us["off"] if us["off"] else 0.0
+    L = ["## Request log json vs off (issue 16)\n",
+         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode {a.log_rounds} times (A B A B …), "
+         "same run; `json` writes one JSON line per request to a file, `off` is "
+         "`--log-format off`; both record the Prometheus metrics. CPU per request is the "
+         "server's user + system time over the wrk runs divided by the requests answered.\n",
+         "| --log-format | req/s (mean) | worst p99 | server CPU per request |",
+         "| --- | ---: | ---: | ---: |"]
+    for m in ("json", "off"):
+        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} | {us[m]:.1f} µs |")
+    L.append("")
+    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
+             f"| log on within 3% of off (throughput) | {ratio * 100:.1f}% | {verdict(ratio >= 0.97)} |\n"
+             f"| log on within 3% of off (CPU per request) | {cpu_ratio * 100:.1f}% | "
+             f"{verdict(cpu_ratio <= 1.03)} |\n")
     return "\n".join(L) + "\n"
 
 

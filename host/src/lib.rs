@@ -6,12 +6,13 @@
 //! command, checked by [`policy`]) → [`webhooks`] (result → response).
 //! [`timers`] runs automation timers and their `await` continuations on
 //! the same sandbox. [`store`] keeps everything, [`packages`] imports, [`api`] administers,
-//! [`cli`] is the command line.
+//! [`cli`] is the command line; [`metrics`] names every Prometheus series.
 
 pub mod api;
 pub mod capabilities;
 pub mod cli;
 pub mod lang;
+pub mod metrics;
 pub mod packages;
 pub mod policy;
 pub mod sandbox;

@@ -10,6 +10,7 @@ mod sandbox_support;
 
 mod harness_selftest;
 mod history;
+mod observability;
 mod security_crash;
 mod security_guest;
 mod security_http;

@@ -37,8 +37,23 @@ impl Server {
         Ok(s)
     }
 
+    /// Starts `katabox serve` on a fresh data directory, its standard
+    /// error (the request log) written to `log`.
+    pub fn start_logged(bin: &str, extra: &[&str], log: &Path) -> Result<Server, String> {
+        let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let data = tmp.path().join("data");
+        let file = std::fs::File::create(log).map_err(|e| e.to_string())?;
+        let mut s = Server::spawn(bin, &data, extra, Stdio::from(file))?;
+        s._tmp = Some(tmp);
+        Ok(s)
+    }
+
     /// Starts `katabox serve` on the given data directory.
     pub fn start_on(bin: &str, data: &Path, extra: &[&str]) -> Result<Server, String> {
+        Server::spawn(bin, data, extra, Stdio::null())
+    }
+
+    fn spawn(bin: &str, data: &Path, extra: &[&str], stderr: Stdio) -> Result<Server, String> {
         let addr = free_addr();
         let child = Command::new(bin)
             .arg("serve")
@@ -50,7 +65,7 @@ impl Server {
             .env("KATABOX_ADMIN_TOKEN", TOKEN)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| format!("spawning {bin}: {e}"))?;
         let mut server = Server {
@@ -126,6 +141,33 @@ impl Server {
     /// The server's process id (for /proc/<pid>/status).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM (a graceful shutdown).
+    pub fn terminate(&self) -> Result<(), String> {
+        let ok = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .map_err(|e| e.to_string())?
+            .success();
+        if ok {
+            Ok(())
+        } else {
+            Err("kill -TERM failed".into())
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit; its success.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<bool> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// True while the process has not exited.

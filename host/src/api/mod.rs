@@ -85,15 +85,20 @@ pub(crate) fn bearer_token(value: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let presented = req
-        .headers()
+/// Whether `headers` carry the admin token (`Authorization: Bearer TOKEN`).
+pub(crate) fn authorized(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token);
-    match presented {
-        Some(t) if same(t.as_bytes(), state.admin_token.as_bytes()) => next.run(req).await,
-        _ => ApiError(StatusCode::UNAUTHORIZED, "Unauthorized".into()).into_response(),
+    presented.is_some_and(|t| same(t.as_bytes(), state.admin_token.as_bytes()))
+}
+
+async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if authorized(&state, req.headers()) {
+        next.run(req).await
+    } else {
+        ApiError(StatusCode::UNAUTHORIZED, "Unauthorized".into()).into_response()
     }
 }
 

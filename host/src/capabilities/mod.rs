@@ -125,7 +125,7 @@ pub async fn dispatch(
     }
     // 2. Policy.
     if !ctx.policy.may_allow(command) {
-        return Err(policy::denial_message(command));
+        return Err(denied(command));
     }
     let placeholders = policy::placeholders(
         node_id,
@@ -138,7 +138,7 @@ pub async fn dispatch(
         .policy
         .allows(command, &placeholders, ctx.sandbox.scripting())
     {
-        return Err(policy::denial_message(command));
+        return Err(denied(command));
     }
     // 3. Act.
     let services = ctx.sandbox.services();
@@ -155,6 +155,15 @@ pub async fn dispatch(
         "file.write" => files::write(services.data.as_ref(), &p.inputs),
         other => Err(format!("`{other}` is not available in katabox")),
     }
+}
+
+/// Counts a policy denial (the command is one of [`COMMANDS`]) and gives
+/// its message.
+fn denied(command: &str) -> String {
+    if let Some(known) = COMMANDS.iter().copied().find(|c| *c == command) {
+        crate::metrics::policy_denial(known);
+    }
+    policy::denial_message(command)
 }
 
 /// The current Unix time in seconds.

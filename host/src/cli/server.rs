@@ -103,6 +103,21 @@ pub struct ServeArgs {
     /// The timezone of timers with an empty recurring_timezone (IANA name).
     #[arg(long, default_value = "UTC")]
     timezone: String,
+    /// A second address answering /metrics without the admin token (and
+    /// /healthz, /readyz); without it /metrics needs the token.
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+    /// The request log on stderr: text, json or off (filters: KATABOX_LOG
+    /// or RUST_LOG directives, default info).
+    #[arg(long, value_enum, default_value_t = server::LogFormat::Text)]
+    log_format: server::LogFormat,
+    /// Milliseconds a shutdown keeps accepting after /readyz turned 503
+    /// (so a load balancer notices before the listener closes).
+    #[arg(long, default_value_t = 0)]
+    drain_ms: u64,
+    /// Seconds a shutdown waits for in-flight requests.
+    #[arg(long, default_value_t = Limits::default().shutdown_grace.as_secs())]
+    shutdown_grace: u64,
 }
 
 /// Where an admin command acts.
@@ -260,10 +275,13 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         body_timeout: std::time::Duration::from_secs(a.body_timeout.max(1)),
         max_connections: a.max_connections,
         max_concurrency: a.max_concurrency,
-        ..Limits::default()
+        shutdown_grace: std::time::Duration::from_secs(a.shutdown_grace),
     };
     config.sandbox.fuel_per_second = a.fuel_per_second;
     config.sandbox.max_fuel = a.fuel;
+    config.metrics_listen = a.metrics_listen;
+    config.log_format = a.log_format;
+    config.drain = std::time::Duration::from_millis(a.drain_ms);
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;

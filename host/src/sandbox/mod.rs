@@ -367,6 +367,32 @@ impl Sandbox {
         dict: Value,
         opts: RunOptions,
     ) -> RunResult {
+        use tracing::Instrument as _;
+        // A debug-level span (a no-op under the default `info` filter):
+        // traces show each run, nested `function:` runs inside their caller.
+        let span = tracing::debug_span!(
+            target: "katabox::trace",
+            "run",
+            automation = %automation.name,
+            depth = opts.depth,
+            exit = tracing::field::Empty,
+            fuel = tracing::field::Empty,
+        );
+        let result = self
+            .run_traced(automation, dict, opts)
+            .instrument(span.clone())
+            .await;
+        span.record("exit", result.exit.as_str());
+        span.record("fuel", result.fuel_used);
+        result
+    }
+
+    async fn run_traced(
+        &self,
+        automation: &AutomationRecord,
+        dict: Value,
+        opts: RunOptions,
+    ) -> RunResult {
         let started = Instant::now();
         let dict = if dict.as_array().is_some() {
             dict
@@ -522,7 +548,27 @@ impl Sandbox {
             Err(_elapsed) => timed_out(dict, limit_ms, logs, started, fuel_used),
         };
         result.memory_peak = memory_peak;
+        if let Some(stop) = stop_of(&result) {
+            crate::metrics::sandbox_stop(stop);
+        }
         result
+    }
+}
+
+/// The budget that stopped a run, for the metrics: the sandbox's own
+/// limits, or the KATA runtime's step budget (reported as a failure).
+fn stop_of(result: &RunResult) -> Option<crate::metrics::Stop> {
+    use crate::metrics::Stop;
+    match result.limit {
+        Some(Limit::Time) => Some(Stop::Time),
+        Some(Limit::Fuel) => Some(Stop::Fuel),
+        Some(Limit::Memory) => Some(Stop::Memory),
+        Some(Limit::Trap) => Some(Stop::Trap),
+        None => result
+            .failure
+            .as_deref()
+            .filter(|f| f.starts_with("Execution stopped after ") && f.ends_with(" steps"))
+            .map(|_| Stop::Steps),
     }
 }
 

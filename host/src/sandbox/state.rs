@@ -108,6 +108,19 @@ impl RunState {
         node_id: String,
         inputs: Vec<u8>,
     ) -> Result<Vec<u8>, wit::types::CommandError> {
+        use tracing::Instrument as _;
+        let span = tracing::debug_span!(target: "katabox::trace", "host_call", command);
+        self.gated_traced(command, node_id, inputs)
+            .instrument(span)
+            .await
+    }
+
+    async fn gated_traced(
+        &mut self,
+        command: &str,
+        node_id: String,
+        inputs: Vec<u8>,
+    ) -> Result<Vec<u8>, wit::types::CommandError> {
         self.charge(inputs.len());
         let payload =
             katabox_value::wire::decode(&inputs).map_err(|e| wit::types::CommandError {
@@ -235,8 +248,11 @@ impl wit::secrets::Host for RunState {
         let sandbox = self.sandbox()?;
         // Gated like every command: the policy sees the secret's name and
         // the algorithm (never the data) as `inputs`.
-        let denied = || wit::types::CommandError {
-            message: crate::policy::denial_message(SECRETS_HMAC),
+        let denied = || {
+            crate::metrics::policy_denial(SECRETS_HMAC);
+            wit::types::CommandError {
+                message: crate::policy::denial_message(SECRETS_HMAC),
+            }
         };
         if !self.policy.may_allow(SECRETS_HMAC) {
             return Err(denied());

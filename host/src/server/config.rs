@@ -64,6 +64,14 @@ pub struct ServerConfig {
     pub default_timezone: chrono_tz::Tz,
     /// Where timers take "now" from (the system clock; tests inject one).
     pub clock: std::sync::Arc<dyn crate::timers::Clock>,
+    /// A second listener answering `/metrics` without a token (and
+    /// `/healthz`, `/readyz`); `None`: only the main one, with the token.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How `serve` writes its request log (default text, on stderr).
+    pub log_format: super::LogFormat,
+    /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
+    /// balancer sees it (default 0: stop accepting at once).
+    pub drain: Duration,
 }
 
 impl ServerConfig {
@@ -83,6 +91,9 @@ impl ServerConfig {
             timer_tick: Some(Duration::from_secs(1)),
             default_timezone: chrono_tz::Tz::UTC,
             clock: std::sync::Arc::new(crate::timers::SystemClock),
+            metrics_listen: None,
+            log_format: super::LogFormat::Text,
+            drain: Duration::ZERO,
         }
     }
 }

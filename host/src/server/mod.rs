@@ -5,11 +5,14 @@
 //! timer, which lets slow-header clients hold connections forever). The
 //! accept loop bounds open connections; a semaphore bounds webhook
 //! requests in flight (503 when saturated); bodies are read under a size
-//! limit (413) and a deadline (408). SIGINT/SIGTERM stop accepting and
-//! wait for in-flight requests to finish.
+//! limit (413) and a deadline (408). SIGINT/SIGTERM turn `/readyz` to 503,
+//! keep accepting for the drain period (`--drain-ms`, default 0), then stop
+//! accepting and wait for in-flight requests to finish. `/healthz`,
+//! `/readyz`, `/metrics` and the request log are in [`observe`].
 
 pub mod config;
 pub mod error;
+pub mod observe;
 mod runner;
 mod startup;
 pub mod verify;
@@ -17,6 +20,7 @@ mod webhook;
 
 pub use config::{Limits, ServerConfig};
 pub use error::{ApiError, ServerError};
+pub use observe::{Health, LogFormat};
 pub use runner::{SandboxRunner, record_of};
 pub use startup::{MIN_ADMIN_TOKEN_CHARS, TOKEN_FILE, WeakAdminToken, admin_token, open_state};
 
@@ -47,9 +51,11 @@ pub struct AppState {
     pub verifier: Arc<verify::Verifier>,
     /// The timer scheduler's context (`POST /api/timers/{id}/run` uses it too).
     pub timers: crate::timers::TimerContext,
+    /// Whether a shutdown has begun (`/readyz`).
+    pub health: Arc<Health>,
 }
 
-/// The router: `/webhooks/…` and `/api/…`.
+/// The router: `/webhooks/…`, `/api/…`, `/healthz`, `/readyz`, `/metrics`.
 pub fn router(state: AppState) -> Router {
     let hooks = any(webhook::webhook);
     Router::new()
@@ -58,7 +64,11 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/{guid}", hooks.clone())
         .route("/webhooks/{guid}/", hooks.clone())
         .route("/webhooks/{guid}/{*path}", hooks.clone())
-        .nest("/api", crate::api::router(state.clone()))
+        .nest(
+            "/api",
+            crate::api::router(state.clone()).layer(axum::middleware::from_fn(observe::admin_log)),
+        )
+        .merge(observe::routes())
         .fallback(webhook::fallback)
         .with_state(state)
 }
@@ -142,12 +152,33 @@ pub async fn shutdown_signal() {
 /// `katabox serve`: opens the store, imports `--package` files, prints the
 /// address (and a newly generated admin token), serves until a signal.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    observe::init_logging(config.log_format)?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = open_state(&config, addr)?;
     state.sandbox.warm_up().await?;
     println!("katabox listening on http://{addr}");
     let app = router(state.clone());
+    let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = match config.metrics_listen {
+        None => None,
+        Some(at) => {
+            let metrics_listener = TcpListener::bind(at).await?;
+            println!(
+                "katabox metrics on http://{}/metrics",
+                metrics_listener.local_addr()?
+            );
+            let app = observe::metrics_router(state.clone());
+            let mut stopped = metrics_stopped;
+            let limits = config.limits.clone();
+            Some(tokio::spawn(async move {
+                let stop = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                serve_with_shutdown(metrics_listener, app, limits, stop).await
+            }))
+        }
+    };
     let (stop_timers, stopped) = tokio::sync::watch::channel(false);
     let scheduler = config.timer_tick.map(|every| {
         let ctx = state.timers.clone();
@@ -159,13 +190,29 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             crate::timers::run_scheduler(ctx, every, stop).await;
         })
     });
-    serve_with_shutdown(listener, app, config.limits.clone(), shutdown_signal()).await?;
+    let health = state.health.clone();
+    let drain = config.drain;
+    let shutdown = async move {
+        shutdown_signal().await;
+        // A balancer sees 503 on /readyz from now on; the listener keeps
+        // accepting for the drain period so that it can.
+        health.start_draining();
+        if !drain.is_zero() {
+            tokio::time::sleep(drain).await;
+        }
+    };
+    serve_with_shutdown(listener, app, config.limits.clone(), shutdown).await?;
     // A timer run in progress finishes (and applies its outcome) first.
     let _ = stop_timers.send(true);
     if let Some(handle) = scheduler {
         let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
     }
+    let _ = stop_metrics.send(true);
+    if let Some(handle) = metrics_server {
+        let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
+    }
     // Runs still queued for the history are committed before the process exits.
     state.store.flush_history();
+    observe::flush_log();
     Ok(())
 }

@@ -61,6 +61,11 @@ impl SandboxRunner {
             .clone()
     }
 
+    /// The sandbox when it is built and started (`/readyz`, metrics).
+    pub fn ready(&self) -> Option<Sandbox> {
+        self.cell.get().and_then(|r| r.as_ref().ok()).cloned()
+    }
+
     /// Builds the sandbox now; the error says why it cannot start.
     pub async fn warm_up(&self) -> anyhow::Result<()> {
         self.sandbox().await.map(|_| ()).map_err(anyhow::Error::msg)

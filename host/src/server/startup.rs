@@ -113,6 +113,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         packages::import(store.as_ref(), &text, &serde_json::json!({}), &opts)
             .map_err(|e| anyhow::anyhow!("importing {}: {e}", file.display()))?;
     }
+    crate::metrics::install();
     let (verifier, warnings) = super::verify::Verifier::load(&config.data_dir)?;
     for warning in &warnings {
         eprintln!("katabox: warning: {warning}");
@@ -157,5 +158,6 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         base_url,
         sandbox: runner,
         verifier,
+        health: Arc::new(super::Health::default()),
     })
 }

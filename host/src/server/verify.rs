@@ -120,6 +120,7 @@ pub fn gate(
     let delivery = match config.verify(&parts, secrets, now) {
         Ok(d) => d,
         Err(e) => {
+            crate::metrics::signature_failure(config.preset.name());
             let reason = e.to_string();
             let mut run = run_record(state, listener_id, req, request_path);
             run.error = Some(format!("verify: {reason}"));
@@ -146,6 +147,7 @@ pub fn gate(
             key: Some(key),
         })),
         DedupeDecision::Replay(stored) => {
+            crate::metrics::dedupe_hit();
             let mut run = run_record(state, listener_id, req, request_path);
             run.logs = vec![dedupe_log(&format!("dedupe: replayed {id}"))];
             let resp = WebhookResponse {
@@ -157,6 +159,7 @@ pub fn gate(
             Gate::Answer(resp)
         }
         DedupeDecision::InProgress => {
+            crate::metrics::dedupe_hit();
             let mut run = run_record(state, listener_id, req, request_path);
             run.logs = vec![dedupe_log(&format!("dedupe: in progress {id}"))];
             let mut resp = text_response(409, "delivery in progress");

@@ -1,6 +1,6 @@
 //! The `/webhooks/…` handler: limits, body reading, then the webhook layer.
 
-use super::{AppState, ServerError, verify};
+use super::{AppState, ServerError, observe, verify};
 use crate::webhooks::{self, WebhookRequest, WebhookResponse};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -8,8 +8,34 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
-/// Any path under `/webhooks`.
+/// Any path under `/webhooks`: answered, counted and logged.
 pub async fn webhook(State(state): State<AppState>, req: Request) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let guid = observe::guid_prefix(req.uri().path());
+    let mut trace = observe::WebhookTrace::default();
+    let span = observe::request_span(method.as_str(), &guid);
+    let resp = {
+        use tracing::Instrument as _;
+        answer(&state, req, &mut trace)
+            .instrument(span.clone())
+            .await
+    };
+    span.record("status", resp.status().as_u16());
+    if let Some(id) = trace.listener {
+        span.record("listener", id);
+    }
+    observe::webhook_done(
+        method.as_str(),
+        &guid,
+        resp.status().as_u16(),
+        started.elapsed(),
+        &trace,
+    );
+    resp
+}
+
+async fn answer(state: &AppState, req: Request, trace: &mut observe::WebhookTrace) -> Response {
     let Ok(_permit) = state.concurrency.clone().try_acquire_owned() else {
         return ServerError::Busy.into_response();
     };
@@ -35,6 +61,7 @@ pub async fn webhook(State(state): State<AppState>, req: Request) -> Response {
         Ok(r) => r,
         Err(resp) => return to_http(resp),
     };
+    trace.listener = Some(listener.id);
     let limit = listener.body_limit.unwrap_or(state.limits.body_limit);
     wreq.body = match read_body(body, &parts.headers, limit, state.limits.body_timeout).await {
         Ok(b) => b,
@@ -42,12 +69,14 @@ pub async fn webhook(State(state): State<AppState>, req: Request) -> Response {
     };
     let claim = match &listener.verify {
         None => None,
-        Some(config) => match verify::gate(&state, config, listener.id, &wreq, &request_path) {
+        Some(config) => match verify::gate(state, config, listener.id, &wreq, &request_path) {
             verify::Gate::Answer(resp) => return to_http(resp),
             verify::Gate::Run(claim) => claim,
         },
     };
-    let resp = webhooks::respond(ctx, &listener, &wreq, &request_path).await;
+    let (resp, summary) = webhooks::respond_traced(ctx, &listener, &wreq, &request_path).await;
+    trace.automation = summary.automation;
+    trace.exit = summary.exit;
     if let Some(claim) = claim {
         claim.finish(&resp);
     }

@@ -12,6 +12,7 @@
 use super::runs::{HistoryConfig, RunTables, allocate_ids};
 use super::{RunRecord, StoreResult};
 use redb::Database;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -36,6 +37,8 @@ enum Msg {
 pub(super) struct HistoryWriter {
     queue: Mutex<Option<SyncSender<Msg>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Runs queued and not yet committed (the metrics' queue depth).
+    depth: Arc<AtomicUsize>,
 }
 
 impl HistoryWriter {
@@ -45,12 +48,15 @@ impl HistoryWriter {
         config: HistoryConfig,
     ) -> std::io::Result<HistoryWriter> {
         let (tx, rx) = sync_channel(QUEUE);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let written = depth.clone();
         let thread = std::thread::Builder::new()
             .name("katabox-history".into())
-            .spawn(move || write_loop(&db, &rx, &config))?;
+            .spawn(move || write_loop(&db, &rx, &config, &written))?;
         Ok(HistoryWriter {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            depth,
         })
     }
 
@@ -61,12 +67,23 @@ impl HistoryWriter {
             return Err(run);
         };
         match queue.as_ref() {
-            Some(tx) => tx.send(Msg::Run(run)).map_err(|e| match e.0 {
-                Msg::Run(run) => run,
-                Msg::Flush(_) => Box::default(),
-            }),
+            Some(tx) => {
+                self.depth.fetch_add(1, Ordering::Relaxed);
+                tx.send(Msg::Run(run)).map_err(|e| {
+                    self.depth.fetch_sub(1, Ordering::Relaxed);
+                    match e.0 {
+                        Msg::Run(run) => run,
+                        Msg::Flush(_) => Box::default(),
+                    }
+                })
+            }
             None => Err(run),
         }
+    }
+
+    /// Runs queued and not yet committed.
+    pub(super) fn depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
     }
 
     /// Waits until every run queued before this call is committed.
@@ -101,7 +118,7 @@ impl Drop for HistoryWriter {
     }
 }
 
-fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig) {
+fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig, depth: &AtomicUsize) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut runs = Vec::new();
     let mut flushes = Vec::new();
@@ -139,6 +156,7 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig) {
                 eprintln!("katabox: warning: {count} runs were not recorded in the history: {e}");
             }
             runs.clear();
+            depth.fetch_sub(count, Ordering::Relaxed);
         }
         for done in flushes.drain(..) {
             let _ = done.send(());

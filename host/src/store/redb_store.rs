@@ -97,6 +97,11 @@ impl RedbStore {
         self.history.stop();
     }
 
+    /// Runs queued for the history and not yet committed.
+    pub fn history_queue_depth(&self) -> usize {
+        self.history.depth()
+    }
+
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir

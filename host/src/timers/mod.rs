@@ -124,6 +124,7 @@ pub async fn tick(ctx: &TimerContext) -> Result<Vec<Fired>, TimerError> {
     let mut fired = Vec::with_capacity(due.len());
     for timer in due {
         if let Some(claimed) = claim(ctx, timer.id, false)? {
+            crate::metrics::timer_lag(ctx.clock.now().saturating_sub(claimed.next_run_at));
             fired.push(run_timer(ctx, claimed).await?);
         }
     }
@@ -274,9 +275,9 @@ async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerEr
     // expired one is treated as deleted when the timer comes back to it —
     // but never within 7 days of being saved, so Cerb's `until`-less 900
     // still resumes on the next tick.
-    let expired = cont.as_ref().is_some_and(|c| {
-        c.expires_at < now && c.updated_at.saturating_add(CONTINUATION_TTL) < now
-    });
+    let expired = cont
+        .as_ref()
+        .is_some_and(|c| c.expires_at < now && c.updated_at.saturating_add(CONTINUATION_TTL) < now);
     let Some(mut cont) = cont.filter(|_| !expired) else {
         let why = if expired { "expired" } else { "is missing" };
         let run = RunRecord {
@@ -406,6 +407,13 @@ async fn execute(
     run.automation = Some(automation.name.clone());
     run.automation_version = Some(automation.version);
     let out = ctx.runner.run(automation, dict).await;
+    crate::metrics::run_finished(
+        &automation.name,
+        &out.exit,
+        "timer",
+        out.duration,
+        out.fuel_used,
+    );
     run.exit = out.exit.clone();
     run.error = out
         .failure

@@ -145,10 +145,33 @@ pub async fn respond(
     req: &WebhookRequest,
     request_path: &str,
 ) -> WebhookResponse {
+    respond_traced(ctx, listener, req, request_path).await.0
+}
+
+/// What a request's run was, for the request log (no request data).
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// The automation that ran (a stored name), if one did.
+    pub automation: Option<String>,
+    /// How it ended (`return`, `await`, `exit`, `error`), if it ran.
+    pub exit: Option<String>,
+}
+
+/// [`respond`], also telling which automation ran and how it ended.
+pub async fn respond_traced(
+    ctx: &WebhookContext,
+    listener: &crate::store::ListenerRecord,
+    req: &WebhookRequest,
+    request_path: &str,
+) -> (WebhookResponse, RunSummary) {
     let (response, run) = execute(ctx, listener, req, request_path, &RunMode::live()).await;
+    let summary = RunSummary {
+        exit: (!run.exit.is_empty()).then(|| run.exit.clone()),
+        automation: run.automation.clone(),
+    };
     // The history is best-effort: a failure to record does not change the answer.
     ctx.store.queue_run(run);
-    response
+    (response, summary)
 }
 
 /// Runs a routed request against its listener and returns the response
@@ -213,6 +236,13 @@ pub async fn execute(
             run.automation = Some(sel.automation.name.clone());
             run.automation_version = Some(sel.automation.version);
             let outcome = ctx.runner.run(&sel.automation, dict).await;
+            crate::metrics::run_finished(
+                &sel.automation.name,
+                &outcome.exit,
+                mode.trigger,
+                outcome.duration,
+                outcome.fuel_used,
+            );
             run.exit = outcome.exit.clone();
             // A time-out is not a failure (Cerb answers 200) but the history
             // still names the limit that stopped the run.

@@ -185,5 +185,9 @@ pub fn check_host(policy: &AddressPolicy, host: &str) -> Result<(), String> {
 
 /// The command error for a refused address.
 pub fn blocked(host: &str) -> String {
-    format!("The address of `{host}` is not allowed (private or reserved network)")
+    format!("The address of `{host}` {BLOCKED_MARK}")
 }
+
+/// The end of [`blocked`]'s message (how a refused address is recognised
+/// in a connection error).
+pub const BLOCKED_MARK: &str = "is not allowed (private or reserved network)";

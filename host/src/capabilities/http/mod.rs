@@ -10,6 +10,7 @@ pub mod fixtures;
 use super::data::{DataStore, Resource};
 use super::inputs::{self, object};
 use super::now;
+use crate::metrics::Outbound;
 use address::AddressPolicy;
 use base64::Engine as _;
 use fixtures::Fixture;
@@ -236,7 +237,12 @@ pub async fn request(
             url: url.clone(),
         }
     } else {
-        send(client, inputs, &method, &url, headers, body).await?
+        let sent = send(client, inputs, &method, &url, headers, body).await;
+        crate::metrics::http_outbound(match &sent {
+            Ok(_) => Outbound::Ok,
+            Err((_, kind)) => *kind,
+        });
+        sent.map_err(|(message, _)| message)?
     };
     Ok(output(response, data))
 }
@@ -248,10 +254,12 @@ async fn send(
     url: &str,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
-) -> Result<Response, String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("{e}"))?;
-    address::check_host(&client.config.addresses, parsed.host_str().unwrap_or(""))?;
-    let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+) -> Result<Response, (String, Outbound)> {
+    let parsed = url::Url::parse(url).map_err(|e| (format!("{e}"), Outbound::Error))?;
+    address::check_host(&client.config.addresses, parsed.host_str().unwrap_or(""))
+        .map_err(|e| (e, Outbound::RefusedAddress))?;
+    let m = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|e| (e.to_string(), Outbound::Error))?;
     let mut req = client.client.request(m, parsed);
     for (k, v) in headers {
         req = req.header(k, v);
@@ -266,7 +274,7 @@ async fn send(
         .map(|t| Duration::from_secs_f64(t.min(3_600.0)))
         .unwrap_or(client.config.timeout);
     req = req.timeout(timeout);
-    let mut resp = req.send().await.map_err(error_text)?;
+    let mut resp = req.send().await.map_err(classified)?;
     let status = resp.status().as_u16();
     let final_url = resp.url().to_string();
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -280,12 +288,13 @@ async fn send(
         }
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(error_text)? {
+    while let Some(chunk) = resp.chunk().await.map_err(classified)? {
         if body.len() + chunk.len() > client.config.max_response_bytes {
-            return Err(format!(
+            let message = format!(
                 "The response body is larger than {} bytes",
                 client.config.max_response_bytes
-            ));
+            );
+            return Err((message, Outbound::Error));
         }
         body.extend_from_slice(&chunk);
     }
@@ -295,6 +304,20 @@ async fn send(
         body,
         url: final_url,
     })
+}
+
+/// The error text and how the call ended, for the metrics.
+fn classified(e: reqwest::Error) -> (String, Outbound) {
+    let timeout = e.is_timeout();
+    let text = error_text(e);
+    let kind = if timeout {
+        Outbound::Timeout
+    } else if text.contains(address::BLOCKED_MARK) {
+        Outbound::RefusedAddress
+    } else {
+        Outbound::Error
+    };
+    (text, kind)
 }
 
 fn error_text(e: reqwest::Error) -> String {
