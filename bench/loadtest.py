@@ -281,8 +281,8 @@ def run(a, conns, work):
             print(f"{name:8} c={c:<4} {r['rps']:>10.0f} req/s  p50 {ms(r['p50'])}  p99 {ms(r['p99'])}"
                   f"  p99.9 {ms(r['p999'])}  errors {r['errors']}  rss peak {r['rss_peak']} KiB", flush=True)
         results.append(row)
-    history = history_compare(a, work, lua, log) if a.history_conns else None
-    timers = timers_compare(a, work, lua, log) if a.timer_conns else None
+    history = history_compare(a, work, lua) if a.history_conns else None
+    timers = timers_compare(a, work, lua) if a.timer_conns else None
     logging = logging_compare(a, work, lua) if a.log_conns else None
     load_after = loadavg()
     report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
@@ -299,36 +299,67 @@ def run(a, conns, work):
     return 0
 
 
-def history_compare(a, work, lua, log):
-    """The seed webhook with the run history on (`--history-save all`, the
-    default) and off (`none`), same run, alternating A B A B so that drift
-    in the machine's load hits both alike."""
-    c = a.history_conns
+def ab_runs(a, work, lua, label, conns, rounds, modes):
+    """One server per mode (`(name, serve flags, setup(port, data_dir) or
+    None)`), then wrk against each in turn, `rounds` times (A B A B ...), so
+    that drift in the machine's load hits every mode alike. Per mode: mean
+    req/s, worst p99, and the server's CPU time per request in µs (user +
+    system over its wrk runs / requests answered: much less disturbed by
+    other load on the machine than req/s)."""
+    hz = os.sysconf("SC_CLK_TCK")
     servers = {}
-    for mode in ("all", "none"):
+    for name, extra, setup in modes:
         port = free_port()
-        p, _, _ = start_katabox(a.katabox, a.package, os.path.join(work, f"history-{mode}"), port, log,
-                                ("--history-save", mode))
-        servers[mode] = port
-    runs = {"all": [], "none": []}
-    for _ in range(2):
-        for mode in ("all", "none"):
-            r = wrk(servers[mode], c, a.duration, lua)
-            runs[mode].append(r)
-            print(f"history {mode:4} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
-    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
-    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
-    ratio = rps["all"] / rps["none"] if rps["none"] else 0.0
-    L = ["## Run history on vs off (issue 13)\n",
-         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
-         "`all` records every run with its request and response (bodies up to 1 MiB).\n",
-         "| --history-save | req/s (mean) | worst p99 |", "| --- | ---: | ---: |"]
-    for m in ("all", "none"):
-        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} |")
+        data = os.path.join(work, f"{label}-{name}")
+        log = open(os.path.join(work, f"server-{label}-{name}.log"), "w")
+        p, _, _ = start_katabox(a.katabox, a.package, data, port, log, extra)
+        if setup:
+            setup(port, data)
+        servers[name] = (port, p.pid)
+    runs = {name: [] for name in servers}
+    cpu = {name: [0, 0] for name in servers}  # ticks, requests
+    for _ in range(rounds):
+        for name, (port, pid) in servers.items():
+            before = cpu_ticks(pid)
+            r = wrk(port, conns, a.duration, lua)
+            cpu[name][0] += cpu_ticks(pid) - before
+            cpu[name][1] += r["requests"]
+            runs[name].append(r)
+            print(f"{label} {name:4} c={conns:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
+    return {name: {"rps": sum(r["rps"] for r in v) / len(v),
+                   "p99": max(r["p99"] for r in v),
+                   "cpu_us": cpu[name][0] / hz * 1e6 / cpu[name][1] if cpu[name][1] else 0.0}
+            for name, v in runs.items()}
+
+
+def ab_report(title, note, column, stats, on, off, targets):
+    """A markdown section: one row per mode, then `targets`, each
+    `(text, "rps" | "cpu_us", bound)`: the on/off ratio of that figure must
+    be at least `bound` (req/s) or at most `bound` (CPU per request)."""
+    L = [f"## {title}\n", note + "\n",
+         f"| {column} | req/s (mean) | worst p99 | server CPU per request |",
+         "| --- | ---: | ---: | ---: |"]
+    for m, st in stats.items():
+        L.append(f"| {m} | {st['rps']:.0f} | {ms(st['p99'])} | {st['cpu_us']:.1f} µs |")
     L.append("")
-    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
-             f"| history on within 10% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.9)} |\n")
-    return "\n".join(L) + "\n"
+    L.append("| target | figure | verdict |\n| --- | --- | --- |")
+    for text, key, bound in targets:
+        ratio = stats[on][key] / stats[off][key] if stats[off][key] else 0.0
+        ok = ratio >= bound if key == "rps" else ratio <= bound
+        L.append(f"| {text} | {ratio * 100:.1f}% | {verdict(ok)} |")
+    return "\n".join(L) + "\n\n"
+
+
+def history_compare(a, work, lua):
+    """The seed webhook with the run history on (`--history-save all`, the
+    default) and off (`none`), same run."""
+    c = a.history_conns
+    stats = ab_runs(a, work, lua, "history", c, 2,
+                    [(m, ("--history-save", m), None) for m in ("all", "none")])
+    note = (f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
+            "`all` records every run with its request and response (bodies up to 1 MiB).")
+    return ab_report("Run history on vs off (issue 13)", note, "--history-save", stats, "all", "none",
+                     [("history on within 10% of off (throughput)", "rps", 0.9)])
 
 
 def create_idle_timers(port, data_dir, count):
@@ -348,38 +379,17 @@ def create_idle_timers(port, data_dir, count):
             raise RuntimeError(f"creating a timer answered {r.status}")
 
 
-def timers_compare(a, work, lua, log):
+def timers_compare(a, work, lua):
     """The seed webhook with the timer scheduler on (default 1 s tick, 100
-    idle timers stored) and off (`--no-timers`, no timers), same run,
-    alternating A B A B."""
+    idle timers stored) and off (`--no-timers`, no timers), same run."""
     c = a.timer_conns
-    servers = {}
-    for mode, extra in (("on", ()), ("off", ("--no-timers",))):
-        port = free_port()
-        data = os.path.join(work, f"timers-{mode}")
-        start_katabox(a.katabox, a.package, data, port, log, extra)
-        if mode == "on":
-            create_idle_timers(port, data, 100)
-        servers[mode] = port
-    runs = {"on": [], "off": []}
-    for _ in range(2):
-        for mode in ("on", "off"):
-            r = wrk(servers[mode], c, a.duration, lua)
-            runs[mode].append(r)
-            print(f"timers {mode:3} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
-    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
-    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
-    ratio = rps["on"] / rps["off"] if rps["off"] else 0.0
-    L = ["## Timer scheduler on vs off (issue 15)\n",
-         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
-         "`on` ticks every second over 100 stored idle timers, `off` is `--no-timers`.\n",
-         "| scheduler | req/s (mean) | worst p99 |", "| --- | ---: | ---: |"]
-    for m in ("on", "off"):
-        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} |")
-    L.append("")
-    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
-             f"| scheduler on within 5% of off | {ratio * 100:.0f}% | {verdict(ratio >= 0.95)} |\n")
-    return "\n".join(L) + "\n"
+    stats = ab_runs(a, work, lua, "timers", c, 2,
+                    [("on", (), lambda port, data: create_idle_timers(port, data, 100)),
+                     ("off", ("--no-timers",), None)])
+    note = (f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
+            "`on` ticks every second over 100 stored idle timers, `off` is `--no-timers`.")
+    return ab_report("Timer scheduler on vs off (issue 15)", note, "scheduler", stats, "on", "off",
+                     [("scheduler on within 5% of off (throughput)", "rps", 0.95)])
 
 
 def cpu_ticks(pid):
@@ -391,51 +401,19 @@ def cpu_ticks(pid):
 
 def logging_compare(a, work, lua):
     """The seed webhook with the request log as JSON (written to a file, one
-    line per request) and with `--log-format off`, same run, alternating
-    A B A B. Metrics are recorded in both (they cannot be turned off), so
-    this is the log's cost on top of them. Besides req/s (noisy on shared
-    cores) it reports the server's CPU time per request, which other load
-    on the machine disturbs much less."""
+    line per request) and with `--log-format off`, same run. Metrics are
+    recorded in both (they cannot be turned off), so this is the log's cost
+    on top of them."""
     c = a.log_conns
-    hz = os.sysconf("SC_CLK_TCK")
-    servers = {}
-    for mode in ("json", "off"):
-        port = free_port()
-        data = os.path.join(work, f"log-{mode}")
-        mode_log = open(os.path.join(work, f"server-{mode}.log"), "w")
-        p, _, _ = start_katabox(a.katabox, a.package, data, port, mode_log, ("--log-format", mode))
-        servers[mode] = (port, p.pid)
-    runs = {"json": [], "off": []}
-    cpu = {"json": [0, 0], "off": [0, 0]}  # ticks, requests
-    for _ in range(a.log_rounds):
-        for mode in ("json", "off"):
-            port, pid = servers[mode]
-            before = cpu_ticks(pid)
-            r = wrk(port, c, a.duration, lua)
-            cpu[mode][0] += cpu_ticks(pid) - before
-            cpu[mode][1] += r["requests"]
-            runs[mode].append(r)
-            print(f"log {mode:4} c={c:<4} {r['rps']:>10.0f} req/s  p99 {ms(r['p99'])}", flush=True)
-    rps = {m: sum(r["rps"] for r in v) / len(v) for m, v in runs.items()}
-    p99 = {m: max(r["p99"] for r in v) for m, v in runs.items()}
-    us = {m: (t / hz * 1e6 / n if n else 0.0) for m, (t, n) in cpu.items()}
-    ratio = rps["json"] / rps["off"] if rps["off"] else 0.0
-    cpu_ratio = us["json"] / us["off"] if us["off"] else 0.0
-    L = ["## Request log json vs off (issue 16)\n",
-         f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode {a.log_rounds} times (A B A B …), "
-         "same run; `json` writes one JSON line per request to a file, `off` is "
-         "`--log-format off`; both record the Prometheus metrics. CPU per request is the "
-         "server's user + system time over the wrk runs divided by the requests answered.\n",
-         "| --log-format | req/s (mean) | worst p99 | server CPU per request |",
-         "| --- | ---: | ---: | ---: |"]
-    for m in ("json", "off"):
-        L.append(f"| {m} | {rps[m]:.0f} | {ms(p99[m])} | {us[m]:.1f} µs |")
-    L.append("")
-    L.append(f"| target | figure | verdict |\n| --- | --- | --- |\n"
-             f"| log on within 3% of off (throughput) | {ratio * 100:.1f}% | {verdict(ratio >= 0.97)} |\n"
-             f"| log on within 3% of off (CPU per request) | {cpu_ratio * 100:.1f}% | "
-             f"{verdict(cpu_ratio <= 1.03)} |\n")
-    return "\n".join(L) + "\n"
+    stats = ab_runs(a, work, lua, "log", c, a.log_rounds,
+                    [(m, ("--log-format", m), None) for m in ("json", "off")])
+    note = (f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode {a.log_rounds} times (A B A B …), "
+            "same run; `json` writes one JSON line per request to a file, `off` is "
+            "`--log-format off`; both record the Prometheus metrics. CPU per request is the "
+            "server's user + system time over the wrk runs divided by the requests answered.")
+    return ab_report("Request log json vs off (issue 16)", note, "--log-format", stats, "json", "off",
+                     [("log on within 3% of off (throughput)", "rps", 0.97),
+                      ("log on within 3% of off (CPU per request)", "cpu_us", 1.03)])
 
 
 def verdict(ok):

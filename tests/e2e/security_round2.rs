@@ -603,19 +603,7 @@ fn short_admin_tokens_are_refused_at_start() {
 /// the IPv4 address it embeds: loopback is refused by the address check.
 #[test]
 fn ipv4_translated_loopback_is_refused() {
-    let (port, seen) = attack::trap(None);
-    let script = "start:\n  http.request:\n    output: resp\n    inputs:\n      url@key: request_body\n    on_error:\n      return:\n        status_code: 502\n        body@text: {{ resp.error }}\n  return:\n    status_code: 200\n    body: reached\n";
-    let pkg = attack::package(
-        "Translated",
-        &[Auto {
-            name: "r2.ssrf",
-            script,
-            policy: "commands:\n  http.request:\n    allow: yes\n",
-            trigger: WEBHOOK,
-        }],
-        &[(&guid("r2.ssrf"), "r2.ssrf")],
-    );
-    let srv = attack::serve_with(&pkg, &[]);
+    let (srv, port, seen) = attack::ssrf_server("r2.ssrf");
     for host in [
         "[::ffff:0:127.0.0.1]",
         "[::ffff:0:7f00:1]",

@@ -193,19 +193,7 @@ fn a_ten_megabyte_response_is_served_or_refused_cleanly() {
 /// trap listener must see no connection at all.
 #[test]
 fn ssrf_attempts_never_reach_loopback() {
-    let (port, seen) = trap(None);
-    let script = "start:\n  http.request:\n    output: resp\n    inputs:\n      url@key: request_body\n    on_error:\n      return:\n        status_code: 502\n        body@text: {{ resp.error }}\n  return:\n    status_code: 200\n    body: reached\n";
-    let pkg = attack::package(
-        "Ssrf",
-        &[Auto {
-            name: "sec.ssrf",
-            script,
-            policy: "commands:\n  http.request:\n    allow: yes\n",
-            trigger: WEBHOOK,
-        }],
-        &[(&guid("ssrf"), "sec.ssrf")],
-    );
-    let srv = attack::serve_with(&pkg, &[]);
+    let (srv, port, seen) = attack::ssrf_server("sec.ssrf");
     let hosts = [
         "127.0.0.1".to_string(),
         "localhost".into(),
@@ -230,7 +218,7 @@ fn ssrf_attempts_never_reach_loopback() {
     let mut refused = 0;
     for host in &hosts {
         let url = format!("http://{host}:{port}/");
-        let r = attack::hook(&srv, &guid("ssrf"), url.as_bytes()).expect("answer");
+        let r = attack::hook(&srv, &guid("sec.ssrf"), url.as_bytes()).expect("answer");
         let body = String::from_utf8_lossy(&r.body).to_string();
         assert_ne!(body, "reached", "{url} was fetched");
         assert_eq!(r.status, 502, "{url}: {body}");

@@ -92,6 +92,28 @@ pub fn serve_with(pkg: &J, extra: &[&str]) -> Server {
     srv
 }
 
+/// The fetching script of the SSRF tests: `http.request` to the URL in the
+/// body; 502 with the error when it is refused, `reached` when fetched.
+pub const SSRF_SCRIPT: &str = "start:\n  http.request:\n    output: resp\n    inputs:\n      url@key: request_body\n    on_error:\n      return:\n        status_code: 502\n        body@text: {{ resp.error }}\n  return:\n    status_code: 200\n    body: reached\n";
+
+/// A server whose listener `guid(label)` fetches the URL POSTed to it
+/// (policy: any http.request), and a trap listener on loopback that counts
+/// the connections it receives: `(server, trap port, connections seen)`.
+pub fn ssrf_server(label: &str) -> (Server, u16, Arc<AtomicUsize>) {
+    let (port, seen) = trap(None);
+    let pkg = package(
+        label,
+        &[Auto {
+            name: label,
+            script: SSRF_SCRIPT,
+            policy: "commands:\n  http.request:\n    allow: yes\n",
+            trigger: WEBHOOK,
+        }],
+        &[(&guid(label), label)],
+    );
+    (serve_with(&pkg, &[]), port, seen)
+}
+
 /// POSTs a body to a webhook.
 pub fn hook(srv: &Server, guid: &str, body: &[u8]) -> Result<Response, String> {
     let headers = vec![("Content-Type".to_string(), "text/plain".to_string())];

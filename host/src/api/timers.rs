@@ -94,6 +94,7 @@ pub async fn run(
             "The timer is running; try again when it has finished.".into(),
         )),
         Err(TimerError::Store(e)) => Err(e.into()),
+        Err(e @ TimerError::Task(_)) => Err(ApiError::internal(e)),
     }
 }
 

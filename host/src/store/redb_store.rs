@@ -589,19 +589,12 @@ impl Store for RedbStore {
 
     fn save_timer(&self, rec: &TimerRecord) -> StoreResult<TimerRecord> {
         let txn = self.db.begin_write()?;
-        let mut rec = rec.clone();
-        let now = now_unix();
-        if rec.id == 0 {
-            rec.id = next_counter(&txn, "timer")?;
-            rec.created_at = now;
-        } else if self.timer(rec.id)?.is_none() {
+        let saved = super::timers::save(&txn, rec, || next_counter(&txn, "timer"), now_unix())?;
+        let Some(saved) = saved else {
             return Err(StoreError::Rejected(format!("no timer with id {}", rec.id)));
-        }
-        rec.updated_at = now;
-        super::timers::save(&txn, &rec)?;
+        };
         txn.commit()?;
-        self.timer(rec.id)?
-            .ok_or_else(|| StoreError::Rejected(format!("no timer with id {}", rec.id)))
+        Ok(saved)
     }
 
     fn claim_timer(

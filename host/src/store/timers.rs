@@ -112,11 +112,25 @@ pub(super) fn claim(
     Ok(Some(timer))
 }
 
-/// Creates or replaces a timer's own fields, keeping what the scheduler
-/// owns (continuation, lease, fence, `last_ran_at`, `created_at`).
-pub(super) fn save(txn: &WriteTransaction, rec: &TimerRecord) -> StoreResult<()> {
+/// Creates (id 0: `id` is assigned) or replaces a timer's own fields,
+/// keeping what the scheduler owns (continuation, lease, fence,
+/// `last_ran_at`, `created_at`). Returns the record as stored; `None` when
+/// `rec.id` names no timer.
+pub(super) fn save(
+    txn: &WriteTransaction,
+    rec: &TimerRecord,
+    id: impl FnOnce() -> StoreResult<u64>,
+    now: i64,
+) -> StoreResult<Option<TimerRecord>> {
     let mut rec = rec.clone();
-    if let Some(old) = get(txn, rec.id)? {
+    rec.updated_at = now;
+    if rec.id == 0 {
+        rec.id = id()?;
+        rec.created_at = now;
+    } else {
+        let Some(old) = get(txn, rec.id)? else {
+            return Ok(None);
+        };
         rec.continuation_id = old.continuation_id;
         rec.lease_owner = old.lease_owner;
         rec.lease_expires_at = old.lease_expires_at;
@@ -124,7 +138,8 @@ pub(super) fn save(txn: &WriteTransaction, rec: &TimerRecord) -> StoreResult<()>
         rec.last_ran_at = old.last_ran_at;
         rec.created_at = old.created_at;
     }
-    put(txn, &rec)
+    put(txn, &rec)?;
+    Ok(Some(rec))
 }
 
 /// Applies a run's outcome to timer `id` when `fence` is still the

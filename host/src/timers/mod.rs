@@ -114,16 +114,31 @@ pub enum TimerError {
     Busy,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The blocking task that did the store work panicked or was cancelled.
+    #[error("timer store work failed: {0}")]
+    Task(String),
+}
+
+/// Runs store work (redb writes that fsync) off the async workers.
+async fn off_workers<T: Send + 'static>(
+    ctx: &TimerContext,
+    f: impl FnOnce(&dyn Store) -> crate::store::StoreResult<T> + Send + 'static,
+) -> Result<T, TimerError> {
+    let store = ctx.store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| TimerError::Task(e.to_string()))?
+        .map_err(TimerError::from)
 }
 
 /// Runs every due timer once (at most [`TICK_BATCH`]), soonest first;
 /// each is claimed first, so another scheduler never runs it too.
 pub async fn tick(ctx: &TimerContext) -> Result<Vec<Fired>, TimerError> {
     let now = ctx.clock.now();
-    let due = ctx.store.due_timers(now, TICK_BATCH)?;
+    let due = off_workers(ctx, move |s| s.due_timers(now, TICK_BATCH)).await?;
     let mut fired = Vec::with_capacity(due.len());
     for timer in due {
-        if let Some(claimed) = claim(ctx, timer.id, false)? {
+        if let Some(claimed) = claim(ctx, timer.id, false).await? {
             crate::metrics::timer_lag(ctx.clock.now().saturating_sub(claimed.next_run_at));
             fired.push(run_timer(ctx, claimed).await?);
         }
@@ -133,15 +148,22 @@ pub async fn tick(ctx: &TimerContext) -> Result<Vec<Fired>, TimerError> {
 
 /// Runs timer `id` now, due or not (`POST /api/timers/{id}/run`).
 pub async fn run_now(ctx: &TimerContext, id: u64) -> Result<Fired, TimerError> {
-    ctx.store.timer(id)?.ok_or(TimerError::NotFound)?;
-    let claimed = claim(ctx, id, true)?.ok_or(TimerError::Busy)?;
+    off_workers(ctx, move |s| s.timer(id))
+        .await?
+        .ok_or(TimerError::NotFound)?;
+    let claimed = claim(ctx, id, true).await?.ok_or(TimerError::Busy)?;
     run_timer(ctx, claimed).await
 }
 
-fn claim(ctx: &TimerContext, id: u64, force: bool) -> Result<Option<TimerRecord>, TimerError> {
+async fn claim(
+    ctx: &TimerContext,
+    id: u64,
+    force: bool,
+) -> Result<Option<TimerRecord>, TimerError> {
     let now = ctx.clock.now();
     let until = now.saturating_add(ctx.lease_secs);
-    Ok(ctx.store.claim_timer(id, &ctx.owner, now, until, force)?)
+    let owner = ctx.owner.clone();
+    off_workers(ctx, move |s| s.claim_timer(id, &owner, now, until, force)).await
 }
 
 /// The scheduler loop: a tick every `every` until `shutdown` resolves.
@@ -248,21 +270,35 @@ async fn start(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerErr
         }
     }
     let decision = outcome::after_start(&ended, ran.is_some());
-    let continuation = match (&decision, &ran) {
-        (Decision::Await { until }, Some((automation, dict))) => Some(TimerContinuation {
-            token: crate::store::generate_guid(),
-            timer_id: timer.id,
-            automation: automation.name.clone(),
-            automation_version: automation.version,
-            state: "await".into(),
-            dict_wire: encode_dict(dict),
-            until: *until,
-            expires_at: until.saturating_add(CONTINUATION_TTL),
-            updated_at: ctx.clock.now(),
-        }),
+    let continuation = match (&decision, ran) {
+        (Decision::Await { until }, Some((automation, dict))) => {
+            let mut c = TimerContinuation {
+                token: crate::store::generate_guid(),
+                timer_id: timer.id,
+                automation: automation.name,
+                automation_version: automation.version,
+                state: "await".into(),
+                dict_wire: String::new(),
+                until: 0,
+                expires_at: 0,
+                updated_at: 0,
+            };
+            c.wait(&dict, *until, ctx.clock.now());
+            Some(c)
+        }
         _ => None,
     };
-    finish(ctx, &timer, run, payload, decision, continuation, &ended)
+    finish(ctx, &timer, run, payload, decision, continuation).await
+}
+
+impl TimerContinuation {
+    /// Holds `dict` until `until` (expiring 7 days later, as Cerb).
+    fn wait(&mut self, dict: &Value, until: i64, now: i64) {
+        self.dict_wire = encode_dict(dict);
+        self.until = until;
+        self.expires_at = until.saturating_add(CONTINUATION_TTL);
+        self.updated_at = now;
+    }
 }
 
 async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerError> {
@@ -280,21 +316,8 @@ async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerEr
         .is_some_and(|c| c.expires_at < now && c.updated_at.saturating_add(CONTINUATION_TTL) < now);
     let Some(mut cont) = cont.filter(|_| !expired) else {
         let why = if expired { "expired" } else { "is missing" };
-        let run = RunRecord {
-            error: Some(format!("the timer's continuation {why}")),
-            exit: "error".into(),
-            ..new_run(&timer)
-        };
-        let ended = Ended::default();
-        return finish(
-            ctx,
-            &timer,
-            run,
-            RunPayload::default(),
-            Decision::Fail,
-            None,
-            &ended,
-        );
+        let reason = format!("the timer's continuation {why}");
+        return fail_resume(ctx, &timer, new_run(&timer), reason).await;
     };
     if cont.until > now {
         // Not yet: only reschedule (Cerb's `_continue`).
@@ -304,8 +327,8 @@ async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerEr
             last_ran_at: now,
             continuation: ContinuationChange::Keep,
         };
-        ctx.store
-            .apply_timer_update(timer.id, timer.fence, &update, now)?;
+        let (id, fence) = (timer.id, timer.fence);
+        off_workers(ctx, move |s| s.apply_timer_update(id, fence, &update, now)).await?;
         return Ok(Fired {
             timer_id: timer.id,
             run_id: None,
@@ -324,35 +347,33 @@ async fn resume(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerEr
     });
     let (automation, dict) = match ready {
         Ok(ready) => ready,
-        Err(reason) => {
-            run.exit = "error".into();
-            run.error = Some(reason);
-            let ended = Ended::default();
-            return finish(
-                ctx,
-                &timer,
-                run,
-                RunPayload::default(),
-                Decision::Fail,
-                None,
-                &ended,
-            );
-        }
+        Err(reason) => return fail_resume(ctx, &timer, run, reason).await,
     };
     let mut payload = RunPayload::default();
     let (ended, dict) = execute(ctx, &automation, dict, &mut run, &mut payload).await;
     let decision = outcome::after_resume(&ended);
     let continuation = match &decision {
         Decision::Await { until } => {
-            cont.dict_wire = encode_dict(&dict);
-            cont.until = *until;
-            cont.expires_at = until.saturating_add(CONTINUATION_TTL);
-            cont.updated_at = ctx.clock.now();
+            cont.wait(&dict, *until, ctx.clock.now());
             Some(cont)
         }
         _ => None,
     };
-    finish(ctx, &timer, run, payload, decision, continuation, &ended)
+    finish(ctx, &timer, run, payload, decision, continuation).await
+}
+
+/// A resume that cannot run: recorded with `reason`, the timer disabled
+/// and its continuation discarded.
+async fn fail_resume(
+    ctx: &TimerContext,
+    timer: &TimerRecord,
+    mut run: RunRecord,
+    reason: String,
+) -> Result<Fired, TimerError> {
+    run.exit = "error".into();
+    run.error = Some(reason);
+    let payload = RunPayload::default();
+    finish(ctx, timer, run, payload, Decision::Fail, None).await
 }
 
 /// The automation version a continuation resumes on. Cerb requires the
@@ -404,46 +425,32 @@ async fn execute(
     run: &mut RunRecord,
     payload: &mut RunPayload,
 ) -> (Ended, Value) {
-    run.automation = Some(automation.name.clone());
-    run.automation_version = Some(automation.version);
     let out = ctx.runner.run(automation, dict).await;
-    crate::metrics::run_finished(
-        &automation.name,
-        &out.exit,
+    crate::webhooks::record_outcome(
+        run,
+        payload,
+        automation,
         "timer",
-        out.duration,
-        out.fuel_used,
+        &out,
+        ctx.history_body_limit,
     );
-    run.exit = out.exit.clone();
-    run.error = out
-        .failure
-        .clone()
-        .or_else(|| (out.exit == "error").then(|| crate::webhooks::exit_error(&out.dict)));
-    run.logs = out.logs;
-    run.duration_us = out.duration.as_micros() as u64;
-    run.fuel_used = out.fuel_used;
-    run.memory_peak = out.memory_peak;
-    let returned = out.dict.get("__return").cloned();
-    payload.returned = returned
-        .as_ref()
-        .map(|r| crate::webhooks::capped_json(r, ctx.history_body_limit));
     let ended = Ended {
+        returned: out.dict.get("__return").cloned(),
         exit: out.exit,
-        returned,
         failed: out.failure.is_some(),
     };
     (ended, out.dict)
 }
 
-/// Records the run and applies `decision` to the timer in one transaction.
-fn finish(
+/// Records the run and applies `decision` to the timer in one transaction
+/// (both durable writes off the async workers).
+async fn finish(
     ctx: &TimerContext,
     timer: &TimerRecord,
     mut run: RunRecord,
     payload: RunPayload,
     decision: Decision,
     continuation: Option<TimerContinuation>,
-    ended: &Ended,
 ) -> Result<Fired, TimerError> {
     let now = ctx.clock.now();
     let (update, outcome, next_run_at) = match decision {
@@ -494,16 +501,18 @@ fn finish(
     };
     run.payload = Some(payload);
     redact::redact_run(&ctx.secrets, &mut run);
-    let run_id = ctx.store.record_run(run).ok();
-    let applied = ctx
-        .store
-        .apply_timer_update(timer.id, timer.fence, &update, now)?;
-    let outcome = if applied { outcome } else { "superseded" };
+    let exit = run.exit.clone();
+    let (id, fence) = (timer.id, timer.fence);
+    let (run_id, applied) = off_workers(ctx, move |s| {
+        let run_id = s.record_run(run).ok();
+        Ok((run_id, s.apply_timer_update(id, fence, &update, now)?))
+    })
+    .await?;
     Ok(Fired {
         timer_id: timer.id,
         run_id,
-        exit: ended.exit.clone(),
-        outcome,
+        exit,
+        outcome: if applied { outcome } else { "superseded" },
         next_run_at,
     })
 }

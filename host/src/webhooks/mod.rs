@@ -233,31 +233,15 @@ pub async fn execute(
             if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
                 d.insert("inputs", inputs);
             }
-            run.automation = Some(sel.automation.name.clone());
-            run.automation_version = Some(sel.automation.version);
             let outcome = ctx.runner.run(&sel.automation, dict).await;
-            crate::metrics::run_finished(
-                &sel.automation.name,
-                &outcome.exit,
+            record_outcome(
+                &mut run,
+                &mut payload,
+                &sel.automation,
                 mode.trigger,
-                outcome.duration,
-                outcome.fuel_used,
+                &outcome,
+                ctx.history_body_limit,
             );
-            run.exit = outcome.exit.clone();
-            // A time-out is not a failure (Cerb answers 200) but the history
-            // still names the limit that stopped the run.
-            run.error = outcome
-                .failure
-                .clone()
-                .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)));
-            run.logs = outcome.logs.clone();
-            run.duration_us = outcome.duration.as_micros() as u64;
-            run.fuel_used = outcome.fuel_used;
-            run.memory_peak = outcome.memory_peak;
-            payload.returned = outcome
-                .dict
-                .get("__return")
-                .map(|r| capped_json(r, ctx.history_body_limit));
             let end = if outcome.failure.is_some() {
                 RunEnd::Failed
             } else {
@@ -279,6 +263,42 @@ pub async fn execute(
         &capture::credential_values(req, listener.verify.as_ref()),
     );
     (response, run)
+}
+
+/// Copies what a finished run of `automation` reports into its history
+/// record and the payload's `return`, and counts it in the metrics. A
+/// time-out is not a failure (Cerb answers 200), but the record still
+/// names the limit that stopped the run.
+pub(crate) fn record_outcome(
+    run: &mut RunRecord,
+    payload: &mut RunPayload,
+    automation: &AutomationRow,
+    trigger: &str,
+    outcome: &RunOutcome,
+    body_limit: usize,
+) {
+    crate::metrics::run_finished(
+        &automation.name,
+        &outcome.exit,
+        trigger,
+        outcome.duration,
+        outcome.fuel_used,
+    );
+    run.automation = Some(automation.name.clone());
+    run.automation_version = Some(automation.version);
+    run.exit = outcome.exit.clone();
+    run.error = outcome
+        .failure
+        .clone()
+        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)));
+    run.logs = outcome.logs.clone();
+    run.duration_us = outcome.duration.as_micros() as u64;
+    run.fuel_used = outcome.fuel_used;
+    run.memory_peak = outcome.memory_peak;
+    payload.returned = outcome
+        .dict
+        .get("__return")
+        .map(|r| capped_json(r, body_limit));
 }
 
 /// A value as JSON for the history, or a note of its size when it is
@@ -314,7 +334,7 @@ pub fn resolve_resource(ctx: &WebhookContext, uri: &str) -> Option<Vec<u8>> {
 
 /// The message of an `error` exit: `__error` as text (a time-out) or its
 /// `message`.
-pub(crate) fn exit_error(dict: &Value) -> String {
+fn exit_error(dict: &Value) -> String {
     match dict.get("__error") {
         Some(Value::Str(s)) => s.to_string_lossy().into_owned(),
         Some(e) => e
