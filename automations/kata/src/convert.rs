@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use katabox_value::convert::{float_to_int, parse_leading_numeric, to_pstr};
+use katabox_value::convert::{float_to_int_cap, parse_leading_numeric, to_pstr};
 use katabox_value::{Array, Key, PStr, Value};
 
 use crate::tree::split_csv_indexed;
@@ -105,7 +105,7 @@ pub fn base64_lenient(s: &[u8]) -> Vec<u8> {
 pub fn int_of(s: &[u8]) -> i64 {
     match parse_leading_numeric(trim_bytes(s)) {
         Some(katabox_value::convert::Number::Int(i)) => i,
-        Some(katabox_value::convert::Number::Float(f)) => float_to_int(f),
+        Some(katabox_value::convert::Number::Float(f)) => float_to_int_cap(f),
         None => 0,
     }
 }

@@ -148,9 +148,35 @@ fn layout_scientific(sci: &str, e_char: char, low: i32, high: i32) -> String {
     out
 }
 
-/// PHP's float-to-int cast: truncation toward zero; NAN and out-of-range
-/// values give 0 on PHP 8 (64-bit) for NAN/INF, and saturate otherwise here.
+/// PHP's float-to-int cast (`zend_dval_to_lval`, 64-bit): truncation
+/// toward zero; NAN and the infinities give 0; finite values outside the
+/// `i64` range wrap modulo 2^64.
 pub fn float_to_int(f: f64) -> i64 {
+    if !f.is_finite() {
+        return 0;
+    }
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&f) {
+        return f as i64;
+    }
+    let two_64 = TWO_63 * 2.0;
+    // `f` is integral here (its magnitude is at least 2^63), so the
+    // remainder is exact.
+    let mut m = f.trunc() % two_64;
+    if m < 0.0 {
+        m += two_64;
+    }
+    if m >= TWO_63 {
+        (m - two_64) as i64
+    } else {
+        m as i64
+    }
+}
+
+/// PHP's saturating conversion of a numeric string's float value to int
+/// (`zend_dval_to_lval_cap`): NAN and the infinities give 0, values out of
+/// range the nearest bound.
+pub fn float_to_int_cap(f: f64) -> i64 {
     if !f.is_finite() {
         return 0;
     }
@@ -256,7 +282,7 @@ pub fn to_int(v: &Value) -> i64 {
         Value::Float(f) => float_to_int(*f),
         Value::Str(s) => match parse_leading_numeric(s.as_bytes()) {
             Some(Number::Int(i)) => i,
-            Some(Number::Float(f)) => float_to_int(f),
+            Some(Number::Float(f)) => float_to_int_cap(f),
             None => 0,
         },
         Value::Array(a) => i64::from(!a.is_empty()),
