@@ -54,7 +54,14 @@ def operators(rng):
 MATH_FILTERS = ["abs", "round", "round(1)", "round(2, 'floor')", "round(0, 'ceil')",
                 "number_format", "number_format(2)", "number_format(2, ',', '.')"]
 MATH_FUNCS = ["max(%s)", "min(%s)", "max(%s, 3)", "min(%s, '2')", "max([%s, 1])",
-              "min([%s, 'a'])", "cerb_avg([%s, 2])", "median([%s, 4])", "cerb_sum([%s, 2])"]
+              "min([%s, 'a'])", "array_sum([%s, 2])", "array_sum(%s)", "clamp_int(%s, 1, 5)",
+              "clamp_float(%s, 0.5, 2)", "validate_number(%s)", "[%s, 3, '4']|stat('median')",
+              "[%s, 1]|stat('mean')", "[%s]|stat('mode')", "[%s, 2]|stat('sum')",
+              "[%s, 2, 9]|stat('stdevp')", "[%s, 5]|stat('max')", "%s|stat('count')",
+              "[%s, 2, 2]|stat('vars', 1)", "(%s)|base_convert(10, 2)",
+              "[%s, 1]|stat('median', 0)", "[%s, '7']|stat('min')", "%s|stat('median')",
+              "[%s, 1.5, -2]|stat('varp')", "cycle([1,2], %s)", "[1,2,3]|slice(%s, 1)|join",
+              "(%s)|bytes_pretty", "(%s)|secs_pretty", "range(1, 3, %s)|join"]
 
 
 def math(rng):
@@ -65,7 +72,7 @@ def math(rng):
         expr = f"({a})|{f}"
     else:
         f = rng.choice(MATH_FUNCS)
-        expr = f % a
+        expr = f.replace("%s", a)
     if rng.random() < 0.4:
         return tpl("{{ (%s)|json_encode }}" % expr, va)
     return tpl("{{ %s }}" % expr, va)

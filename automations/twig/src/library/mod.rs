@@ -30,6 +30,7 @@ pub mod xml;
 
 mod date_parse;
 mod sort;
+mod stats;
 mod util;
 
 #[cfg(test)]
