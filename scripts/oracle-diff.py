@@ -11,8 +11,8 @@ project's CI never runs it.
 FAMILY is a generator in scripts/oracle_gen.py. Each case goes to the
 oracle (one `batch` process) and to katabox (`template render`,
 `kata eval`; automations through the native `oracle_batch` example, or the
-real CLI with --cli). Results are compared exactly (int vs float, key
-order ignored, `[]` == `{}`). With --emit, M cases on which both agree are
+real CLI with --cli). Results are compared as the conformance runner does (numbers by value,
+key order ignored, `[]` == `{}`). With --emit, M cases on which both agree are
 written as conformance vectors (`source = "Cerb engine"`).
 """
 
@@ -35,13 +35,12 @@ BATCH = os.path.join(ROOT, "target/debug/examples/oracle_batch")
 
 
 def norm(v):
-    """A comparable form: floats tagged, empty containers unified."""
+    """A comparable form: numbers by value, empty containers unified."""
     if isinstance(v, bool) or v is None:
         return v
-    if isinstance(v, float):
-        return ("f", repr(v))
-    if isinstance(v, int):
-        return ("i", v)
+    if isinstance(v, (int, float)):
+        # as the conformance runner compares numbers: by value
+        return ("n", repr(float(v) + 0.0))
     if isinstance(v, (list, dict)):
         if not v:
             return ("arr", ())

@@ -112,7 +112,13 @@ pub fn int_of(s: &[u8]) -> i64 {
 
 /// `floatval(trim(v))` on text.
 pub fn float_of(s: &[u8]) -> f64 {
-    parse_leading_numeric(trim_bytes(s)).map_or(0.0, |n| n.as_f64())
+    // `floatval` is `strtod` on the numeric prefix: `"-0"` gives -0.0.
+    let t = trim_bytes(s);
+    match parse_leading_numeric(t) {
+        Some(katabox_value::convert::Number::Int(0)) if t.first() == Some(&b'-') => -0.0,
+        Some(n) => n.as_f64(),
+        None => 0.0,
+    }
 }
 
 /// True when the text contains scripting tags (`{{`, `{%` or `{#`).
