@@ -134,8 +134,52 @@ def arrays(rng):
         e = f"{a} {rng.choice(['b-and', 'b-or', 'b-xor'])} {b} {op} 1"
     elif form == "not":
         e = f"not {a} {rng.choice(['and', 'or'])} {b}"
-    else:
+    elif form == "sameas":
         e = f"{a} is same as({b})"
+    return tpl("{{ (%s)|json_encode }}" % e, vs)
+
+
+def arrays2(rng):
+    """Family 5, compound: precedence of b-and/b-or/not/??/in with
+    comparisons, arrays compared with arrays, default / empty / null tests."""
+    a, va = operand(rng, var_share=0.4)
+    b, vb = operand(rng, var_share=0.4)
+    c, vc = operand(rng, var_share=0.3)
+    vs = {**va, **vb, **vc}
+    op = rng.choice(["<", ">", "<=", ">=", "==", "!=", "<=>"])
+    bit = rng.choice(["b-and", "b-or", "b-xor"])
+    logic = rng.choice(["and", "or"])
+    forms = [
+        f"{a} {op} {b} {bit} {c}",
+        f"{a} {bit} {b} {op} {c}",
+        f"not {a} {op} {b}",
+        f"{a} {op} {b} {logic} {c}",
+        f"undefined_x ?? {b} {op} {c}",
+        f"(undefined_x ?? {b}) {op} {c}",
+        f"{a}.nope ?? {b} {op} {c}",
+        f"{a} in {b} {op} {c}",
+        f"{a} {op} {b} ? {c} : 'no'",
+        f"{a} ?: {b} {op} {c}",
+        f"[{a}] {op} [{b}]",
+        f"[{a}, 1] {op} [{b}]",
+        f"{{'k': {a}}} {op} {{'k': {b}}}",
+        f"{{'k': {a}}} {op} {{'j': {b}}}",
+        f"{a}|default({b}) {op} {c}",
+        f"{a} is empty and {b} is not empty",
+        f"{a} is null or {b} is iterable",
+        f"{a} is not same as({b}) {logic} {c}",
+        f"{a} {op} {b} {op} {c}",
+        f"-{a} {op} {b}",
+        f"{a} ~ {b} {op} {c}",
+        f"{a} starts with {b}",
+        f"{a} matches '/^1/'",
+        f"{a}|length {op} {b}",
+        f"{a} is divisible by(3)",
+        f"{a} is even",
+    ]
+    e = rng.choice(forms)
+    if rng.random() < 0.3:
+        return tpl("{%% if %s %%}T{%% else %%}F{%% endif %%}" % e, vs)
     return tpl("{{ (%s)|json_encode }}" % e, vs)
 
 

@@ -224,6 +224,20 @@ impl Renderer<'_> {
     }
 
     fn matches(&mut self, subject: &Value, pattern: &Value) -> R<Value> {
+        // `twig_matches(string $regexp, ?string $str)`, a user function in
+        // coercive mode (PHP adds ", called in <file> on line <n>").
+        let bad = |pos: u8, name: &str, ty: &str, v: &Value| {
+            CallError::Php(format!(
+                "twig_matches(): Argument #{pos} (${name}) must be of type {ty}, {} given",
+                crate::library::type_or_class(v)
+            ))
+        };
+        if matches!(pattern, Value::Array(_) | Value::Null) {
+            return Err(bad(1, "regexp", "string", pattern));
+        }
+        if matches!(subject, Value::Array(_)) {
+            return Err(bad(2, "str", "?string", subject));
+        }
         let p = ops::to_pstr(pattern)?;
         let s = ops::to_pstr(subject)?;
         let re = crate::pcre_lite::compile(p.as_bytes()).map_err(|m| {

@@ -32,6 +32,7 @@ mod date_parse;
 mod sort;
 mod stats;
 mod util;
+pub(crate) use util::type_or_class;
 
 #[cfg(test)]
 mod e2e;
