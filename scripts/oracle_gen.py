@@ -185,18 +185,43 @@ def arrays2(rng):
 
 def escaping(rng):
     """Family 6: json_encode (and neighbours) under autoescape."""
-    vals = ['"q"', "'<a href=\"x\">&</a>'", "{'a':'\"b\"'}", "['<', '>', '&', \"'\"]", "x",
+    vals = ["'a/b'", "'é ü'", "'\\u00e9'", "'tab\there'", "{'url': 'http://x/y?a=1&b=2'}", "[1.5, true, null, 'x\\y']",
+            "'😀'", "'line\nbreak'", "{'0': 'a', '2': 'b'}", "{'k': {'n': \"</script>\"}}", '"q"', "'<a href=\"x\">&</a>'", "{'a':'\"b\"'}", "['<', '>', '&', \"'\"]", "x",
             "'it''s'", "{'k': \"<'&'>\"}", "'é'", "1.5", "null"]
     v = rng.choice(vals)
     strategy = rng.choice(["html", "js", "html_attr", "url", "css"])
     filt = rng.choice(["json_encode", "json_encode|raw", "json_encode(constant('JSON_PRETTY_PRINT'))",
                        "json_encode|e", "json_encode|upper", "url_encode", "json_encode|escape('js')",
-                       "json_encode ~ 'x'"])
+                       "json_encode ~ 'x'", "raw|json_encode", "e|json_encode", "json_encode|trim",
+                       "json_encode|default('d')", "json_encode|slice(0, 4)", "json_encode|replace({'a': '<'})",
+                       "json_encode|json_pretty", "json_pretty", "json_encode|split(',')|join('&')",
+                       "json_encode(constant('JSON_HEX_QUOT'))", "json_encode|nl2br", "json_encode|striptags",
+                       "json_encode|title", "json_encode|format('<%s>')", "json_encode|spaceless",
+                       "json_encode|kata_encode", "json_encode|md5|length", "json_encode|first",
+                       "json_encode|reverse", "json_encode|length", "json_encode|url_encode",
+                       "json_encode|escape('html_attr')", "json_encode|escape('url')", "keys|json_encode", "json_encode(constant('JSON_UNESCAPED_SLASHES'))",
+                       "json_encode(constant('JSON_UNESCAPED_UNICODE'))", "json_encode(constant('JSON_HEX_TAG') b-or constant('JSON_HEX_AMP'))",
+                       "json_encode(constant('JSON_FORCE_OBJECT'))", "json_encode(constant('JSON_HEX_APOS'))"])
     vs = {"x": rng.choice(['a"b', "<b>", "it's", {"k": "\"&"}, ["<", 1]])}
-    if rng.random() < 0.5:
+    r = rng.random()
+    if r < 0.45:
+        # pre_escape filters: no autoescape tag in Cerb's sandbox
+        pre = rng.choice(["nl2br", "spaceless"])
+        src = rng.choice([v, "x", "x|raw", "x|e", "x|e('js')", "(true ? x : 'b')", "x ?: 'b'",
+                          "x ~ '<'", "'<' ~ '\"'", "x|upper", "x|json_encode|raw", "x|nl2br"])
+        t = "{{ %s|%s|%s }}" % (src, rng.choice(["json_encode", "raw", "upper", "trim", "e"]), pre)
+        if rng.random() < 0.5:
+            t = "{{ (%s)|%s }}" % (src, pre)
+    elif r < 0.5:
         t = "{%% autoescape '%s' %%}{{ %s|%s }}{%% endautoescape %%}" % (strategy, v, filt)
-    else:
+    elif r < 0.6:
         t = "{%% autoescape %%}{{ %s|%s }}{%% endautoescape %%}" % (v, filt)
+    elif r < 0.75:
+        t = "{%% autoescape %%}{%% set y = %s|%s %%}{{ y }}|{{ y|raw }}{%% endautoescape %%}" % (v, filt)
+    elif r < 0.9:
+        t = "{%% apply escape('%s') %%}{{ %s|%s }}{%% endapply %%}" % (strategy, v, filt)
+    else:
+        t = "{%% autoescape %%}{%% autoescape false %%}{{ %s|%s }}{%% endautoescape %%}{{ %s|%s }}{%% endautoescape %%}" % (v, filt, v, filt)
     return tpl(t, vs)
 
 

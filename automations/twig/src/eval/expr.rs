@@ -109,9 +109,21 @@ impl Renderer<'_> {
                 self.eval_json_encode_pretty(input)
             }
             ExprKind::Filter {
-                input, func, args, ..
+                name,
+                input,
+                func,
+                args,
             } => {
-                let v = self.eval(input)?;
+                let mut v = self.eval(input)?;
+                // `pre_escape => 'html'`: Twig escapes the input of these
+                // filters unless it is statically safe for HTML, whatever
+                // the autoescape setting; a captured string passes as is.
+                if matches!(*name, "nl2br" | "spaceless")
+                    && !html_safe(input)
+                    && let Value::Str(s) = &v
+                {
+                    v = Value::str(crate::escape::html(s.as_bytes()));
+                }
                 let args = self.eval_args(args)?;
                 self.apply_filter(*func, v, &args)
             }
@@ -469,4 +481,24 @@ fn quiet_int(v: &Value) -> Option<()> {
         other => return quiet_number(other),
     };
     (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(())
+}
+
+/// Twig's safe analysis for the `html` strategy: constants, conditionals
+/// whose both branches are safe, and the filters declared safe (`raw`,
+/// `escape`/`e` with the `html` strategy, `nl2br`, `spaceless`).
+fn html_safe(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(_) => true,
+        ExprKind::Cond(_, a, b) | ExprKind::Elvis(a, b) => html_safe(a) && html_safe(b),
+        ExprKind::Binary(BinOp::Coalesce, a, b) => html_safe(a) && html_safe(b),
+        ExprKind::Filter { name, args, .. } => match *name {
+            "raw" | "nl2br" | "spaceless" => true,
+            "escape" | "e" => match args.first() {
+                None | Some(None) => true,
+                Some(Some(a)) => matches!(&a.kind, ExprKind::Const(Value::Str(s)) if s.as_bytes() == b"html"),
+            },
+            _ => false,
+        },
+        _ => false,
+    }
 }
