@@ -231,7 +231,11 @@ DATE_INPUTS = ["'now'", "'+1 day'", "'tomorrow'", "'next monday'", "'last friday
                "'2024-02-29 +1 year'", "'first day of next month'", "'last day of february 2023'",
                "'monday next week'", "'2021-03-03'", "'+3 weeks'", "'yesterday noon'", "1700000000",
                "'2023-12-31 23:59:59'", "'2020-01-01 +11 days'", "'@86400'", "'2022-11-21 -1 week'",
-               "'third wednesday of 2023-05'", "'2024-01-01 next saturday'"]
+               "'third wednesday of 2023-05'", "'2024-01-01 next saturday'", "'2024-03-13 monday'",
+               "'2024-03-10 sunday next week'", "'2024-03-13 10:00 friday'", "'2024-03-13 friday 10:00'",
+               "'2024-03-13 monday 2 weeks ago'", "'2024-03-13 last monday'", "'2024-03-17 this week'",
+               "'2024-03-13 weekday'", "'last friday of 2024-02'", "'2024-02 +1 month'",
+               "'2024-03-13 saturday this week'", "'2024-03-13 next week sunday'", "'2023-12-31 monday next week'"]
 
 
 def dates(rng):
