@@ -802,7 +802,10 @@ fn local_to_utc(zone: Zone, local: i64) -> Option<i64> {
 impl Phrase {
     fn resolve(&self, now: i64, default_zone: Tz) -> Option<i64> {
         let zone = self.zone.unwrap_or(Zone::Named(default_zone));
-        let now_local = now.checked_add(zone_offset_at(zone, now))?;
+        // timelib fills the unset fields from `now` in the default zone,
+        // then reads them in the phrase's zone: `a` (UTC+1) is an hour
+        // before now.
+        let now_local = now.checked_add(zone_offset_at(Zone::Named(default_zone), now))?;
         let (ny, nm, nd) = civil_from_days(now_local.div_euclid(86_400));
         let now_secs = now_local.rem_euclid(86_400);
         let (mut y, mut m, mut d) = (ny, nm, nd);
