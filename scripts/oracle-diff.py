@@ -123,7 +123,8 @@ def key(c, r):
         if r.get("error") is not None:
             return ("error", r["error"])
         return ("tree", norm(r.get("formatted", r.get("tree"))))
-    return (r.get("exit"), norm(r.get("return")), r.get("error"))
+    exit_ = r.get("exit") or ("error" if r.get("error") else None)
+    return (exit_, norm(r.get("return")), r.get("error"))
 
 
 def toml_str(s):

@@ -17,6 +17,34 @@ fn numeric(v: &Value) -> Option<Number> {
     }
 }
 
+/// `cerb_url(url, full=true, proxy=true)`: Cerb's URL writer with URL
+/// rewriting on: the values of the `a=b&c=d` query joined with `/`, after
+/// the public base URL (`serve --public-url`) when `full`, or after `/`.
+pub fn cerb_url(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
+    let q = match opt(args, 0) {
+        Some(v) => to_str(&util::unmark(v.clone()))?,
+        None => Default::default(),
+    };
+    let full = opt(args, 1).is_none_or(convert::truthy);
+    let q = q.to_string_lossy();
+    let parts: Vec<&str> = q
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').map_or("", |(_, v)| v))
+        .collect();
+    let path = parts.join("/");
+    let base = if full { crate::public_url().unwrap_or("") } else { "" };
+    Ok(Value::str(format!("{base}/{path}")))
+}
+
+/// `cerb_record_readable(...)` / `cerb_record_writeable(...)`: katabox
+/// has no records, so no actor can read or write one.
+pub fn cerb_record_access(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
+    args.required(0)?;
+    args.required(1)?;
+    Ok(Value::Bool(false))
+}
+
 /// PHP's `min(max($x, $min), $max)`: loose comparison, and the bound
 /// itself (not converted) when it wins.
 fn clamp(x: Value, min: Value, max: Value) -> Value {
