@@ -210,11 +210,17 @@ def main():
         print("  katabox:", json.dumps(key(c, rk), default=str)[:400])
     if a.emit:
         os.makedirs(a.emit, exist_ok=True)
-        step = max(1, len(agree) // max(1, a.pick))
-        for i, (c, ro, _) in enumerate(agree[::step][: a.pick]):
+        # errors first (the half that most often differed), then the rest
+        errs = [x for x in agree if x[1].get("error")]
+        rest = [x for x in agree if not x[1].get("error")]
+        half = min(len(errs), a.pick // 2)
+        chosen = errs[:: max(1, len(errs) // max(1, half))][:half] if half else []
+        left = a.pick - len(chosen)
+        chosen += rest[:: max(1, len(rest) // max(1, left))][:left]
+        for i, (c, ro, _) in enumerate(chosen):
             path = os.path.join(a.emit, f"{a.family}-{a.seed}-{i:02}.toml")
             open(path, "w").write(vector(c, ro, a.family, i))
-        print(f"wrote {min(a.pick, len(agree[::step]))} vectors to {a.emit}")
+        print(f"wrote {len(chosen)} vectors to {a.emit}")
 
 
 if __name__ == "__main__":
