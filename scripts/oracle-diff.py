@@ -131,7 +131,7 @@ def toml_str(s):
     s = s if isinstance(s, str) else json.dumps(s)
     if "'''" not in s and not s.endswith("'") and "\r" not in s:
         return "'''\n" + s + "'''" if "\n" in s else "'''" + s + "'''"
-    return json.dumps(s)
+    return json.dumps(s, ensure_ascii=False)
 
 
 def vector(c, r, family, i):
@@ -141,14 +141,14 @@ def vector(c, r, family, i):
         lines.append("template = " + toml_str(c["template"]))
         lines.append("vars = " + toml_str(json.dumps(c.get("vars") or {})))
         if r.get("error") is not None:
-            exp.append("error = " + json.dumps(r["error"]))
+            exp.append("error = " + json.dumps(r["error"], ensure_ascii=False))
         else:
-            exp.append("output = " + json.dumps(r["output"]))
+            exp.append("output = " + json.dumps(r["output"], ensure_ascii=False))
     elif c["mode"] == "kata":
         lines.append("kata = " + toml_str(c["kata"]))
         lines.append("vars = " + toml_str(json.dumps(c.get("vars") or {})))
         if r.get("error") is not None:
-            exp.append("error = " + json.dumps(r["error"]))
+            exp.append("error = " + json.dumps(r["error"], ensure_ascii=False))
         else:
             exp.append("tree = " + toml_str(json.dumps(r["formatted"])))
     else:
@@ -160,7 +160,7 @@ def vector(c, r, family, i):
         if r.get("return") is not None:
             exp.append("return = " + toml_str(json.dumps(r["return"])))
         if r.get("error"):
-            exp.append("error = " + json.dumps(r["error"]))
+            exp.append("error = " + json.dumps(r["error"], ensure_ascii=False))
     return "\n".join(lines + exp) + "\n"
 
 
