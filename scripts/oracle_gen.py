@@ -320,3 +320,21 @@ def inputs(rng):
 
 def dumps(v):
     return json.dumps(v)
+
+
+KATA_STRINGS = ["1e3", "1E+3", "0x1A", " 12 ", "3abc", "-0", "9999999999999999999", "1.5e400", ".5",
+                "1.", "+7", "abc", "", "1,2,,3", "a\\nb", "[1,2]", "{\"a\":1}", "null", "true", "YWJj",
+                "YWJj=", "%%%", "0.1", "1e15", "-1e15", "007", "1_000"]
+
+
+def kata_annotations(rng):
+    """Family 8 neighbours: other KATA annotations on unusual strings."""
+    lines = []
+    for i in range(rng.randrange(1, 4)):
+        s = rng.choice(KATA_STRINGS)
+        ann = rng.choice(["int", "float", "bit", "bool", "csv", "list", "json", "base64", "trim",
+                          "int,bool", "float,int", "trim,int", "json,bool", "csv,json", "text"])
+        if rng.random() < 0.3:
+            s = "{{ '%s' }}" % s.replace("'", "")
+        lines.append(f"k{i}@{ann}: {s}")
+    return {"mode": "kata", "kata": "\n".join(lines) + "\n", "vars": {}}
