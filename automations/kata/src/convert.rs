@@ -132,3 +132,18 @@ pub(crate) fn has_tags(s: &str) -> bool {
         .windows(2)
         .any(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%' | b'#'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_bool_is_a_loose_in_array() {
+        for f in ["", " ", "0", "0.0", "00", "-0", "No", " off ", "N", "false"] {
+            assert!(!truthy(&Value::str(f)), "{f:?} should be false");
+        }
+        for t in ["yes", "0.1", "null", "nil", "2", "abc", "[]"] {
+            assert!(truthy(&Value::str(t)), "{t:?} should be true");
+        }
+    }
+}

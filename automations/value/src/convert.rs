@@ -455,4 +455,22 @@ mod tests {
         assert!(!truthy(&Value::empty_array()));
         assert!(truthy(&Value::Float(f64::NAN)));
     }
+
+    #[test]
+    fn floats_wrap_to_int_and_numeric_strings_saturate() {
+        assert_eq!(float_to_int(1e25), 1_590_897_979_265_384_448);
+        assert_eq!(float_to_int(-2.5), -2);
+        assert_eq!(float_to_int(f64::INFINITY), 0);
+        assert_eq!(float_to_int_cap(1e25), i64::MAX);
+        assert_eq!(to_int(&Value::str("1e19")), i64::MAX);
+    }
+
+    #[test]
+    fn json_floats_break_ties_to_even_and_precision_14_keeps_tie_zeros() {
+        assert_eq!(format_float_json(1000000000000000.2).as_deref(), Some("1000000000000000.2"));
+        assert_eq!(format_float_json(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
+        assert_eq!(format_float(100000000000005.0), "1.0000000000000E+14");
+        assert_eq!(format_float(100000000000015.0), "1.0000000000002E+14");
+        assert_eq!(format_float(100000000000001.0), "1.0E+14");
+    }
 }
