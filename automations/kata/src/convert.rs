@@ -21,7 +21,8 @@ pub fn truthy(v: &Value) -> bool {
                 // `[false, 'false', '0', '', 'no', 'n', 'off', null]`, so any
                 // numeric string equal to 0 (`0.0`, `00`, `-0`) is false too.
                 let t = trim_bytes(s.as_bytes()).to_ascii_lowercase();
-                let zero = katabox_value::convert::parse_numeric(&t).is_some_and(|n| n.as_f64() == 0.0);
+                let zero =
+                    katabox_value::convert::parse_numeric(&t).is_some_and(|n| n.as_f64() == 0.0);
                 !(zero || matches!(t.as_slice(), b"" | b"false" | b"no" | b"n" | b"off"))
             }
             Err(_) => other.truthy(),

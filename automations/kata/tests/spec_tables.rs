@@ -415,7 +415,9 @@ fn evaluation_errors_name_the_path() {
 fn kata_truthiness() {
     // Cerb's toBool is a loose in_array: numeric strings equal to 0 are
     // false too (checked against Cerb's engine).
-    for f in ["", "0", "false", "no", "n", "off", " OFF ", "No", "0.0", "00"] {
+    for f in [
+        "", "0", "false", "no", "n", "off", " OFF ", "No", "0.0", "00",
+    ] {
         assert!(!truthy(&Value::str(f)), "{f:?}");
     }
     for t in ["0.1", "nope", " no.", "yes", "1", "x"] {

@@ -30,7 +30,12 @@ fn main() -> std::io::Result<()> {
         let Ok(case) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
-        let text = |k: &str| case.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let text = |k: &str| {
+            case.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        };
         let inputs = case.get("inputs").map(from_serde).unwrap_or(Value::Null);
         let trigger = match text("trigger") {
             t if t.is_empty() => "cerb.trigger.automation.function".to_owned(),

@@ -576,7 +576,10 @@ fn optional_applies_where_it_stands_among_the_annotations() {
 
 #[test]
 fn inputs_are_checked_without_an_inputs_section() {
-    let o = run("start:\n  return:\n    a: 1\n", r#"{"inputs": {"x": 1, "y": 2}}"#);
+    let o = run(
+        "start:\n  return:\n    a: 1\n",
+        r#"{"inputs": {"x": 1, "y": 2}}"#,
+    );
     assert_eq!(failure(&o), "Unknown inputs: x, y");
     let o = run("start:\n  return:\n    a: 1\n", r#"{"inputs": null}"#);
     assert_eq!(o.exit(), "return");

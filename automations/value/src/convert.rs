@@ -128,7 +128,11 @@ fn shortest_even(f: f64) -> String {
             return sci;
         }
     }
-    let pick = if (low[n - 1] - b'0') % 2 == 0 { low } else { high };
+    let pick = if (low[n - 1] - b'0').is_multiple_of(2) {
+        low
+    } else {
+        high
+    };
     let mut m = String::new();
     if neg {
         m.push('-');
@@ -139,7 +143,11 @@ fn shortest_even(f: f64) -> String {
         m.extend(pick[1..].iter().map(|d| char::from(*d)));
     }
     let out = format!("{m}e{ee}");
-    if out.parse::<f64>().ok() == Some(f) { out } else { sci }
+    if out.parse::<f64>().ok() == Some(f) {
+        out
+    } else {
+        sci
+    }
 }
 
 /// Formats with `digits` significant digits, PHP style.
@@ -154,7 +162,9 @@ fn format_float_digits(f: f64, digits: usize, e_char: char, low: i32, high: i32)
         return if f.is_sign_negative() { "-0" } else { "0" }.into();
     }
     let sci = format!("{:.*e}", digits.saturating_sub(1), f);
-    if digits == 14 && let Some(kept) = small_integer_tie(f) {
+    if digits == 14
+        && let Some(kept) = small_integer_tie(f)
+    {
         // dtoa's "small integer" path rounds an exact tie down without
         // dropping the zeros it wrote: 100000000000005 → 1.0000000000000E+14.
         return layout_keep_zeros(&kept, e_char);
@@ -171,7 +181,7 @@ fn small_integer_tie(f: f64) -> Option<String> {
         return None;
     }
     let i = a as u64;
-    if i % 10 != 5 || (i / 10) % 2 != 0 {
+    if i % 10 != 5 || !(i / 10).is_multiple_of(2) {
         return None;
     }
     let sign = if f < 0.0 { "-" } else { "" };
@@ -467,8 +477,14 @@ mod tests {
 
     #[test]
     fn json_floats_break_ties_to_even_and_precision_14_keeps_tie_zeros() {
-        assert_eq!(format_float_json(1000000000000000.2).as_deref(), Some("1000000000000000.2"));
-        assert_eq!(format_float_json(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
+        assert_eq!(
+            format_float_json(1000000000000000.2).as_deref(),
+            Some("1000000000000000.2")
+        );
+        assert_eq!(
+            format_float_json(0.1 + 0.2).as_deref(),
+            Some("0.30000000000000004")
+        );
         assert_eq!(format_float(100000000000005.0), "1.0000000000000E+14");
         assert_eq!(format_float(100000000000015.0), "1.0000000000002E+14");
         assert_eq!(format_float(100000000000001.0), "1.0E+14");

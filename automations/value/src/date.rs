@@ -1068,15 +1068,39 @@ mod tests {
     #[test]
     fn weekday_relatives_follow_timelib() {
         // A day name after a date moves to that day (time unset).
-        assert_eq!(at("2024-03-13 10:00 friday"), Some(ymd_hms(2024, 3, 15, 0, 0, 0)));
-        assert_eq!(at("2024-03-13 friday 10:00"), Some(ymd_hms(2024, 3, 15, 10, 0, 0)));
+        assert_eq!(
+            at("2024-03-13 10:00 friday"),
+            Some(ymd_hms(2024, 3, 15, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-13 friday 10:00"),
+            Some(ymd_hms(2024, 3, 15, 10, 0, 0))
+        );
         // `this/next week` with a day: that day of the (next) week.
-        assert_eq!(at("2024-03-06 monday next week"), Some(ymd_hms(2024, 3, 11, 0, 0, 0)));
-        assert_eq!(at("2024-03-10 saturday next week"), Some(ymd_hms(2024, 3, 16, 0, 0, 0)));
-        assert_eq!(at("2024-03-13 this week"), Some(ymd_hms(2024, 3, 11, 0, 0, 0)));
+        assert_eq!(
+            at("2024-03-06 monday next week"),
+            Some(ymd_hms(2024, 3, 11, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-10 saturday next week"),
+            Some(ymd_hms(2024, 3, 16, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-13 this week"),
+            Some(ymd_hms(2024, 3, 11, 0, 0, 0))
+        );
         // `ago` turns the weekday around.
-        assert_eq!(at("2024-03-13 monday 2 weeks ago"), Some(ymd_hms(2024, 2, 19, 0, 0, 0)));
-        assert_eq!(at("third wednesday of 2023-05"), Some(ymd_hms(2023, 5, 17, 0, 0, 0)));
-        assert_eq!(at("2024-03-13 weekday"), Some(ymd_hms(2024, 3, 18, 0, 0, 0)));
+        assert_eq!(
+            at("2024-03-13 monday 2 weeks ago"),
+            Some(ymd_hms(2024, 2, 19, 0, 0, 0))
+        );
+        assert_eq!(
+            at("third wednesday of 2023-05"),
+            Some(ymd_hms(2023, 5, 17, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-13 weekday"),
+            Some(ymd_hms(2024, 3, 18, 0, 0, 0))
+        );
     }
 }

@@ -155,8 +155,9 @@ fn command_shape(kind: &str) -> Result<Option<Shape>, ()> {
         | "file.read" | "file.write" | "http.request" | "kata.parse" | "metric.increment"
         | "queue.pop" | "queue.push" | "record.create" | "record.delete" | "record.get"
         | "record.search" | "record.update" | "record.upsert" | "storage.delete"
-        | "storage.get" | "storage.set" | "var.expand" | "var.push" | "var.set"
-        | "var.unset" => Some(Shape::Attrs(GATED)),
+        | "storage.get" | "storage.set" | "var.expand" | "var.push" | "var.set" | "var.unset" => {
+            Some(Shape::Attrs(GATED))
+        }
         _ => return Err(()),
     })
 }
@@ -252,4 +253,36 @@ fn check_object(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_automation_script;
+
+    #[test]
+    fn automation_scripts_follow_cerbs_command_schema() {
+        let ok = "inputs:\n  text/a:\n    type: freeform\nstart:\n  decision/d:\n    outcome/o:\n      if@bool: yes\n      then:\n        http.request/r:\n          inputs:\n            url: https://x/\n          output: r\n          on_error:\n            return:\n              e: 1\n  set:\n    anything@int: 1\n";
+        assert_eq!(check_automation_script(ok), Ok(()));
+        let err = |s: &str| match check_automation_script(s) {
+            Err(e) => e,
+            Ok(()) => format!("accepted: {s}"),
+        };
+        assert_eq!(
+            err("start:\n  nosuch.command:\n"),
+            "Key `start:nosuch.command:` is unknown"
+        );
+        assert_eq!(
+            err("start:\n  repeat:\n    each@csv: a\n    do/x:\n      log: hi\n"),
+            "Key `start:repeat:do:` must not have a name"
+        );
+        assert_eq!(
+            err("start:\n  function/f:\n    inputs:\n      a: 1\n"),
+            "Key `start:function/f:uri:` is required"
+        );
+        assert_eq!(err("inputs:\n  text/a:\n"), "Key `start:` is required");
+        assert_eq!(
+            err("inputs:\n  text/a:\n    kind: x\nstart:\n"),
+            "Key `inputs:text/a:kind:` is unknown"
+        );
+    }
 }

@@ -495,7 +495,9 @@ fn html_safe(e: &Expr) -> bool {
             "raw" | "nl2br" | "spaceless" => true,
             "escape" | "e" => match args.first() {
                 None | Some(None) => true,
-                Some(Some(a)) => matches!(&a.kind, ExprKind::Const(Value::Str(s)) if s.as_bytes() == b"html"),
+                Some(Some(a)) => {
+                    matches!(&a.kind, ExprKind::Const(Value::Str(s)) if s.as_bytes() == b"html")
+                }
             },
             _ => false,
         },

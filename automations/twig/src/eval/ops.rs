@@ -335,8 +335,9 @@ pub fn range(a: &Value, b: &Value, max: usize) -> R<Value> {
             "The supplied range exceeds the maximum array size: start={lo} end={hi}"
         ))
     };
-    let step_error =
-        || CallError::Php("range(): Argument #3 ($step) must not exceed the specified range".into());
+    let step_error = || {
+        CallError::Php("range(): Argument #3 ($step) must not exceed the specified range".into())
+    };
     // PHP's HT_MAX_SIZE on 64-bit.
     const HT_MAX_SIZE: u64 = 0x4000_0000;
     let mut double = matches!(a, Value::Float(_)) || matches!(b, Value::Float(_));

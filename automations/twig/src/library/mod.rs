@@ -205,12 +205,22 @@ static FUNCTIONS: &[Callable<FunctionFn>] = &[
     c!("cerb_url", ["url", "full", "proxy"], misc::cerb_url),
     c!(
         "cerb_record_readable",
-        ["record_context", "record_id", "actor_context", "actor_context_id"],
+        [
+            "record_context",
+            "record_id",
+            "actor_context",
+            "actor_context_id"
+        ],
         misc::cerb_record_access
     ),
     c!(
         "cerb_record_writeable",
-        ["record_context", "record_id", "actor_context", "actor_context_id"],
+        [
+            "record_context",
+            "record_id",
+            "actor_context",
+            "actor_context_id"
+        ],
         misc::cerb_record_access
     ),
     c!(

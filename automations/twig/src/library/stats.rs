@@ -79,9 +79,7 @@ fn sum(values: &[Value]) -> f64 {
     for v in values {
         let n = match util::unmark(v.clone()) {
             Value::Array(_) | Value::Object(_) => continue,
-            Value::Str(s) => {
-                convert::parse_leading_numeric(s.as_bytes()).unwrap_or(Number::Int(0))
-            }
+            Value::Str(s) => convert::parse_leading_numeric(s.as_bytes()).unwrap_or(Number::Int(0)),
             other => convert::to_number(&other).unwrap_or(Number::Int(0)),
         };
         match (n, int_sum) {

@@ -48,7 +48,9 @@ pub(crate) fn int_param(
             "{func}(): Argument #{pos} (${name}) must be of type {q}int, {given} given"
         ))
     };
-    let fits = |f: f64| f.is_finite() && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f);
+    let fits = |f: f64| {
+        f.is_finite() && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f)
+    };
     match v {
         Value::Null => Ok(None),
         Value::Bool(b) => Ok(Some(i64::from(*b))),

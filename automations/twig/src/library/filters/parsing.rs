@@ -284,14 +284,12 @@ pub fn stat(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError
     let decimals = opt(args, 1).map_or(2, convert::to_int);
     charge_for(env, a.len())?;
     let values: Vec<Value> = a.values().cloned().collect();
-    Ok(
-        match crate::library::stats::measure(&measure, &values)? {
-            Some(Value::Int(i)) => Value::Float(php_round(i as f64, decimals)),
-            Some(Value::Float(f)) => Value::Float(php_round(f, decimals)),
-            Some(other) => other,
-            None => Value::Null,
-        },
-    )
+    Ok(match crate::library::stats::measure(&measure, &values)? {
+        Some(Value::Int(i)) => Value::Float(php_round(i as f64, decimals)),
+        Some(Value::Float(f)) => Value::Float(php_round(f, decimals)),
+        Some(other) => other,
+        None => Value::Null,
+    })
 }
 
 #[cfg(test)]

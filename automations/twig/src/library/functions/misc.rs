@@ -33,7 +33,11 @@ pub fn cerb_url(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
         .map(|p| p.split_once('=').map_or("", |(_, v)| v))
         .collect();
     let path = parts.join("/");
-    let base = if full { crate::public_url().unwrap_or("") } else { "" };
+    let base = if full {
+        crate::public_url().unwrap_or("")
+    } else {
+        ""
+    };
     Ok(Value::str(format!("{base}/{path}")))
 }
 
@@ -60,7 +64,9 @@ pub fn clamp_float(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> 
     if numeric(&v).is_none() {
         return Ok(Value::Bool(false));
     }
-    let min = opt(args, 1).cloned().unwrap_or(Value::Float(f64::MIN_POSITIVE));
+    let min = opt(args, 1)
+        .cloned()
+        .unwrap_or(Value::Float(f64::MIN_POSITIVE));
     let max = opt(args, 2).cloned().unwrap_or(Value::Float(f64::MAX));
     Ok(clamp(Value::Float(convert::to_float(&v)), min, max))
 }
