@@ -16,6 +16,7 @@ mod security_guest;
 mod security_http;
 mod security_load;
 mod security_props;
+mod security_redirects;
 mod security_round2;
 mod security_scripts;
 mod security_server;
