@@ -12,6 +12,7 @@ mod harness_selftest;
 mod history;
 mod observability;
 mod security_crash;
+mod security_disk;
 mod security_guest;
 mod security_http;
 mod security_load;

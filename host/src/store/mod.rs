@@ -28,6 +28,7 @@ mod lookup_cache;
 mod records;
 mod redb_store;
 mod runs;
+mod sweep;
 pub mod tables;
 mod timers;
 
@@ -38,6 +39,7 @@ pub use records::{
 };
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
 pub use runs::{BATCH_WINDOW, DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
+pub use sweep::{SWEEP_BATCH, SweepReport};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
