@@ -290,7 +290,16 @@ pub(crate) fn record_outcome(
     run.error = outcome
         .failure
         .clone()
-        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)));
+        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)))
+        .map(|mut e| {
+            // A script's error text can be anything: the record keeps 16 KiB.
+            let mut end = e.len().min(crate::capabilities::log::MAX_MESSAGE);
+            while !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            e.truncate(end);
+            e
+        });
     run.logs = outcome.logs.clone();
     run.duration_us = outcome.duration.as_micros() as u64;
     run.fuel_used = outcome.fuel_used;
