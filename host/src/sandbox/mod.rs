@@ -201,9 +201,22 @@ impl Sandbox {
         source: Arc<dyn AutomationSource>,
         http: HttpConfig,
     ) -> anyhow::Result<Sandbox> {
+        Sandbox::with_runtime(config, RUNTIME_WASM, data, source, http)
+    }
+
+    /// A sandbox running `runtime`, a build of the KATA runtime guest, as
+    /// [`Sandbox::new`] runs the embedded one (warm instances included):
+    /// for comparing runtime builds (`benches/sandbox.rs`).
+    pub fn with_runtime(
+        config: SandboxConfig,
+        runtime: &[u8],
+        data: Arc<dyn DataStore>,
+        source: Arc<dyn AutomationSource>,
+        http: HttpConfig,
+    ) -> anyhow::Result<Sandbox> {
         let secrets = config.secrets.clone();
         let (warm, memory_limit) = (config.warm_instances, config.memory_limit);
-        let mut sandbox = Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, secrets)?;
+        let mut sandbox = Sandbox::with_guest(config, runtime, data, source, http, secrets)?;
         // Only the embedded runtime is reused across runs (see warm.rs).
         if warm > 0
             && let Some(inner) = Arc::get_mut(&mut sandbox.inner)
