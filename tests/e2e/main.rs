@@ -14,6 +14,7 @@ mod observability;
 mod security_crash;
 mod security_guest;
 mod security_http;
+mod security_admission;
 mod security_load;
 mod security_props;
 mod security_round2;
