@@ -218,7 +218,8 @@ pub async fn execute(
         Some(p) if p.name == name => Some(p.clone()),
         _ => store.automation(name).ok().flatten(),
     };
-    let selection = event::select(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, &find);
+    let selection =
+        event::select_off_workers(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, find).await;
     let response = match selection {
         Err(e) => {
             run.error = Some(e.to_string());
