@@ -425,7 +425,7 @@ async fn execute(
     run: &mut RunRecord,
     payload: &mut RunPayload,
 ) -> (Ended, Value) {
-    let out = ctx.runner.run(automation, dict).await;
+    let out = ctx.runner.run(automation, dict, None).await;
     crate::webhooks::record_outcome(
         run,
         payload,
