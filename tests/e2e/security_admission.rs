@@ -392,7 +392,7 @@ fn nested_calls_share_one_request_memory_budget() {
         "{error}"
     );
     assert!(
-        peak_kb < before + 600 * 1024,
+        peak_kb < before + 400 * 1024,
         "VmRSS grew from {before} kB to {peak_kb} kB"
     );
     assert!(srv.alive(), "the server died");
