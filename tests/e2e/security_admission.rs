@@ -327,6 +327,47 @@ fn the_listener_concurrency_cap_answers_503_with_retry_after() {
     });
 }
 
+/// A nested `function:` call that gets no instance (`--listener-instances
+/// 1`: the request's own run holds the listener's only one) fails as a
+/// command error: the caller's `on_error:` runs and answers.
+#[test]
+fn a_refused_function_call_is_a_command_error_on_error_can_handle() {
+    let caller = "start:\n  function:\n    uri: cerb:automation:adm.callee\n    output: out\n    on_error:\n      return:\n        status_code: 429\n        body@text: handled: {{ out.error }}\n  return:\n    body: called\n";
+    let callee = "start:\n  return:\n    ok: yes\n";
+    let policy = "commands:\n  function:\n    allow: yes\n";
+    let g = guid("adm.refused");
+    let pkg = attack::package(
+        "Refused",
+        &[
+            Auto {
+                name: "adm.caller",
+                script: caller,
+                policy,
+                trigger: WEBHOOK,
+            },
+            Auto {
+                name: "adm.callee",
+                script: callee,
+                policy: "",
+                trigger: FUNCTION,
+            },
+        ],
+        &[(&g, "adm.caller")],
+    );
+    let srv = attack::serve_with(&pkg, &["--listener-instances", "1"]);
+    let r = attack::hook(&srv, &g, b"").expect("answer");
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 429, "{body}");
+    assert!(
+        body.starts_with("handled: Execution refused: the requests of this webhook listener already hold its share of 1 automation instances"),
+        "{body}"
+    );
+    // Without the cap the same call runs.
+    let open = attack::serve_with(&pkg, &[]);
+    let r = attack::hook(&open, &g, b"").expect("answer");
+    assert_eq!((r.status, r.body.as_slice()), (200, b"called".as_slice()));
+}
+
 // ---------------------------------------------------------------- item 5
 
 /// Every level of a 31-deep `function:` recursion builds an 8 MB string
