@@ -71,7 +71,12 @@ fn baseline_p99(srv: &Server, g: &str, n: usize) -> Duration {
     for _ in 0..n {
         let started = Instant::now();
         let r = attack::hook(srv, g, b"").expect("baseline answer");
-        assert_eq!(r.status, 200, "baseline: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            200,
+            "baseline: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         samples.push(started.elapsed());
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -181,13 +186,22 @@ fn a_flood_on_one_listener_leaves_other_listeners_answering() {
         loaded < Duration::from_millis(500),
         "other listener p99 {loaded:?} during the flood (quiet {quiet:?})"
     );
-    assert_eq!(st.by_status.get(&404), None, "flood got 404: {:?}", st.bodies_404);
+    assert_eq!(
+        st.by_status.get(&404),
+        None,
+        "flood got 404: {:?}",
+        st.bodies_404
+    );
     assert!(
         st.by_status.keys().all(|s| *s == 200 || *s == 503),
         "flood statuses {:?}",
         st.by_status
     );
-    assert!(st.by_status.get(&503).is_some_and(|n| *n > 0), "{:?}", st.by_status);
+    assert!(
+        st.by_status.get(&503).is_some_and(|n| *n > 0),
+        "{:?}",
+        st.by_status
+    );
     assert_eq!(st.retry_after_missing, 0, "503 without Retry-After: 1");
 }
 
@@ -269,7 +283,12 @@ fn recursive_function_calls_cannot_exhaust_the_instance_pool() {
         good.failures.len()
     );
     assert!(loaded < Duration::from_millis(500), "p99 {loaded:?}");
-    assert_eq!(st.by_status.get(&404), None, "recursion got 404: {:?}", st.bodies_404);
+    assert_eq!(
+        st.by_status.get(&404),
+        None,
+        "recursion got 404: {:?}",
+        st.bodies_404
+    );
     assert!(
         st.by_status.keys().all(|s| *s == 200 || *s == 503),
         "{:?}",
@@ -307,7 +326,12 @@ fn the_listener_concurrency_cap_answers_503_with_retry_after() {
     );
     let srv = attack::serve_with(
         &pkg,
-        &["--allow-outbound", "127.0.0.1", "--listener-concurrency", "2"],
+        &[
+            "--allow-outbound",
+            "127.0.0.1",
+            "--listener-concurrency",
+            "2",
+        ],
     );
     std::thread::scope(|s| {
         let held: Vec<_> = (0..2)
@@ -316,9 +340,18 @@ fn the_listener_concurrency_cap_answers_503_with_retry_after() {
         std::thread::sleep(Duration::from_millis(700));
         let started = Instant::now();
         let third = attack::hook(&srv, &fg, b"").expect("third");
-        assert_eq!(third.status, 503, "{}", String::from_utf8_lossy(&third.body));
+        assert_eq!(
+            third.status,
+            503,
+            "{}",
+            String::from_utf8_lossy(&third.body)
+        );
         assert_eq!(third.header("retry-after"), Some("1"));
-        assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_millis(900),
+            "{:?}",
+            started.elapsed()
+        );
         let other = attack::hook(&srv, &gg, b"").expect("other");
         assert_eq!(other.status, 200);
         for h in held {
@@ -418,9 +451,7 @@ fn nested_calls_share_one_request_memory_budget() {
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
     let peak_kb = peak.load(Ordering::Relaxed);
-    let (_, runs) = srv
-        .api("GET", "/api/runs?limit=1", None)
-        .expect("runs");
+    let (_, runs) = srv.api("GET", "/api/runs?limit=1", None).expect("runs");
     let run = &runs["runs"][0];
     let error = run["error"].as_str().unwrap_or("").to_string();
     eprintln!(
@@ -439,7 +470,11 @@ fn nested_calls_share_one_request_memory_budget() {
     assert!(srv.alive(), "the server died");
     // The next request to the same listener still runs (the budget was per request).
     let again = attack::hook(&srv, &g, b"").expect("again");
-    assert!(again.status == 404 || again.status == 200, "{}", again.status);
+    assert!(
+        again.status == 404 || again.status == 200,
+        "{}",
+        again.status
+    );
 }
 
 // ---------------------------------------------------------------- item 6

@@ -107,7 +107,11 @@ impl Admission {
             None => None,
             Some(key) => {
                 let sem = self.group(key);
-                Some(acquire(sem, deadline).await.ok_or(Refused::Group(self.group_permits))?)
+                Some(
+                    acquire(sem, deadline)
+                        .await
+                        .ok_or(Refused::Group(self.group_permits))?,
+                )
             }
         };
         let host = acquire(self.host.clone(), deadline)
@@ -120,7 +124,10 @@ impl Admission {
     }
 }
 
-async fn acquire(sem: Arc<Semaphore>, deadline: tokio::time::Instant) -> Option<OwnedSemaphorePermit> {
+async fn acquire(
+    sem: Arc<Semaphore>,
+    deadline: tokio::time::Instant,
+) -> Option<OwnedSemaphorePermit> {
     if let Ok(p) = sem.clone().try_acquire_owned() {
         return Some(p);
     }
@@ -215,7 +222,11 @@ mod tests {
             Some(Refused::Group(3)),
             "group 1 is at its share"
         );
-        held.push(a.enter(Some(2), false).await.expect("group 2 gets the last"));
+        held.push(
+            a.enter(Some(2), false)
+                .await
+                .expect("group 2 gets the last"),
+        );
         assert_eq!(a.enter(Some(3), true).await.err(), Some(Refused::Host(4)));
         drop(held.pop());
         assert!(a.enter(Some(3), false).await.is_ok());

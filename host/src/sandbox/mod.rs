@@ -446,9 +446,10 @@ impl Sandbox {
         };
         // A new request starts a budget; a nested call shares its caller's.
         let top_level = opts.request.is_none();
-        let budget = opts.request.clone().unwrap_or_else(|| {
-            Arc::new(RequestBudget::new(opts.group, cfg.request_memory_limit))
-        });
+        let budget = opts
+            .request
+            .clone()
+            .unwrap_or_else(|| Arc::new(RequestBudget::new(opts.group, cfg.request_memory_limit)));
         // Permits before any instance exists (declared before the store, so
         // they are given back only after the store, and its slot, are gone).
         let _permits = match self.inner.admission.enter(budget.group, top_level).await {

@@ -243,7 +243,10 @@ pub async fn execute(
             if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
                 d.insert("inputs", inputs);
             }
-            let outcome = ctx.runner.run(&sel.automation, dict, Some(listener.id)).await;
+            let outcome = ctx
+                .runner
+                .run(&sel.automation, dict, Some(listener.id))
+                .await;
             record_outcome(
                 &mut run,
                 &mut payload,
