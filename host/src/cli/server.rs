@@ -120,6 +120,14 @@ pub struct ServeArgs {
     /// Run no timers on this host (the API still manages them).
     #[arg(long)]
     no_timers: bool,
+    /// Milliseconds between sweeps that delete expired resources,
+    /// storage keys and continuations (0: never; one sweep runs at start).
+    #[arg(long, default_value_t = 60_000)]
+    sweep_interval_ms: u64,
+    /// Bytes of log messages one run keeps (later entries are dropped and
+    /// one entry says so).
+    #[arg(long, default_value_t = SandboxConfig::default().max_log_bytes)]
+    log_limit: usize,
     /// The timezone of timers with an empty recurring_timezone (IANA name).
     #[arg(long, default_value = "UTC")]
     timezone: String,
@@ -310,6 +318,9 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.sandbox.admission_wait = std::time::Duration::from_millis(a.admission_wait_ms);
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
+    config.sandbox.max_log_bytes = a.log_limit;
+    config.sweep_interval = (a.sweep_interval_ms > 0)
+        .then(|| std::time::Duration::from_millis(a.sweep_interval_ms.max(100)));
     config.timer_tick =
         (!a.no_timers).then(|| std::time::Duration::from_millis(a.timer_tick_ms.max(10)));
     config.default_timezone = crate::timers::recurrence::timezone(&a.timezone, chrono_tz::Tz::UTC)

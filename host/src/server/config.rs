@@ -64,6 +64,9 @@ pub struct ServerConfig {
     /// How often the timer scheduler looks for due timers (default 1 s);
     /// `None`: this host runs no timers.
     pub timer_tick: Option<Duration>,
+    /// How often expired resources, storage keys and continuations are
+    /// deleted (default 60 s; `None`: only the sweep at start).
+    pub sweep_interval: Option<Duration>,
     /// The timezone of timers whose `recurring_timezone` is empty (default UTC).
     pub default_timezone: chrono_tz::Tz,
     /// Where timers take "now" from (the system clock; tests inject one).
@@ -93,6 +96,7 @@ impl ServerConfig {
             sandbox: crate::sandbox::SandboxConfig::default(),
             http: crate::sandbox::HttpConfig::default(),
             timer_tick: Some(Duration::from_secs(1)),
+            sweep_interval: Some(Duration::from_secs(60)),
             default_timezone: chrono_tz::Tz::UTC,
             clock: std::sync::Arc::new(crate::timers::SystemClock),
             metrics_listen: None,

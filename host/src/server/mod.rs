@@ -130,6 +130,31 @@ pub async fn serve_with_shutdown(
     Ok(())
 }
 
+/// Deletes expired data now and then every `every` (off the async
+/// workers, in bounded batches) until `stop` resolves.
+async fn sweep_expired(
+    store: Arc<RedbStore>,
+    every: Option<std::time::Duration>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        let s = store.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            s.sweep_expired(crate::store::now_unix(), crate::store::SWEEP_BATCH)
+        })
+        .await;
+        if let Ok(Err(e)) = swept {
+            eprintln!("katabox: warning: deleting expired data failed: {e}");
+        }
+        let Some(every) = every else { return };
+        tokio::select! {
+            () = tokio::time::sleep(every) => {},
+            () = &mut stop => return,
+        }
+    }
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -193,6 +218,17 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             crate::timers::run_scheduler(ctx, every, stop).await;
         })
     });
+    let sweeper = {
+        let store = state.store.clone();
+        let mut stopped = stopped.clone();
+        let every = config.sweep_interval;
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            sweep_expired(store, every, stop).await;
+        })
+    };
     let health = state.health.clone();
     let drain = config.drain;
     let shutdown = async move {
@@ -210,6 +246,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     if let Some(handle) = scheduler {
         let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
     }
+    let _ = tokio::time::timeout(config.limits.shutdown_grace, sweeper).await;
     let _ = stop_metrics.send(true);
     if let Some(handle) = metrics_server {
         let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
