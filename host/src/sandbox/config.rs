@@ -41,8 +41,9 @@ pub struct SandboxConfig {
     /// (see `sandbox/admission.rs`), so the pool itself never runs out.
     pub max_instances: u32,
     /// Instances the runs of one webhook listener's requests (nested
-    /// `function:` calls included) may hold at once. Default 64, half the
-    /// pool: one listener cannot take every instance.
+    /// `function:` calls included) may hold at once. Default 66: two
+    /// requests at the full `function:` depth (2 × 33), about half the
+    /// pool, so one listener cannot take every instance.
     pub listener_instances: u32,
     /// How long a top-level run waits for an instance permit before it is
     /// refused (the webhook answers 503 with `Retry-After: 1`); nested
@@ -96,7 +97,7 @@ impl Default for SandboxConfig {
             grace: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(1),
             max_instances: 128,
-            listener_instances: 64,
+            listener_instances: 66,
             admission_wait: Duration::from_secs(1),
             request_memory_limit: 256 << 20,
             warm_instances: 4,
