@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Webhook requests in flight at most (more get 503).
     #[arg(long, default_value_t = Limits::default().max_concurrency)]
     max_concurrency: usize,
+    /// Webhook requests one listener may have in flight at once (more get
+    /// 503 with Retry-After: 1).
+    #[arg(long, default_value_t = Limits::default().listener_concurrency)]
+    listener_concurrency: usize,
     /// Runs kept in the history at most (the oldest are pruned).
     #[arg(long, default_value_t = HistoryConfig::default().max_runs)]
     run_retention: usize,
@@ -83,6 +87,22 @@ pub struct ServeArgs {
     /// Linear memory one run may use, in bytes.
     #[arg(long, default_value_t = SandboxConfig::default().memory_limit)]
     memory_limit: usize,
+    /// Linear memory all instances of one request (its run and its nested
+    /// function: calls) may hold together, in bytes.
+    #[arg(long, default_value_t = SandboxConfig::default().request_memory_limit)]
+    request_memory_limit: usize,
+    /// Instances (concurrent runs and nested function: calls) the pool
+    /// has slots for.
+    #[arg(long, default_value_t = SandboxConfig::default().max_instances)]
+    max_instances: u32,
+    /// Instances the runs of one listener's requests (nested function:
+    /// calls included) may hold at once.
+    #[arg(long, default_value_t = SandboxConfig::default().listener_instances)]
+    listener_instances: u32,
+    /// Milliseconds a request waits for a free instance before it gets 503
+    /// with Retry-After: 1.
+    #[arg(long, default_value_t = SandboxConfig::default().admission_wait.as_millis() as u64)]
+    admission_wait_ms: u64,
     /// Ceiling in ms on a policy's `settings: time_limit_ms`.
     #[arg(long, default_value_t = SandboxConfig::default().max_time_limit_ms)]
     max_time_limit_ms: u64,
@@ -101,6 +121,14 @@ pub struct ServeArgs {
     /// Run no timers on this host (the API still manages them).
     #[arg(long)]
     no_timers: bool,
+    /// Milliseconds between sweeps that delete expired resources,
+    /// storage keys and continuations (0: never; one sweep runs at start).
+    #[arg(long, default_value_t = 60_000)]
+    sweep_interval_ms: u64,
+    /// Bytes of log messages one run keeps (later entries are dropped and
+    /// one entry says so).
+    #[arg(long, default_value_t = SandboxConfig::default().max_log_bytes)]
+    log_limit: usize,
     /// The timezone of timers with an empty recurring_timezone (IANA name).
     #[arg(long, default_value = "UTC")]
     timezone: String,
@@ -112,6 +140,11 @@ pub struct ServeArgs {
     /// or RUST_LOG directives, default info).
     #[arg(long, value_enum, default_value_t = server::LogFormat::Text)]
     log_format: server::LogFormat,
+    /// Export request, run and host-call spans over OTLP/HTTP to this URL
+    /// (e.g. http://127.0.0.1:4318/v1/traces); needs a build with the
+    /// `otel` cargo feature.
+    #[arg(long)]
+    otlp_endpoint: Option<String>,
     /// Milliseconds a shutdown keeps accepting after /readyz turned 503
     /// (so a load balancer notices before the listener closes).
     #[arg(long, default_value_t = 0)]
@@ -276,16 +309,25 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         body_timeout: std::time::Duration::from_secs(a.body_timeout.max(1)),
         max_connections: a.max_connections,
         max_concurrency: a.max_concurrency,
+        listener_concurrency: a.listener_concurrency.max(1),
         shutdown_grace: std::time::Duration::from_secs(a.shutdown_grace),
     };
     config.sandbox.fuel_per_second = a.fuel_per_second;
     config.sandbox.max_fuel = a.fuel;
     config.metrics_listen = a.metrics_listen;
     config.log_format = a.log_format;
+    config.otlp_endpoint = a.otlp_endpoint;
     config.drain = std::time::Duration::from_millis(a.drain_ms);
     config.sandbox.memory_limit = a.memory_limit;
+    config.sandbox.request_memory_limit = a.request_memory_limit.max(1);
+    config.sandbox.max_instances = a.max_instances.max(1);
+    config.sandbox.listener_instances = a.listener_instances.max(1);
+    config.sandbox.admission_wait = std::time::Duration::from_millis(a.admission_wait_ms);
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
+    config.sandbox.max_log_bytes = a.log_limit;
+    config.sweep_interval = (a.sweep_interval_ms > 0)
+        .then(|| std::time::Duration::from_millis(a.sweep_interval_ms.max(100)));
     config.timer_tick =
         (!a.no_timers).then(|| std::time::Duration::from_millis(a.timer_tick_ms.max(10)));
     config.default_timezone = crate::timers::recurrence::timezone(&a.timezone, chrono_tz::Tz::UTC)

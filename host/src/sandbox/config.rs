@@ -39,8 +39,23 @@ pub struct SandboxConfig {
     /// Epoch ticker period. Default 1 ms (the precision of time limits).
     pub epoch_tick: Duration,
     /// Instances the pooling allocator keeps slots for (concurrent runs,
-    /// nested `function:` calls included). Default 128.
+    /// nested `function:` calls included). Default 128. Runs get instance
+    /// permits before they instantiate: this many less the warm instances
+    /// (see `sandbox/admission.rs`), so the pool itself never runs out.
     pub max_instances: u32,
+    /// Instances the runs of one webhook listener's requests (nested
+    /// `function:` calls included) may hold at once. Default 66: two
+    /// requests at the full `function:` depth (2 × 33), about half the
+    /// pool, so one listener cannot take every instance.
+    pub listener_instances: u32,
+    /// How long a top-level run waits for an instance permit before it is
+    /// refused (the webhook answers 503 with `Retry-After: 1`); nested
+    /// calls never wait. Default 1 s.
+    pub admission_wait: Duration,
+    /// Linear memory all instances of one request (its run and the nested
+    /// `function:` calls it makes) may hold together, in bytes. Default
+    /// 256 MiB (four runs at the default `memory_limit`).
+    pub request_memory_limit: usize,
     /// Warm instances of the embedded KATA runtime kept for reuse between
     /// runs (see `sandbox/warm.rs`); 0 gives every run a fresh instance.
     /// Default 4 (twice the cores of the machine it was tuned on: CPU-bound
@@ -54,6 +69,8 @@ pub struct SandboxConfig {
     pub host_byte_fuel: u64,
     /// Maximum log entries kept per run. Default 1,000.
     pub max_log_entries: usize,
+    /// Bytes of log messages kept per run. Default 256 KiB.
+    pub max_log_bytes: usize,
     /// Directory for the compiled-component cache; `None` disables it.
     /// Default: `$TMPDIR/katabox-wasm-cache`.
     pub cache_dir: Option<PathBuf>,
@@ -84,11 +101,15 @@ impl Default for SandboxConfig {
             grace: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(1),
             max_instances: 128,
+            listener_instances: 66,
+            admission_wait: Duration::from_secs(1),
+            request_memory_limit: 256 << 20,
             warm_instances: 4,
             max_call_depth: 32,
             host_call_fuel: 10_000,
             host_byte_fuel: 1,
             max_log_entries: 1_000,
+            max_log_bytes: 256 << 10,
             cache_dir: Some(std::env::temp_dir().join("katabox-wasm-cache")),
             secrets: Secrets::default(),
         }

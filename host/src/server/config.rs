@@ -18,6 +18,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Webhook requests handled at once; further ones get 503 (default 256).
     pub max_concurrency: usize,
+    /// Webhook requests one listener may have in flight at once; further
+    /// ones get 503 with `Retry-After: 1` at once (default 32).
+    pub listener_concurrency: usize,
     /// How long shutdown waits for in-flight requests (default 30 s).
     pub shutdown_grace: Duration,
 }
@@ -30,6 +33,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_concurrency: 256,
+            listener_concurrency: 32,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -60,6 +64,9 @@ pub struct ServerConfig {
     /// How often the timer scheduler looks for due timers (default 1 s);
     /// `None`: this host runs no timers.
     pub timer_tick: Option<Duration>,
+    /// How often expired resources, storage keys and continuations are
+    /// deleted (default 60 s; `None`: only the sweep at start).
+    pub sweep_interval: Option<Duration>,
     /// The timezone of timers whose `recurring_timezone` is empty (default UTC).
     pub default_timezone: chrono_tz::Tz,
     /// Where timers take "now" from (the system clock; tests inject one).
@@ -69,6 +76,9 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// How `serve` writes its request log (default text, on stderr).
     pub log_format: super::LogFormat,
+    /// Where spans are exported over OTLP/HTTP (cargo feature `otel`);
+    /// `None`: not exported.
+    pub otlp_endpoint: Option<String>,
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
@@ -89,10 +99,12 @@ impl ServerConfig {
             sandbox: crate::sandbox::SandboxConfig::default(),
             http: crate::sandbox::HttpConfig::default(),
             timer_tick: Some(Duration::from_secs(1)),
+            sweep_interval: Some(Duration::from_secs(60)),
             default_timezone: chrono_tz::Tz::UTC,
             clock: std::sync::Arc::new(crate::timers::SystemClock),
             metrics_listen: None,
             log_format: super::LogFormat::Text,
+            otlp_endpoint: None,
             drain: Duration::ZERO,
         }
     }

@@ -47,6 +47,9 @@ pub struct RunOutcome {
     pub fuel_used: u64,
     /// The guest's linear memory at the end, in bytes.
     pub memory_peak: u64,
+    /// The run got no instance (admission refused it, or one of its nested
+    /// calls and the automation did not handle that): answered 503.
+    pub busy: bool,
 }
 
 /// A boxed future (the runner trait stays object-safe).
@@ -54,8 +57,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs an automation with an initial dictionary (the sandbox, in production).
 pub trait AutomationRunner: Send + Sync {
-    /// Runs `automation` starting from `dict`.
-    fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome>;
+    /// Runs `automation` starting from `dict`; a run for a webhook
+    /// `listener` counts against that listener's share of instances.
+    fn run<'a>(
+        &'a self,
+        automation: &'a AutomationRow,
+        dict: Value,
+        listener: Option<u64>,
+    ) -> BoxFuture<'a, RunOutcome>;
 }
 
 /// Everything [`handle`] needs.
@@ -155,6 +164,8 @@ pub struct RunSummary {
     pub automation: Option<String>,
     /// How it ended (`return`, `await`, `exit`, `error`), if it ran.
     pub exit: Option<String>,
+    /// The run's id in the history (none when the history does not keep it).
+    pub run_id: Option<u64>,
 }
 
 /// [`respond`], also telling which automation ran and how it ended.
@@ -165,12 +176,13 @@ pub async fn respond_traced(
     request_path: &str,
 ) -> (WebhookResponse, RunSummary) {
     let (response, run) = execute(ctx, listener, req, request_path, &RunMode::live()).await;
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         exit: (!run.exit.is_empty()).then(|| run.exit.clone()),
         automation: run.automation.clone(),
+        run_id: None,
     };
     // The history is best-effort: a failure to record does not change the answer.
-    ctx.store.queue_run(run);
+    summary.run_id = ctx.store.queue_run(run);
     (response, summary)
 }
 
@@ -218,7 +230,8 @@ pub async fn execute(
         Some(p) if p.name == name => Some(p.clone()),
         _ => store.automation(name).ok().flatten(),
     };
-    let selection = event::select(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, &find);
+    let selection =
+        event::select_off_workers(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, find).await;
     let response = match selection {
         Err(e) => {
             run.error = Some(e.to_string());
@@ -233,7 +246,10 @@ pub async fn execute(
             if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
                 d.insert("inputs", inputs);
             }
-            let outcome = ctx.runner.run(&sel.automation, dict).await;
+            let outcome = ctx
+                .runner
+                .run(&sel.automation, dict, Some(listener.id))
+                .await;
             record_outcome(
                 &mut run,
                 &mut payload,
@@ -242,15 +258,19 @@ pub async fn execute(
                 &outcome,
                 ctx.history_body_limit,
             );
-            let end = if outcome.failure.is_some() {
-                RunEnd::Failed
+            if outcome.busy {
+                WebhookResponse::busy()
             } else {
-                RunEnd::Finished {
-                    exit: outcome.exit,
-                    dict: outcome.dict,
-                }
-            };
-            response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+                let end = if outcome.failure.is_some() {
+                    RunEnd::Failed
+                } else {
+                    RunEnd::Finished {
+                        exit: outcome.exit,
+                        dict: outcome.dict,
+                    }
+                };
+                response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+            }
         }
     };
     let response = finish(response);
@@ -290,7 +310,16 @@ pub(crate) fn record_outcome(
     run.error = outcome
         .failure
         .clone()
-        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)));
+        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)))
+        .map(|mut e| {
+            // A script's error text can be anything: the record keeps 16 KiB.
+            let mut end = e.len().min(crate::capabilities::log::MAX_MESSAGE);
+            while !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            e.truncate(end);
+            e
+        });
     run.logs = outcome.logs.clone();
     run.duration_us = outcome.duration.as_micros() as u64;
     run.fuel_used = outcome.fuel_used;
