@@ -30,7 +30,7 @@ import oracle_gen  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORACLE = os.path.expanduser(os.environ.get("CERB_ORACLE", "/root/cerb-oracle/run.php"))
-KATABOX = os.path.join(ROOT, "target/debug/katabox")
+KATABOX = os.environ.get("KATABOX_BIN", os.path.join(ROOT, "target/debug/katabox"))
 BATCH = os.path.join(ROOT, "target/debug/examples/oracle_batch")
 
 
