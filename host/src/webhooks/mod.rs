@@ -308,7 +308,6 @@ pub(crate) fn fill_child_versions(store: &dyn crate::store::Store, run: &mut Run
 
 /// The history record of a `function:` run inside `parent`.
 fn child_record(
-    parent: &RunRecord,
     c: &crate::sandbox::children::ChildRun,
     body_limit: usize,
 ) -> crate::store::ChildRecord {
@@ -344,7 +343,6 @@ fn child_record(
         }),
         ..RunRecord::default()
     };
-    let _ = parent;
     crate::store::ChildRecord {
         seq: c.seq,
         parent_seq: c.parent_seq,
@@ -398,7 +396,7 @@ pub(crate) fn record_outcome(
     run.children = outcome
         .children
         .iter()
-        .map(|c| child_record(run, c, body_limit))
+        .map(|c| child_record(c, body_limit))
         .collect();
 }
 
