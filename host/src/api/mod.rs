@@ -156,6 +156,7 @@ fn listener_json(l: &ListenerRecord, base_url: &str) -> JsonValue {
         "updated_at": l.updated_at,
         "body_limit": l.body_limit,
         "url": format!("{base_url}webhooks/{}", l.guid),
+        "is_disabled": l.is_disabled,
     });
     if let (Some(verify), Some(map)) = (&l.verify, out.as_object_mut()) {
         map.insert(
@@ -218,6 +219,11 @@ fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
         automations_kata,
         body_limit: v.get("body_limit").and_then(JsonValue::as_u64),
         verify: verify_input(&v)?,
+        is_disabled: match v.get("is_disabled") {
+            None | Some(JsonValue::Null) => None,
+            Some(JsonValue::Bool(b)) => Some(*b),
+            Some(_) => return Err(ApiError::bad_request("'is_disabled' must be true or false.")),
+        },
     })
 }
 

@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// (so a load balancer notices before the listener closes).
     #[arg(long, default_value_t = 0)]
     drain_ms: u64,
+    /// Serve no operator console under /console.
+    #[arg(long)]
+    no_console: bool,
     /// Seconds a shutdown waits for in-flight requests.
     #[arg(long, default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace: u64,
@@ -282,6 +285,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.metrics_listen = a.metrics_listen;
     config.log_format = a.log_format;
     config.drain = std::time::Duration::from_millis(a.drain_ms);
+    config.console = !a.no_console;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
@@ -450,6 +454,7 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                         automations_kata: kata,
                         body_limit: None,
                         verify,
+                        is_disabled: None,
                     };
                     match store.create_listener(input) {
                         Ok(l) => json!({"id": l.id, "guid": l.guid}),

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
+    /// Whether the operator console is served under `/console` (default
+    /// yes; `serve --no-console`).
+    pub console: bool,
 }
 
 impl ServerConfig {
@@ -94,6 +97,7 @@ impl ServerConfig {
             metrics_listen: None,
             log_format: super::LogFormat::Text,
             drain: Duration::ZERO,
+            console: true,
         }
     }
 }
