@@ -1,0 +1,491 @@
+//! The operator console's handlers without a socket (tower's `oneshot`):
+//! the login gate and its redirects, the session cookie, CSRF refusal,
+//! escaping of request, script and log values, the security headers,
+//! `--no-console`, and the listener and automation forms.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use katabox::server::{self, AppState, ServerConfig};
+use katabox::store::{
+    HeaderList, RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord, Store,
+};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const SEED_PACKAGE: &str = include_str!("../seed_package.json");
+const XSS: &str = "<script>alert(1)</script>";
+
+struct App {
+    _dir: tempfile::TempDir,
+    router: axum::Router,
+    state: AppState,
+    token: String,
+}
+
+fn app_with(tune: impl FnOnce(&mut ServerConfig)) -> App {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = ServerConfig::new(
+        dir.path().join("data"),
+        "127.0.0.1:9".parse().expect("addr"),
+    );
+    tune(&mut config);
+    let state = server::open_state(&config, config.listen).expect("state");
+    let token = state.admin_token.to_string();
+    App {
+        _dir: dir,
+        router: server::router(state.clone()),
+        state,
+        token,
+    }
+}
+
+fn app() -> App {
+    app_with(|_| {})
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send(app: &App, req: Request<Body>) -> Answer {
+    let resp = app.router.clone().oneshot(req).await.expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), 8 << 20)
+        .await
+        .expect("body");
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().uri(uri);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+fn post(uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body)).expect("request")
+}
+
+/// Logs in; returns the `name=value` of the session cookie.
+async fn login(app: &App) -> String {
+    let a = send(app, post("/console/login", None, &[("token", &app.token)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location(), Some("/console"));
+    let set = a
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a session cookie");
+    set.split(';').next().expect("name=value").to_string()
+}
+
+/// The CSRF token of the first form on a page.
+fn csrf_of(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a csrf field on the page");
+    let rest = &page[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("end of value")].to_string()
+}
+
+async fn csrf(app: &App, cookie: &str) -> String {
+    let page = send(app, get("/console/listeners", Some(cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    csrf_of(&page.body)
+}
+
+const PAGES: [&str; 12] = [
+    "/console",
+    "/console/",
+    "/console/listeners",
+    "/console/automations",
+    "/console/automations/example.webhook.respond",
+    "/console/runs",
+    "/console/runs/1",
+    "/console/runs/tail",
+    "/console/packages",
+    "/console/timers",
+    "/console/no-such-page",
+    "/console/a/b/c",
+];
+
+#[tokio::test]
+async fn without_a_session_every_page_redirects_to_the_login_and_shows_no_data() {
+    let app = app();
+    let store = app.state.store.clone();
+    store
+        .create_listener(katabox::store::ListenerInput {
+            name: "SECRET-LISTENER-NAME".into(),
+            ..Default::default()
+        })
+        .expect("listener");
+    for cookie in [
+        None,
+        Some("katabox_console=0000"),
+        Some("other=1; katabox_console="),
+    ] {
+        for path in PAGES {
+            let a = send(&app, get(path, cookie)).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{path} {cookie:?}");
+            assert_eq!(a.location(), Some("/console/login"), "{path}");
+            assert!(a.body.is_empty(), "{path}: {}", a.body);
+        }
+        for path in [
+            "/console/logout",
+            "/console/listeners",
+            "/console/listeners/1/delete",
+            "/console/runs/1/replay",
+            "/console/runs/replay",
+            "/console/packages",
+            "/console/timers/1/run",
+        ] {
+            let a = send(&app, post(path, cookie, &[("csrf", "x")])).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "POST {path}");
+            assert_eq!(a.location(), Some("/console/login"));
+        }
+    }
+    // Nothing was deleted.
+    assert_eq!(store.listeners().expect("listeners").len(), 1);
+    // The login page and the assets are public.
+    let login = send(&app, get("/console/login", None)).await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(login.body.contains("name=\"token\""));
+    assert!(!login.body.contains("SECRET-LISTENER-NAME"));
+    for asset in ["/console/assets/console.js", "/console/assets/console.css"] {
+        assert_eq!(send(&app, get(asset, None)).await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn login_checks_the_token_and_sets_a_strict_http_only_cookie_then_logout_ends_it() {
+    let app = app();
+    for wrong in ["", "nope", &app.token[..app.token.len() - 1]] {
+        let a = send(&app, post("/console/login", None, &[("token", wrong)])).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+        assert!(a.headers.get(header::SET_COOKIE).is_none());
+        assert!(a.body.contains("not the admin token"));
+    }
+    let a = send(&app, post("/console/login", None, &[("token", &app.token)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let set = a.headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(set.starts_with("katabox_console="), "{set}");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age="] {
+        assert!(set.contains(attr), "{attr} in {set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    let cookie = set.split(';').next().expect("pair").to_string();
+    let dash = send(&app, get("/console", Some(&cookie))).await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(dash.body.contains("runs in the last hour"));
+    assert!(dash.body.contains("<svg"), "the chart");
+
+    // Logout needs the CSRF token too, then the session is gone.
+    let token = csrf_of(&dash.body);
+    let refused = send(&app, post("/console/logout", Some(&cookie), &[])).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let out = send(
+        &app,
+        post("/console/logout", Some(&cookie), &[("csrf", &token)]),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.headers[header::SET_COOKIE].to_str().expect("ascii").contains("Max-Age=0"));
+    let after = send(&app, get("/console", Some(&cookie))).await;
+    assert_eq!(after.location(), Some("/console/login"));
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_behind_a_trusted_proxy_that_says_https() {
+    let app = app_with(|c| {
+        c.trusted_proxies = katabox::webhooks::TrustedProxies::parse("10.0.0.1").expect("proxies");
+    });
+    let login = |peer: &str, proto: &str| {
+        let mut req = post("/console/login", None, &[("token", &app.token)]);
+        req.headers_mut()
+            .insert("x-forwarded-proto", proto.parse().expect("value"));
+        let addr: SocketAddr = peer.parse().expect("peer");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        req
+    };
+    let cookie = |a: &Answer| a.headers[header::SET_COOKIE].to_str().expect("ascii").to_string();
+    let trusted = send(&app, login("10.0.0.1:5000", "https")).await;
+    assert!(cookie(&trusted).contains("; Secure"), "{}", cookie(&trusted));
+    let untrusted = send(&app, login("10.9.9.9:5000", "https")).await;
+    assert!(!cookie(&untrusted).contains("Secure"));
+    let plain = send(&app, login("10.0.0.1:5000", "http")).await;
+    assert!(!cookie(&plain).contains("Secure"));
+}
+
+#[tokio::test]
+async fn state_changing_forms_without_the_csrf_token_are_refused() {
+    let app = app();
+    let cookie = login(&app).await;
+    let good = csrf(&app, &cookie).await;
+    let other_session = login(&app).await;
+    let foreign = csrf(&app, &other_session).await;
+    assert_ne!(good, foreign, "each session has its own token");
+    for bad in [None, Some(""), Some("x"), Some(foreign.as_str())] {
+        let mut fields = vec![("name", "Hook"), ("automations_kata", "")];
+        if let Some(b) = bad {
+            fields.push(("csrf", b));
+        }
+        let a = send(&app, post("/console/listeners", Some(&cookie), &fields)).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{bad:?}");
+        assert!(a.body.contains("CSRF"));
+    }
+    assert!(app.state.store.listeners().expect("list").is_empty());
+    let a = send(
+        &app,
+        post(
+            "/console/listeners",
+            Some(&cookie),
+            &[("name", "Hook"), ("automations_kata", ""), ("csrf", &good)],
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let listeners = app.state.store.listeners().expect("list");
+    assert_eq!(listeners.len(), 1);
+    let id = listeners[0].id;
+    // Toggle and delete need it as well.
+    for action in ["toggle", "delete"] {
+        let uri = format!("/console/listeners/{id}/{action}");
+        let a = send(&app, post(&uri, Some(&cookie), &[("csrf", "wrong")])).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{action}");
+    }
+    let uri = format!("/console/listeners/{id}/toggle");
+    let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &good)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(app.state.store.listener(id).expect("get").expect("some").is_disabled);
+    let uri = format!("/console/listeners/{id}/delete");
+    let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &good)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(app.state.store.listeners().expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn every_console_answer_carries_the_security_headers() {
+    let app = app();
+    let cookie = login(&app).await;
+    let mut answers = vec![
+        send(&app, get("/console/login", None)).await,
+        send(&app, get("/console", None)).await,
+        send(&app, get("/console/assets/console.js", None)).await,
+    ];
+    for path in ["/console", "/console/runs", "/console/runs/999", "/console/zzz"] {
+        answers.push(send(&app, get(path, Some(&cookie))).await);
+    }
+    for a in &answers {
+        let csp = a.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(a.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        // No inline script anywhere: only <script src=...>.
+        assert!(!a.body.contains("<script>"), "{}", a.body);
+    }
+    assert_eq!(answers[5].status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn no_console_leaves_the_routes_out() {
+    let app = app_with(|c| c.console = false);
+    for path in ["/console", "/console/login", "/console/assets/console.js"] {
+        let a = send(&app, get(path, None)).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let a = send(&app, post("/console/login", None, &[("token", &app.token)])).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.headers.get(header::SET_COOKIE).is_none());
+}
+
+fn hostile_run(listener: u64) -> RunRecord {
+    let body = |t: &str| RecordedBody {
+        body: Some(t.to_string()),
+        body_size: t.len() as u64,
+        ..RecordedBody::default()
+    };
+    RunRecord {
+        at_ms: katabox::store::now_unix_ms(),
+        trigger: "webhook".into(),
+        listener_id: Some(listener),
+        automation: Some(format!("auto{XSS}")),
+        request_method: "POST".into(),
+        request_path: "/x".into(),
+        client_ip: "127.0.0.1".into(),
+        status: 200,
+        exit: "return".into(),
+        error: Some(format!("err {XSS}")),
+        logs: vec![serde_json::json!({"level": "info", "node_id": "start:log", "message": XSS})],
+        duration_us: 1234,
+        fuel_used: 99,
+        payload: Some(RunPayload {
+            request: Some(RecordedRequest {
+                method: "POST".into(),
+                path: "/webhooks/abc".into(),
+                query: Some(format!("q=\"{XSS}")),
+                headers: HeaderList(vec![("x-evil".into(), XSS.into())]),
+                body: body(XSS),
+            }),
+            response: Some(RecordedResponse {
+                status: 200,
+                headers: HeaderList(vec![("content-type".into(), "text/html".into())]),
+                body: body(XSS),
+            }),
+            inputs: Some(serde_json::json!({"k": XSS})),
+            returned: Some(serde_json::json!({"body": XSS})),
+        }),
+        ..RunRecord::default()
+    }
+}
+
+#[tokio::test]
+async fn request_script_and_log_values_are_escaped() {
+    let app = app();
+    let store = app.state.store.clone();
+    let l = store
+        .create_listener(katabox::store::ListenerInput {
+            name: XSS.into(),
+            automations_kata: format!("# {XSS}\n"),
+            ..Default::default()
+        })
+        .expect("listener");
+    let id = store.record_run(hostile_run(l.id)).expect("run");
+    let cookie = login(&app).await;
+    for path in [
+        format!("/console/runs/{id}"),
+        "/console/runs".to_string(),
+        "/console/listeners".to_string(),
+        format!("/console/runs?automation=auto{}", "%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+    ] {
+        let a = send(&app, get(&path, Some(&cookie))).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        assert!(!a.body.contains(XSS), "{path} has raw markup:\n{}", a.body);
+        assert!(!a.body.contains("<script>"), "{path}");
+        assert!(
+            a.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path} shows the value as text"
+        );
+    }
+    // The listener form's error echoes the KATA escaped, with line numbers.
+    let token = csrf(&app, &cookie).await;
+    let broken = format!("automation/a:\n  uri: x\n{XSS}: [\n");
+    let a = send(
+        &app,
+        post(
+            "/console/listeners",
+            Some(&cookie),
+            &[("name", XSS), ("automations_kata", &broken), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("Invalid &#39;automations_kata&#39;") || a.body.contains("Invalid 'automations_kata'"), "{}", a.body);
+    assert!(!a.body.contains(XSS));
+    assert!(a.body.contains("  1 ") && a.body.contains("  3 "), "line numbers");
+    assert_eq!(store.listeners().expect("list").len(), 1, "nothing created");
+}
+
+#[tokio::test]
+async fn automations_are_edited_as_new_versions_and_bad_scripts_are_refused_inline() {
+    let app = app();
+    let imported = katabox::packages::import(
+        app.state.store.as_ref(),
+        SEED_PACKAGE.as_bytes(),
+        &serde_json::json!({}),
+        &katabox::packages::ImportOptions {
+            base_url: app.state.base_url.clone(),
+            skip_if_imported: false,
+        },
+    )
+    .expect("import");
+    assert!(!imported.records.is_empty());
+    let cookie = login(&app).await;
+    let path = "/console/automations/example.webhook.respond";
+    let page = send(&app, get(path, Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"current-version\">1<"), "{}", page.body);
+    let token = csrf_of(&page.body);
+    let script = "start:\n  return:\n    status_code: 201\n    body: edited\n";
+    let a = send(
+        &app,
+        post(path, Some(&cookie), &[("script", script), ("csrf", &token)]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let row = app
+        .state
+        .store
+        .automation("example.webhook.respond")
+        .expect("get")
+        .expect("some");
+    assert_eq!((row.version, row.script.as_str()), (2, script));
+    let page = send(&app, get(path, Some(&cookie))).await;
+    assert!(page.body.contains("id=\"current-version\">2<"));
+    assert!(page.body.contains("?version=1"), "the versions list");
+    let old = send(&app, get(&format!("{path}?version=1"), Some(&cookie))).await;
+    assert!(old.body.contains("Showing version 1"));
+
+    let bad = send(
+        &app,
+        post(path, Some(&cookie), &[("script", "nonsense: [\n"), ("csrf", &token)]),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("Automation:"), "{}", bad.body);
+    assert!(bad.body.contains("nonsense: ["), "the text as typed");
+    let row = app.state.store.automation("example.webhook.respond").expect("get").expect("some");
+    assert_eq!(row.version, 2, "nothing saved");
+
+    // The packages page lists the import.
+    let pk = send(&app, get("/console/packages", Some(&cookie))).await;
+    assert!(pk.body.contains("example.webhook.respond"), "{}", pk.body);
+}
+
+#[tokio::test]
+async fn the_runs_page_filters_and_refuses_bad_filters_inline() {
+    let app = app();
+    let store = app.state.store.clone();
+    let a = store.record_run(hostile_run(7)).expect("run");
+    let mut other = hostile_run(8);
+    other.exit = "error".into();
+    let b = store.record_run(other).expect("run");
+    let cookie = login(&app).await;
+    let page = send(&app, get("/console/runs?exit=error", Some(&cookie))).await;
+    assert!(page.body.contains(&format!("data-run=\"{b}\"")));
+    assert!(!page.body.contains(&format!("data-run=\"{a}\"")));
+    assert!(page.body.contains("data-src=\"/console/runs/tail?exit=error&amp;after="), "{}", page.body);
+    let bad = send(&app, get("/console/runs?since=yesterday", Some(&cookie))).await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("is neither an age"));
+}
