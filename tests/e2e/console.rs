@@ -381,6 +381,14 @@ fn a_newcomer_does_the_seed_guide_in_the_console_in_chromium() {
     assert!(browser.text("#versions").contains("1"));
     browser.screenshot("automation");
 
+    // The Test panel runs the new version with an inputs dictionary.
+    browser.type_into("#t-inputs", "{\"who\": \"newcomer\"}");
+    browser.click("form[action$='/test'] button[type=submit]");
+    browser.wait_for("#test-result", Duration::from_secs(20));
+    assert_eq!(browser.text("#test-exit"), "return");
+    assert!(browser.text("#test-return").contains("edited in the console"));
+    browser.screenshot("test-panel");
+
     // Replay the run against the current version and read the diff.
     browser.goto(&run_url);
     browser.click("button[value=current]");

@@ -68,6 +68,7 @@ struct Extra {
     draft: Option<(String, String, String)>,
     test: Option<Markup>,
     inputs: String,
+    fixtures: String,
 }
 
 fn render(
@@ -125,11 +126,13 @@ fn render(
             }
         }
         h2 #test { "Test" }
-        p.hint { "Runs the current version in the sandbox with this dictionary, as a live run would (storage and outbound HTTP are real; nothing is recorded in the history)." }
+        p.hint { "Runs the current version in the sandbox with this dictionary, as a live run would: storage is real, and so is outbound HTTP unless fixtures are given. Nothing is recorded in the history." }
         form method="post" action={ (action) "/test" } {
             (csrf.field())
             label for="t-inputs" { "Inputs dictionary (JSON object)" }
             textarea #t-inputs name="inputs" { (extra.inputs) }
+            label for="t-fixtures" { "HTTP fixtures (optional JSON list, as automation run --http-fixtures)" }
+            textarea #t-fixtures name="fixtures" { (extra.fixtures) }
             button type="submit" { "Run" }
         }
         @if let Some(t) = &extra.test { section #test-result { (t) } }
@@ -230,6 +233,30 @@ pub async fn update(
         .into_response())
 }
 
+/// The server's sandbox, or — with HTTP fixtures — a one-off sandbox like
+/// it whose `http.request` answers from the fixtures (no call leaves).
+async fn test_sandbox(
+    state: &AppState,
+    fixtures: Option<&str>,
+) -> Result<crate::sandbox::Sandbox, String> {
+    let sandbox = state.sandbox.sandbox().await?;
+    let Some(text) = fixtures else {
+        return Ok(sandbox);
+    };
+    let list = crate::capabilities::http::fixtures::parse(text.as_bytes())
+        .map_err(|e| format!("The HTTP fixtures are not valid: {e}"))?;
+    let services = sandbox.services();
+    let mut http = services.http.config().clone();
+    http.fixtures = Some(list);
+    let mut config = sandbox.config().clone();
+    config.warm_instances = 0;
+    let (data, source) = (services.data.clone(), services.source.clone());
+    tokio::task::spawn_blocking(move || crate::sandbox::Sandbox::new(config, data, source, http))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("The test sandbox could not start: {e:#}"))
+}
+
 /// `POST /console/automations/{name}/test` (`inputs`: a JSON object):
 /// runs the current version and shows return, dictionary, logs, fuel and
 /// duration.
@@ -253,7 +280,7 @@ pub async fn test(
     };
     let result = match dict {
         Err(e) => html! { (layout::notice(false, &e)) },
-        Ok(dict) => match state.sandbox.sandbox().await {
+        Ok(dict) => match test_sandbox(&state, form.text("fixtures")).await {
             Err(e) => html! { (layout::notice(false, &e)) },
             Ok(sandbox) => {
                 let record = crate::server::record_of(&a);
@@ -284,6 +311,7 @@ pub async fn test(
     let extra = Extra {
         test: Some(result),
         inputs,
+        fixtures: form.get("fixtures").unwrap_or("").to_string(),
         ..Extra::default()
     };
     let shown = a.clone();

@@ -489,3 +489,63 @@ async fn the_runs_page_filters_and_refuses_bad_filters_inline() {
     assert_eq!(bad.status, StatusCode::OK);
     assert!(bad.body.contains("is neither an age"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_panel_runs_the_automation_with_inputs_and_http_fixtures() {
+    let app = app();
+    let script = "start:\n  http.request:\n    output: resp\n    inputs:\n      url: https://api.example/items\n    on_success:\n      return:\n        who@key: name\n        got@key: resp:body\n        status@key: resp:status_code\n";
+    let package = serde_json::json!({
+        "package": {"name": "Console test", "revision": 1},
+        "records": [{
+            "uid": "auto_fetch",
+            "_context": "automation",
+            "name": "console.fetch",
+            "extension_id": "cerb.trigger.webhook.respond",
+            "script": script,
+            "policy_kata": "commands:\n  http.request:\n    allow@bool: yes\n",
+        }],
+    });
+    katabox::packages::import(
+        app.state.store.as_ref(),
+        package.to_string().as_bytes(),
+        &serde_json::json!({}),
+        &katabox::packages::ImportOptions {
+            base_url: app.state.base_url.clone(),
+            skip_if_imported: false,
+        },
+    )
+    .expect("import");
+    let cookie = login(&app).await;
+    let token = csrf(&app, &cookie).await;
+    let fixtures = r#"[{"method":"GET","url":"https://api.example/items","status":200,"headers":"{}","body":"<b>fixture</b>"}]"#;
+    let a = send(
+        &app,
+        post(
+            "/console/automations/console.fetch/test",
+            Some(&cookie),
+            &[
+                ("inputs", r#"{"name": "<i>ada</i>"}"#),
+                ("fixtures", fixtures),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("id=\"test-exit\"><span class=\"badge ok\">return<"), "{}", a.body);
+    assert!(a.body.contains("&lt;b&gt;fixture&lt;/b&gt;"), "the fixture's body, escaped");
+    assert!(a.body.contains("&lt;i&gt;ada&lt;/i&gt;"), "the input, escaped");
+    assert!(!a.body.contains("<b>fixture"));
+    // Inputs that are not a JSON object are refused inline.
+    let a = send(
+        &app,
+        post(
+            "/console/automations/console.fetch/test",
+            Some(&cookie),
+            &[("inputs", "[1, 2"), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert!(a.body.contains("not valid JSON"), "{}", a.body);
+    assert!(app.state.store.runs(10).expect("runs").is_empty(), "tests are not recorded");
+}
