@@ -24,8 +24,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const SEED_PACKAGE: &str = include_str!("../../host/tests/seed_package.json");
-const SEED_EVENT_KATA: &str =
-    "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";
+const SEED_EVENT_KATA: &str = "automation/example:\n    uri: cerb:automation:example.webhook.respond\n    disabled@bool: no\n";
 const XSS: &str = "<script>alert(1)</script>";
 const EDITED: &str = "start:\n  return:\n    status_code: 202\n    headers:\n      Content-Type: text/plain\n    body: edited in the console\n";
 
@@ -128,7 +127,9 @@ impl Browser {
 
     fn try_find(&self, css: &str) -> Option<String> {
         let body = json!({"using": "css selector", "value": css});
-        let v = self.try_call("POST", &self.s("/element"), Some(&body)).ok()?;
+        let v = self
+            .try_call("POST", &self.s("/element"), Some(&body))
+            .ok()?;
         v[ELEMENT].as_str().map(str::to_string)
     }
 
@@ -225,7 +226,8 @@ impl Browser {
 fn wire(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
     use std::io::{BufRead, BufReader, Read, Write};
     assert!(addr.ip().is_loopback(), "loopback only");
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(120)))
         .map_err(|e| e.to_string())?;
     let head = format!(
@@ -314,7 +316,11 @@ fn a_newcomer_does_the_seed_guide_in_the_console_in_chromium() {
     browser.type_into("#pkg", SEED_PACKAGE);
     browser.click("#import button[type=submit]");
     browser.wait_for("#imported", Duration::from_secs(10));
-    assert!(browser.text("#imported").contains("example.webhook.respond"));
+    assert!(
+        browser
+            .text("#imported")
+            .contains("example.webhook.respond")
+    );
     assert!(browser.text("#packages").contains("Webhooks Example"));
     browser.screenshot("packages");
 
@@ -386,7 +392,11 @@ fn a_newcomer_does_the_seed_guide_in_the_console_in_chromium() {
     browser.click("form[action$='/test'] button[type=submit]");
     browser.wait_for("#test-result", Duration::from_secs(20));
     assert_eq!(browser.text("#test-exit"), "return");
-    assert!(browser.text("#test-return").contains("edited in the console"));
+    assert!(
+        browser
+            .text("#test-return")
+            .contains("edited in the console")
+    );
     browser.screenshot("test-panel");
 
     // Replay the run against the current version and read the diff.

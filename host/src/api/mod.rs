@@ -222,7 +222,11 @@ fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
         is_disabled: match v.get("is_disabled") {
             None | Some(JsonValue::Null) => None,
             Some(JsonValue::Bool(b)) => Some(*b),
-            Some(_) => return Err(ApiError::bad_request("'is_disabled' must be true or false.")),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "'is_disabled' must be true or false.",
+                ));
+            }
         },
     })
 }

@@ -189,8 +189,7 @@ fn change_of(form: &Fields) -> Result<AutomationChange, String> {
             .map_err(|e| format!("Automation: {e}"))?;
     }
     if let Some(policy) = &change.policy_kata {
-        crate::webhooks::lang::check_kata(policy)
-            .map_err(|e| format!("Automation policy: {e}"))?;
+        crate::webhooks::lang::check_kata(policy).map_err(|e| format!("Automation policy: {e}"))?;
     }
     Ok(change)
 }

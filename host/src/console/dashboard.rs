@@ -41,7 +41,10 @@ pub fn figures(runs: &[RunRecord], now_ms: i64) -> Figures {
     let mut durations: Vec<u64> = Vec::with_capacity(runs.len());
     let mut by_automation: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors = 0;
-    for r in runs.iter().filter(|r| r.at_ms >= start && r.at_ms <= now_ms) {
+    for r in runs
+        .iter()
+        .filter(|r| r.at_ms >= start && r.at_ms <= now_ms)
+    {
         let minute = (((r.at_ms - start) / 60_000) as usize).min(MINUTES - 1);
         per_minute[minute].0 += 1;
         durations.push(r.duration_us);
@@ -157,4 +160,44 @@ pub async fn page(
     Ok(Html(
         layout::page("Dashboard", "/console", &current.session.csrf, body).into_string(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(at_ms: i64, us: u64, exit: &str, automation: &str) -> RunRecord {
+        RunRecord {
+            at_ms,
+            duration_us: us,
+            exit: exit.into(),
+            automation: Some(automation.into()),
+            status: 200,
+            ..RunRecord::default()
+        }
+    }
+
+    #[test]
+    fn figures_bucket_by_minute_and_rank_errors() {
+        let now = 10_000_000;
+        let runs: Vec<RunRecord> = (1..=100u64)
+            .map(|i| {
+                let exit = if i % 10 == 0 { "error" } else { "return" };
+                let name = if i % 20 == 0 { "b" } else { "a" };
+                run(now - (i as i64) * 1000, i * 10, exit, name)
+            })
+            .chain([run(now - 2 * 3_600_000, 1, "error", "old")])
+            .collect();
+        let f = figures(&runs, now);
+        assert_eq!((f.total, f.errors), (100, 10));
+        assert_eq!(f.per_minute.len(), 60);
+        assert_eq!(f.per_minute.iter().map(|m| m.0).sum::<usize>(), 100);
+        assert_eq!(f.per_minute[59].0, 60, "the last minute holds 60 runs");
+        assert_eq!((f.p50_us, f.p99_us), (510, 990));
+        assert_eq!(
+            f.top_errors,
+            vec![("a".to_string(), 5), ("b".to_string(), 5)]
+        );
+        assert_eq!(figures(&[], now).p99_us, 0);
+    }
 }

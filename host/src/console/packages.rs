@@ -147,7 +147,11 @@ pub async fn import(
         Ok(p) => p,
         Err(e) => {
             let top = layout::notice(false, &format!("The package was refused: {e}"));
-            return Ok((StatusCode::BAD_REQUEST, render(&state, &current, top, &text).await?).into_response());
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                render(&state, &current, top, &text).await?,
+            )
+                .into_response());
         }
     };
     if !prompts.is_empty() && form.get("step") != Some("import") {
@@ -204,8 +208,16 @@ pub async fn import(
             } else {
                 prompt_form(&current, &prompts, &form, &text, Some(&m))
             };
-            let empty = if prompts.is_empty() { text.as_str() } else { "" };
-            Ok((StatusCode::BAD_REQUEST, render(&state, &current, top, empty).await?).into_response())
+            let empty = if prompts.is_empty() {
+                text.as_str()
+            } else {
+                ""
+            };
+            Ok((
+                StatusCode::BAD_REQUEST,
+                render(&state, &current, top, empty).await?,
+            )
+                .into_response())
         }
         Err(PackageError::Store(e)) => Err(e.into()),
     }

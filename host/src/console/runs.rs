@@ -523,3 +523,34 @@ pub async fn replay_many(
         layout::page("Bulk replay", "/console/runs", &current.session.csrf, body).into_string(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_times_parse_and_bad_filters_are_named() {
+        assert_eq!(parse_when("90s", 100_000), Ok(10_000));
+        assert_eq!(parse_when("1h", 3_600_000), Ok(0));
+        assert_eq!(parse_when("1234", 0), Ok(1234));
+        assert!(parse_when("yesterday", 0).is_err());
+        assert!(parse_when("-1h", 0).is_err());
+        let form = RunsForm {
+            status: "x".into(),
+            ..RunsForm::default()
+        };
+        assert_eq!(form.filter(0), Err("'status' must be a number.".into()));
+        let form = RunsForm {
+            automation: " a ".into(),
+            listener: "7".into(),
+            since: "1m".into(),
+            ..RunsForm::default()
+        };
+        let f = form.filter(120_000).expect("filter");
+        assert_eq!(
+            (f.automation.as_deref(), f.listener, f.since_ms),
+            (Some("a"), Some(7), Some(60_000))
+        );
+        assert_eq!(form.query(), "automation=a&listener=7&since=1m");
+    }
+}

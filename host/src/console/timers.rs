@@ -97,7 +97,10 @@ pub async fn run_now(
 ) -> Result<Redirect, ConsoleError> {
     match timers::run_now(&state.timers, id).await {
         Ok(fired) => {
-            let run = fired.run_id.map(|r| format!("&run={r}")).unwrap_or_default();
+            let run = fired
+                .run_id
+                .map(|r| format!("&run={r}"))
+                .unwrap_or_default();
             Ok(Redirect::to(&format!("/console/timers?done=ran{run}")))
         }
         Err(TimerError::NotFound) => Err(ConsoleError::NotFound),

@@ -216,7 +216,12 @@ async fn login_checks_the_token_and_sets_a_strict_http_only_cookie_then_logout_e
     )
     .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert!(out.headers[header::SET_COOKIE].to_str().expect("ascii").contains("Max-Age=0"));
+    assert!(
+        out.headers[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .contains("Max-Age=0")
+    );
     let after = send(&app, get("/console", Some(&cookie))).await;
     assert_eq!(after.location(), Some("/console/login"));
 }
@@ -235,9 +240,18 @@ async fn the_cookie_is_secure_behind_a_trusted_proxy_that_says_https() {
             .insert(axum::extract::ConnectInfo(addr));
         req
     };
-    let cookie = |a: &Answer| a.headers[header::SET_COOKIE].to_str().expect("ascii").to_string();
+    let cookie = |a: &Answer| {
+        a.headers[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_string()
+    };
     let trusted = send(&app, login("10.0.0.1:5000", "https")).await;
-    assert!(cookie(&trusted).contains("; Secure"), "{}", cookie(&trusted));
+    assert!(
+        cookie(&trusted).contains("; Secure"),
+        "{}",
+        cookie(&trusted)
+    );
     let untrusted = send(&app, login("10.9.9.9:5000", "https")).await;
     assert!(!cookie(&untrusted).contains("Secure"));
     let plain = send(&app, login("10.0.0.1:5000", "http")).await;
@@ -284,7 +298,14 @@ async fn state_changing_forms_without_the_csrf_token_are_refused() {
     let uri = format!("/console/listeners/{id}/toggle");
     let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &good)])).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert!(app.state.store.listener(id).expect("get").expect("some").is_disabled);
+    assert!(
+        app.state
+            .store
+            .listener(id)
+            .expect("get")
+            .expect("some")
+            .is_disabled
+    );
     let uri = format!("/console/listeners/{id}/delete");
     let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &good)])).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
@@ -300,7 +321,12 @@ async fn every_console_answer_carries_the_security_headers() {
         send(&app, get("/console", None)).await,
         send(&app, get("/console/assets/console.js", None)).await,
     ];
-    for path in ["/console", "/console/runs", "/console/runs/999", "/console/zzz"] {
+    for path in [
+        "/console",
+        "/console/runs",
+        "/console/runs/999",
+        "/console/zzz",
+    ] {
         answers.push(send(&app, get(path, Some(&cookie))).await);
     }
     for a in &answers {
@@ -386,7 +412,10 @@ async fn request_script_and_log_values_are_escaped() {
         format!("/console/runs/{id}"),
         "/console/runs".to_string(),
         "/console/listeners".to_string(),
-        format!("/console/runs?automation=auto{}", "%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+        format!(
+            "/console/runs?automation=auto{}",
+            "%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+        ),
     ] {
         let a = send(&app, get(&path, Some(&cookie))).await;
         assert_eq!(a.status, StatusCode::OK, "{path}");
@@ -405,14 +434,26 @@ async fn request_script_and_log_values_are_escaped() {
         post(
             "/console/listeners",
             Some(&cookie),
-            &[("name", XSS), ("automations_kata", &broken), ("csrf", &token)],
+            &[
+                ("name", XSS),
+                ("automations_kata", &broken),
+                ("csrf", &token),
+            ],
         ),
     )
     .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.body.contains("Invalid &#39;automations_kata&#39;") || a.body.contains("Invalid 'automations_kata'"), "{}", a.body);
+    assert!(
+        a.body.contains("Invalid &#39;automations_kata&#39;")
+            || a.body.contains("Invalid 'automations_kata'"),
+        "{}",
+        a.body
+    );
     assert!(!a.body.contains(XSS));
-    assert!(a.body.contains("  1 ") && a.body.contains("  3 "), "line numbers");
+    assert!(
+        a.body.contains("  1 ") && a.body.contains("  3 "),
+        "line numbers"
+    );
     assert_eq!(store.listeners().expect("list").len(), 1, "nothing created");
 }
 
@@ -434,7 +475,11 @@ async fn automations_are_edited_as_new_versions_and_bad_scripts_are_refused_inli
     let path = "/console/automations/example.webhook.respond";
     let page = send(&app, get(path, Some(&cookie))).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("id=\"current-version\">1<"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"current-version\">1<"),
+        "{}",
+        page.body
+    );
     let token = csrf_of(&page.body);
     let script = "start:\n  return:\n    status_code: 201\n    body: edited\n";
     let a = send(
@@ -458,13 +503,22 @@ async fn automations_are_edited_as_new_versions_and_bad_scripts_are_refused_inli
 
     let bad = send(
         &app,
-        post(path, Some(&cookie), &[("script", "nonsense: [\n"), ("csrf", &token)]),
+        post(
+            path,
+            Some(&cookie),
+            &[("script", "nonsense: [\n"), ("csrf", &token)],
+        ),
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("Automation:"), "{}", bad.body);
     assert!(bad.body.contains("nonsense: ["), "the text as typed");
-    let row = app.state.store.automation("example.webhook.respond").expect("get").expect("some");
+    let row = app
+        .state
+        .store
+        .automation("example.webhook.respond")
+        .expect("get")
+        .expect("some");
     assert_eq!(row.version, 2, "nothing saved");
 
     // The packages page lists the import.
@@ -484,7 +538,12 @@ async fn the_runs_page_filters_and_refuses_bad_filters_inline() {
     let page = send(&app, get("/console/runs?exit=error", Some(&cookie))).await;
     assert!(page.body.contains(&format!("data-run=\"{b}\"")));
     assert!(!page.body.contains(&format!("data-run=\"{a}\"")));
-    assert!(page.body.contains("data-src=\"/console/runs/tail?exit=error&amp;after="), "{}", page.body);
+    assert!(
+        page.body
+            .contains("data-src=\"/console/runs/tail?exit=error&amp;after="),
+        "{}",
+        page.body
+    );
     let bad = send(&app, get("/console/runs?since=yesterday", Some(&cookie))).await;
     assert_eq!(bad.status, StatusCode::OK);
     assert!(bad.body.contains("is neither an age"));
@@ -532,9 +591,20 @@ async fn the_test_panel_runs_the_automation_with_inputs_and_http_fixtures() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK);
-    assert!(a.body.contains("id=\"test-exit\"><span class=\"badge ok\">return<"), "{}", a.body);
-    assert!(a.body.contains("&lt;b&gt;fixture&lt;/b&gt;"), "the fixture's body, escaped");
-    assert!(a.body.contains("&lt;i&gt;ada&lt;/i&gt;"), "the input, escaped");
+    assert!(
+        a.body
+            .contains("id=\"test-exit\"><span class=\"badge ok\">return<"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("&lt;b&gt;fixture&lt;/b&gt;"),
+        "the fixture's body, escaped"
+    );
+    assert!(
+        a.body.contains("&lt;i&gt;ada&lt;/i&gt;"),
+        "the input, escaped"
+    );
     assert!(!a.body.contains("<b>fixture"));
     // Inputs that are not a JSON object are refused inline.
     let a = send(
@@ -547,5 +617,161 @@ async fn the_test_panel_runs_the_automation_with_inputs_and_http_fixtures() {
     )
     .await;
     assert!(a.body.contains("not valid JSON"), "{}", a.body);
-    assert!(app.state.store.runs(10).expect("runs").is_empty(), "tests are not recorded");
+    assert!(
+        app.state.store.runs(10).expect("runs").is_empty(),
+        "tests are not recorded"
+    );
+}
+
+/// Imports the seed package, creates the guide's listener and sends it one
+/// webhook with a hostile body; returns the run id.
+async fn seed_run(app: &App) -> u64 {
+    katabox::packages::import(
+        app.state.store.as_ref(),
+        SEED_PACKAGE.as_bytes(),
+        &serde_json::json!({}),
+        &katabox::packages::ImportOptions {
+            base_url: app.state.base_url.clone(),
+            skip_if_imported: false,
+        },
+    )
+    .expect("import");
+    let l = app
+        .state
+        .store
+        .create_listener(katabox::store::ListenerInput {
+            name: "Seed".into(),
+            automations_kata:
+                "automation/example:\n  uri: cerb:automation:example.webhook.respond\n".into(),
+            ..Default::default()
+        })
+        .expect("listener");
+    let hook = Request::builder()
+        .method("POST")
+        .uri(format!("/webhooks/{}?key=value", l.guid))
+        .body(Body::from(XSS))
+        .expect("request");
+    assert_eq!(send(app, hook).await.status, StatusCode::OK);
+    let runs = app.state.store.runs(1).expect("runs");
+    runs[0].id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_tail_streams_new_runs_as_events() {
+    let app = app();
+    let cookie = login(&app).await;
+    let resp = app
+        .router
+        .clone()
+        .oneshot(get(
+            "/console/runs/tail?trigger=webhook&after=0",
+            Some(&cookie),
+        ))
+        .await
+        .expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut body = resp.into_body();
+    let id = app.state.store.record_run(hostile_run(3)).expect("run");
+    let mut replay = hostile_run(3);
+    replay.trigger = "replay".into();
+    let skipped = app.state.store.record_run(replay).expect("run");
+    let started = std::time::Instant::now();
+    let mut seen = String::new();
+    while !seen.contains("event: run") {
+        use http_body_util::BodyExt;
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(2), body.frame())
+            .await
+            .expect("an event within 2 s")
+            .expect("a frame")
+            .expect("no error");
+        if let Some(data) = frame.data_ref() {
+            seen.push_str(&String::from_utf8_lossy(data));
+        }
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(seen.contains(&format!("id: {id}\n")), "{seen}");
+    assert!(seen.contains("\"trigger\":\"webhook\""), "{seen}");
+    assert!(
+        !seen.contains(&format!("\"id\":{skipped}")),
+        "the filter holds"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_shows_the_diff_and_bulk_replay_counts_first() {
+    let app = app();
+    let id = seed_run(&app).await;
+    let cookie = login(&app).await;
+    let page = send(&app, get(&format!("/console/runs/{id}"), Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let token = csrf_of(&page.body);
+    let uri = format!("/console/runs/{id}/replay");
+    let same = send(
+        &app,
+        post(
+            &uri,
+            Some(&cookie),
+            &[("version", "recorded"), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.body);
+    assert!(same.body.contains("Same response"), "{}", same.body);
+    let refused = send(&app, post(&uri, Some(&cookie), &[("version", "current")])).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // The child is linked from its parent, the parent from the child.
+    let replay_id = app.state.store.runs(1).expect("runs")[0].id;
+    let parent = send(&app, get(&format!("/console/runs/{id}"), Some(&cookie))).await;
+    assert!(
+        parent
+            .body
+            .contains(&format!("href=\"/console/runs/{replay_id}\""))
+    );
+    let child = send(
+        &app,
+        get(&format!("/console/runs/{replay_id}"), Some(&cookie)),
+    )
+    .await;
+    assert!(child.body.contains("Replay of"));
+
+    let count = send(
+        &app,
+        post(
+            "/console/runs/replay",
+            Some(&cookie),
+            &[
+                ("trigger", "webhook"),
+                ("version", "recorded"),
+                ("step", "count"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(count.status, StatusCode::OK, "{}", count.body);
+    assert!(count.body.contains("1 run(s) match"), "{}", count.body);
+    assert_eq!(
+        app.state.store.runs(10).expect("runs").len(),
+        2,
+        "a dry run replays nothing"
+    );
+    let done = send(
+        &app,
+        post(
+            "/console/runs/replay",
+            Some(&cookie),
+            &[
+                ("trigger", "webhook"),
+                ("version", "recorded"),
+                ("step", "run"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert!(done.body.contains("Replayed 1 run(s)"), "{}", done.body);
+    assert_eq!(app.state.store.runs(10).expect("runs").len(), 3);
 }
