@@ -340,7 +340,7 @@ fn a_newcomer_does_the_seed_guide_in_the_console_in_chromium() {
     browser.wait_for("p.notice", Duration::from_secs(10));
     let url = browser.text("#listeners code.url");
     let path = url
-        .strip_prefix(&format!("{base}"))
+        .strip_prefix(base.as_str())
         .unwrap_or_else(|| panic!("listener URL {url} is not on {base}"))
         .to_string();
     browser.screenshot("listeners");
