@@ -19,7 +19,8 @@ struct Prompt {
     key: String,
     label: String,
     kind: String,
-    options: Vec<String>,
+    /// (label, value) pairs of a picklist.
+    options: Vec<(String, String)>,
     multiple: bool,
     default: String,
 }
@@ -43,8 +44,11 @@ fn prompts_of(package_text: &str) -> Result<Vec<Prompt>, String> {
         .map(|p| {
             let params = p.get("params");
             let options = match params.and_then(|p| p.get("options")) {
-                Some(Json::Array(a)) => a.iter().map(|o| text(Some(o))).collect(),
-                Some(Json::Object(o)) => o.values().map(|o| text(Some(o))).collect(),
+                Some(Json::Array(a)) => a.iter().map(|o| (text(Some(o)), text(Some(o)))).collect(),
+                Some(Json::Object(o)) => o
+                    .iter()
+                    .map(|(label, v)| (label.clone(), text(Some(v))))
+                    .collect(),
                 _ => Vec::new(),
             };
             Prompt {
@@ -69,7 +73,7 @@ fn prompt_field(p: &Prompt, given: &Fields) -> Markup {
         label for=(id) { (p.label) " " span.muted { "(" (p.key) ")" } }
         @if p.kind == "picklist" {
             select id=(id) name=(name) multiple[p.multiple] {
-                @for o in &p.options { option value=(o) selected[*o == value] { (o) } }
+                @for (label, v) in &p.options { option value=(v) selected[*v == value] { (label) } }
             }
         } @else {
             input type="text" id=(id) name=(name) value=(value);

@@ -775,3 +775,110 @@ async fn replay_shows_the_diff_and_bulk_replay_counts_first() {
     assert!(done.body.contains("Replayed 1 run(s)"), "{}", done.body);
     assert_eq!(app.state.store.runs(10).expect("runs").len(), 3);
 }
+
+#[tokio::test]
+async fn a_package_with_prompts_is_imported_through_a_form_of_its_prompts() {
+    let app = app();
+    let cookie = login(&app).await;
+    let token = csrf(&app, &cookie).await;
+    let package = serde_json::json!({
+        "package": {
+            "name": "Prompted",
+            "revision": 1,
+            "configure": {"prompts": [
+                {"type": "text", "label": "Greeting", "key": "greeting"},
+                {"type": "picklist", "label": "Level", "key": "level", "params": {"options": {"Low": 25, "High": 75}}}
+            ]}
+        },
+        "records": [{
+            "uid": "a", "_context": "automation", "name": "x.greet",
+            "extension_id": "cerb.trigger.webhook.respond",
+            "script": "start:\n  return:\n    body: {{{greeting}}}\n", "policy_kata": ""
+        }]
+    })
+    .to_string();
+    let asked = send(
+        &app,
+        post(
+            "/console/packages",
+            Some(&cookie),
+            &[("package", &package), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.body.contains("name=\"prompt.greeting\""),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains("<option value=\"75\">High</option>"),
+        "{}",
+        asked.body
+    );
+    assert!(
+        app.state
+            .store
+            .automation("x.greet")
+            .expect("get")
+            .is_none()
+    );
+
+    let missing = send(
+        &app,
+        post(
+            "/console/packages",
+            Some(&cookie),
+            &[
+                ("package", &package),
+                ("step", "import"),
+                ("prompt.level", "75"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing
+            .body
+            .contains("&#39;Greeting&#39; (greeting) is required.")
+            || missing.body.contains("'Greeting' (greeting) is required."),
+        "{}",
+        missing.body
+    );
+    assert!(
+        missing.body.contains("name=\"prompt.greeting\""),
+        "asked again"
+    );
+
+    let done = send(
+        &app,
+        post(
+            "/console/packages",
+            Some(&cookie),
+            &[
+                ("package", &package),
+                ("step", "import"),
+                ("prompt.greeting", "Howdy <b>"),
+                ("prompt.level", "75"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Imported 1 record(s)."));
+    let a = app
+        .state
+        .store
+        .automation("x.greet")
+        .expect("get")
+        .expect("imported");
+    assert_eq!(a.script, "start:\n  return:\n    body: Howdy <b>\n");
+    assert!(
+        done.body.contains("Prompted"),
+        "the list of imported packages"
+    );
+}
