@@ -59,13 +59,16 @@ impl Sessions {
 
     /// Opens a session; returns its id.
     pub fn open(&self) -> String {
+        self.open_at(Instant::now())
+    }
+
+    fn open_at(&self, now: Instant) -> String {
         let id = random_hex();
         let session = Session {
             csrf: Csrf(random_hex()),
-            expires: Instant::now() + SESSION_TTL,
+            expires: now + SESSION_TTL,
         };
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
         map.retain(|_, s| s.expires > now);
         if map.len() >= MAX_SESSIONS
             && let Some(oldest) = map
@@ -81,9 +84,13 @@ impl Sessions {
 
     /// The live session with this id.
     pub fn get(&self, id: &str) -> Option<Session> {
+        self.get_at(id, Instant::now())
+    }
+
+    fn get_at(&self, id: &str, now: Instant) -> Option<Session> {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(id) {
-            Some(s) if s.expires > Instant::now() => Some(s.clone()),
+            Some(s) if s.expires > now => Some(s.clone()),
             Some(_) => {
                 map.remove(id);
                 None
@@ -115,7 +122,9 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
 /// The logged-in session of a request (put there by [`require_session`]).
 #[derive(Debug, Clone)]
 pub struct Current {
+    /// The session id (the cookie's value).
     pub id: String,
+    /// The session.
     pub session: Session,
 }
 
@@ -219,4 +228,54 @@ pub async fn logout(
         ),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_expire_and_close_and_the_cookie_is_found_among_others() {
+        let sessions = Sessions::new();
+        let t0 = Instant::now();
+        let id = sessions.open_at(t0);
+        assert_eq!(id.len(), 64);
+        assert!(sessions.get_at(&id, t0 + SESSION_TTL / 2).is_some());
+        assert!(sessions.get_at(&id, t0 + SESSION_TTL).is_none(), "expired");
+        assert!(sessions.get_at(&id, t0).is_none(), "and forgotten");
+        let other = sessions.open();
+        assert!(sessions.get(&other).is_some());
+        sessions.close(&other);
+        assert!(sessions.get(&other).is_none());
+        assert!(sessions.get("").is_none());
+
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; katabox_console=abc ; b=2"),
+        );
+        assert_eq!(session_id(&h).as_deref(), Some("abc"));
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("xkatabox_console=abc"),
+        );
+        assert_eq!(session_id(&h), None);
+    }
+
+    #[test]
+    fn at_most_max_sessions_are_kept() {
+        let sessions = Sessions::new();
+        let t0 = Instant::now();
+        let first = sessions.open_at(t0);
+        for i in 1..=MAX_SESSIONS as u32 {
+            sessions.open_at(t0 + Duration::from_millis(u64::from(i)));
+        }
+        assert!(
+            sessions.get_at(&first, t0).is_none(),
+            "the oldest went first"
+        );
+        let map = sessions.map.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(map.len(), MAX_SESSIONS);
+    }
 }

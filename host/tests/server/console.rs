@@ -298,14 +298,24 @@ async fn state_changing_forms_without_the_csrf_token_are_refused() {
     let uri = format!("/console/listeners/{id}/toggle");
     let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &good)])).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let l = app.state.store.listener(id).expect("get").expect("some");
+    assert!(l.is_disabled);
+    // A disabled listener answers 404; the API shows the flag.
+    let hook = send(&app, get(&format!("/webhooks/{}", l.guid), None)).await;
+    assert_eq!(hook.status, StatusCode::NOT_FOUND);
+    let api = Request::builder()
+        .uri("/api/webhooks")
+        .header("Authorization", format!("Bearer {}", app.token))
+        .body(Body::empty())
+        .expect("request");
+    let listed = send(&app, api).await;
     assert!(
-        app.state
-            .store
-            .listener(id)
-            .expect("get")
-            .expect("some")
-            .is_disabled
+        listed.body.contains("\"is_disabled\":true"),
+        "{}",
+        listed.body
     );
+    let page = send(&app, get("/console/listeners", Some(&cookie))).await;
+    assert!(page.body.contains(">disabled<") && page.body.contains(">Enable<"));
     let uri = format!("/console/listeners/{id}/delete");
     let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &good)])).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
@@ -881,4 +891,65 @@ async fn a_package_with_prompts_is_imported_through_a_form_of_its_prompts() {
         done.body.contains("Prompted"),
         "the list of imported packages"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_are_listed_toggled_and_run_now() {
+    let app = app();
+    let create = Request::builder()
+        .method("POST")
+        .uri("/api/timers")
+        .header("Authorization", format!("Bearer {}", app.token))
+        .body(Body::from(
+            serde_json::json!({"name": format!("nightly {XSS}"), "automations_kata": "", "is_recurring": true, "recurring_patterns": "0 3 * * *"}).to_string(),
+        ))
+        .expect("request");
+    let created = send(&app, create).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = app.state.store.timers().expect("timers")[0].id;
+    let cookie = login(&app).await;
+    let page = send(&app, get("/console/timers", Some(&cookie))).await;
+    assert!(
+        page.body.contains("nightly &lt;script&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("0 3 * * *"));
+    let token = csrf_of(&page.body);
+    let uri = format!("/console/timers/{id}/toggle");
+    assert_eq!(
+        send(&app, post(&uri, Some(&cookie), &[])).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &token)])).await;
+    assert_eq!(a.location(), Some("/console/timers?done=toggled"));
+    assert!(
+        app.state
+            .store
+            .timer(id)
+            .expect("get")
+            .expect("some")
+            .is_disabled
+    );
+    let a = send(&app, post(&uri, Some(&cookie), &[("csrf", &token)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let run = format!("/console/timers/{id}/run");
+    let a = send(&app, post(&run, Some(&cookie), &[("csrf", &token)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert!(
+        a.location()
+            .is_some_and(|l| l.starts_with("/console/timers?done=ran"))
+    );
+    let ran = app.state.store.timer(id).expect("get").expect("some");
+    assert!(ran.last_ran_at > 0, "it ran");
+    let missing = send(
+        &app,
+        post(
+            "/console/timers/999/run",
+            Some(&cookie),
+            &[("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
