@@ -138,6 +138,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
     /// The server's process id (for /proc/<pid>/status).
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -19,7 +19,14 @@
 //! type = "header"          # X-Api-Key: <secret>
 //! header = "X-Api-Key"
 //! secret = "partner_key"
+//! hosts = ["api.partner.example", "*.partner.example"]   # optional binding
 //! ```
+//!
+//! `hosts` (any type) binds an account to hosts: its header is sent only to
+//! a host that matches one entry (exactly, or `*.domain` for any subdomain),
+//! and a request to any other host is refused. Without `hosts` the header
+//! goes to the host the script names, and never follows a redirect to
+//! another host.
 
 use crate::secret::{Secret, Secrets};
 use base64::Engine;
@@ -44,6 +51,9 @@ pub enum Account {
     Bearer {
         /// The secret's name.
         secret: String,
+        /// The hosts the header may be sent to (empty: the request's host).
+        #[serde(default)]
+        hosts: Vec<String>,
     },
     /// `Authorization: Basic base64(<username>:<secret>)`.
     Basic {
@@ -51,6 +61,9 @@ pub enum Account {
         username: String,
         /// The password's secret name.
         secret: String,
+        /// The hosts the header may be sent to (empty: the request's host).
+        #[serde(default)]
+        hosts: Vec<String>,
     },
     /// `<header>: <secret>`.
     Header {
@@ -58,7 +71,39 @@ pub enum Account {
         header: String,
         /// The secret's name.
         secret: String,
+        /// The hosts the header may be sent to (empty: the request's host).
+        #[serde(default)]
+        hosts: Vec<String>,
     },
+}
+
+impl Account {
+    /// The hosts this account is bound to (empty: not bound).
+    pub fn hosts(&self) -> &[String] {
+        match self {
+            Account::Bearer { hosts, .. }
+            | Account::Basic { hosts, .. }
+            | Account::Header { hosts, .. } => hosts,
+        }
+    }
+
+    /// Whether the account's header may be sent to `host`: any host when
+    /// the account is not bound, else a host matching one entry exactly or,
+    /// for `*.domain`, any subdomain of `domain` (case-insensitive).
+    pub fn allows_host(&self, host: &str) -> bool {
+        let hosts = self.hosts();
+        hosts.is_empty() || hosts.iter().any(|pattern| host_matches(pattern, host))
+    }
+}
+
+/// `host` matches `pattern` exactly or, for `*.domain`, as a subdomain.
+fn host_matches(pattern: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(domain) => host.len() > domain.len() + 1 && host.ends_with(&format!(".{domain}")),
+        None => !pattern.is_empty() && host == pattern,
+    }
 }
 
 /// Why an account could not authenticate. The texts are Cerb's (they fail
@@ -126,6 +171,11 @@ impl Accounts {
         self.accounts.get(name)
     }
 
+    /// The account an `authentication:` reference names.
+    pub fn by_reference(&self, reference: &str) -> Option<&Account> {
+        self.get(reference.strip_prefix(ACCOUNT_REF_PREFIX)?)
+    }
+
     /// The header (name, value) to add for an `authentication:` reference
     /// (`cerb:connected_account:NAME`). The value is a [`Secret`]: set it on
     /// the outgoing request only, never log it or hand it to the guest.
@@ -134,21 +184,20 @@ impl Accounts {
         reference: &str,
         secrets: &Secrets,
     ) -> Result<(String, Secret), AuthError> {
-        let name = reference
-            .strip_prefix(ACCOUNT_REF_PREFIX)
-            .unwrap_or_default();
         let account = self
-            .get(name)
+            .by_reference(reference)
             .ok_or_else(|| AuthError::UnknownAccount(reference.to_string()))?;
         let failed = || AuthError::Failed(reference.to_string());
         let secret_of = |secret_name: &str| secrets.get(secret_name).ok_or_else(failed);
         let (header, value) = match account {
-            Account::Bearer { secret } => {
+            Account::Bearer { secret, .. } => {
                 let mut value = Zeroizing::new(b"Bearer ".to_vec());
                 value.extend_from_slice(secret_of(secret)?.expose());
                 ("authorization".to_string(), value)
             }
-            Account::Basic { username, secret } => {
+            Account::Basic {
+                username, secret, ..
+            } => {
                 let mut pair = Zeroizing::new(username.as_bytes().to_vec());
                 pair.push(b':');
                 pair.extend_from_slice(secret_of(secret)?.expose());
@@ -157,7 +206,7 @@ impl Accounts {
                 value.extend_from_slice(encoded.as_bytes());
                 ("authorization".to_string(), value)
             }
-            Account::Header { header, secret } => {
+            Account::Header { header, secret, .. } => {
                 let valid = !header.is_empty()
                     && header
                         .bytes()

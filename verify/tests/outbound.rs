@@ -92,6 +92,7 @@ fn accounts_file_errors_do_not_quote_it() {
         Account::Header {
             header: "Bad Header".into(),
             secret: "partner_key".into(),
+            hosts: Vec::new(),
         },
     );
     let s = secrets(&[("partner_key", "pk-123456")]);
@@ -120,4 +121,23 @@ fn redact_scrubs_every_secret_value() {
         s.redact("nothing here"),
         std::borrow::Cow::Borrowed(_)
     ));
+}
+
+#[test]
+fn an_account_bound_to_hosts_allows_only_those_hosts() {
+    let a = Accounts::from_toml_str(
+        "[p]\ntype = \"header\"\nheader = \"X-Api-Key\"\nsecret = \"k\"\nhosts = [\"api.partner.example\", \"*.cdn.example\"]\n[free]\ntype = \"bearer\"\nsecret = \"k\"\n",
+    )
+    .expect("accounts");
+    let p = a.by_reference("cerb:connected_account:p").expect("p");
+    assert!(p.allows_host("api.partner.example"));
+    assert!(p.allows_host("API.Partner.Example."));
+    assert!(p.allows_host("eu.cdn.example"));
+    assert!(!p.allows_host("cdn.example"), "*.domain means a subdomain");
+    assert!(!p.allows_host("evil.example"));
+    assert!(!p.allows_host("api.partner.example.evil.example"));
+    assert!(!p.allows_host("xcdn.example"));
+    let free = a.by_reference("cerb:connected_account:free").expect("free");
+    assert!(free.allows_host("anything.example"), "unbound: any host");
+    assert!(a.by_reference("free").is_none(), "needs the prefix");
 }

@@ -17,6 +17,9 @@ use serde_json::{Value as JsonValue, json};
 const DEFAULT_LIMIT: usize = 50;
 /// Runs one page holds at most.
 pub const MAX_LIMIT: usize = 1000;
+/// Bytes of JSON one page holds at most: a page of large runs ends early,
+/// with a cursor to the rest, rather than pass it.
+pub const PAGE_BYTES: usize = 8 << 20;
 /// Runs one bulk replay replays by default (and at most).
 const DEFAULT_MAX: usize = 1000;
 
@@ -77,9 +80,27 @@ pub async fn list(
     let filter = q.filter();
     let store = state.store.clone();
     let page = blocking(move || Ok(store.query_runs(&filter, limit, cursor)?)).await?;
+    let mut runs = Vec::with_capacity(page.runs.len());
+    let mut next_cursor = page.next_cursor;
+    let mut bytes = 0;
+    for run in &page.runs {
+        let json = serde_json::to_value(run).unwrap_or(JsonValue::Null);
+        bytes += json.to_string().len();
+        if bytes > PAGE_BYTES && !runs.is_empty() {
+            // The page is full: the next one starts after the last run shown.
+            next_cursor = runs.len().checked_sub(1).and_then(|i: usize| {
+                page.runs.get(i).map(|r: &RunRecord| RunCursor {
+                    at_ms: r.at_ms,
+                    id: r.id,
+                })
+            });
+            break;
+        }
+        runs.push(json);
+    }
     Ok(Json(json!({
-        "runs": page.runs,
-        "next_cursor": page.next_cursor.map(|c| c.to_string()),
+        "runs": runs,
+        "next_cursor": next_cursor.map(|c| c.to_string()),
     })))
 }
 

@@ -143,7 +143,24 @@ pub async fn dispatch(
     // 3. Act.
     let services = ctx.sandbox.services();
     match command {
-        "http.request" => http::request(&services.http, &p.inputs, services.data.as_ref()).await,
+        "http.request" => {
+            // Each redirect hop is a new URL the policy must allow.
+            let hop_allowed = |url: &str| {
+                let mut inputs = p.inputs.clone();
+                inputs::set(&mut inputs, "url", Value::str(url));
+                let placeholders =
+                    policy::placeholders(node_id, command, &inputs, p.output.as_deref(), None);
+                ctx.policy
+                    .allows(command, &placeholders, ctx.sandbox.scripting())
+            };
+            http::request(
+                &services.http,
+                &p.inputs,
+                services.data.as_ref(),
+                &hop_allowed,
+            )
+            .await
+        }
         "storage.get" => storage::get(services.data.as_ref(), &p.inputs),
         "storage.set" => storage::set(services.data.as_ref(), &p.inputs),
         "storage.delete" => storage::delete(services.data.as_ref(), &p.inputs),

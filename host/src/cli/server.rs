@@ -100,6 +100,14 @@ pub struct ServeArgs {
     /// Run no timers on this host (the API still manages them).
     #[arg(long)]
     no_timers: bool,
+    /// Milliseconds between sweeps that delete expired resources,
+    /// storage keys and continuations (0: never; one sweep runs at start).
+    #[arg(long, default_value_t = 60_000)]
+    sweep_interval_ms: u64,
+    /// Bytes of log messages one run keeps (later entries are dropped and
+    /// one entry says so).
+    #[arg(long, default_value_t = SandboxConfig::default().max_log_bytes)]
+    log_limit: usize,
     /// The timezone of timers with an empty recurring_timezone (IANA name).
     #[arg(long, default_value = "UTC")]
     timezone: String,
@@ -111,6 +119,11 @@ pub struct ServeArgs {
     /// or RUST_LOG directives, default info).
     #[arg(long, value_enum, default_value_t = server::LogFormat::Text)]
     log_format: server::LogFormat,
+    /// Export request, run and host-call spans over OTLP/HTTP to this URL
+    /// (e.g. http://127.0.0.1:4318/v1/traces); needs a build with the
+    /// `otel` cargo feature.
+    #[arg(long)]
+    otlp_endpoint: Option<String>,
     /// Milliseconds a shutdown keeps accepting after /readyz turned 503
     /// (so a load balancer notices before the listener closes).
     #[arg(long, default_value_t = 0)]
@@ -284,11 +297,15 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.sandbox.max_fuel = a.fuel;
     config.metrics_listen = a.metrics_listen;
     config.log_format = a.log_format;
+    config.otlp_endpoint = a.otlp_endpoint;
     config.drain = std::time::Duration::from_millis(a.drain_ms);
     config.console = !a.no_console;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
+    config.sandbox.max_log_bytes = a.log_limit;
+    config.sweep_interval = (a.sweep_interval_ms > 0)
+        .then(|| std::time::Duration::from_millis(a.sweep_interval_ms.max(100)));
     config.timer_tick =
         (!a.no_timers).then(|| std::time::Duration::from_millis(a.timer_tick_ms.max(10)));
     config.default_timezone = crate::timers::recurrence::timezone(&a.timezone, chrono_tz::Tz::UTC)

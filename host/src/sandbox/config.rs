@@ -51,6 +51,8 @@ pub struct SandboxConfig {
     pub host_byte_fuel: u64,
     /// Maximum log entries kept per run. Default 1,000.
     pub max_log_entries: usize,
+    /// Bytes of log messages kept per run. Default 256 KiB.
+    pub max_log_bytes: usize,
     /// Directory for the compiled-component cache; `None` disables it.
     /// Default: `$TMPDIR/katabox-wasm-cache`.
     pub cache_dir: Option<PathBuf>,
@@ -85,6 +87,7 @@ impl Default for SandboxConfig {
             host_call_fuel: 10_000,
             host_byte_fuel: 1,
             max_log_entries: 1_000,
+            max_log_bytes: 256 << 10,
             cache_dir: Some(std::env::temp_dir().join("katabox-wasm-cache")),
             secrets: Secrets::default(),
         }

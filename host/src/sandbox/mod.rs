@@ -325,7 +325,10 @@ impl Sandbox {
             charges: HostCharges {
                 per_call: cfg.host_call_fuel,
                 per_byte: cfg.host_byte_fuel,
-                max_log_entries: cfg.max_log_entries,
+                log: crate::capabilities::log::LogLimits {
+                    entries: cfg.max_log_entries,
+                    bytes: cfg.max_log_bytes,
+                },
             },
             policy: Arc::new(Policy::default()),
             automation: String::new(),

@@ -52,8 +52,8 @@ pub struct HostCharges {
     pub per_call: u64,
     /// Per byte crossing the boundary.
     pub per_byte: u64,
-    /// Log entries kept per run.
-    pub max_log_entries: usize,
+    /// How much log a run keeps.
+    pub log: crate::capabilities::log::LogLimits,
 }
 
 /// One run's store data. A warm instance's store is reused: every field
@@ -294,7 +294,6 @@ impl wit::log::Host for RunState {
             wit::log::Level::Error => LogLevel::Error,
             wit::log::Level::Alert => LogLevel::Alert,
         };
-        let max = self.charges.max_log_entries;
-        capabilities::log::push(&mut self.logs, max, level, &node_id, &message);
+        capabilities::log::push(&mut self.logs, self.charges.log, level, &node_id, &message);
     }
 }

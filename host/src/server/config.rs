@@ -60,6 +60,9 @@ pub struct ServerConfig {
     /// How often the timer scheduler looks for due timers (default 1 s);
     /// `None`: this host runs no timers.
     pub timer_tick: Option<Duration>,
+    /// How often expired resources, storage keys and continuations are
+    /// deleted (default 60 s; `None`: only the sweep at start).
+    pub sweep_interval: Option<Duration>,
     /// The timezone of timers whose `recurring_timezone` is empty (default UTC).
     pub default_timezone: chrono_tz::Tz,
     /// Where timers take "now" from (the system clock; tests inject one).
@@ -69,6 +72,9 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// How `serve` writes its request log (default text, on stderr).
     pub log_format: super::LogFormat,
+    /// Where spans are exported over OTLP/HTTP (cargo feature `otel`);
+    /// `None`: not exported.
+    pub otlp_endpoint: Option<String>,
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
@@ -92,10 +98,12 @@ impl ServerConfig {
             sandbox: crate::sandbox::SandboxConfig::default(),
             http: crate::sandbox::HttpConfig::default(),
             timer_tick: Some(Duration::from_secs(1)),
+            sweep_interval: Some(Duration::from_secs(60)),
             default_timezone: chrono_tz::Tz::UTC,
             clock: std::sync::Arc::new(crate::timers::SystemClock),
             metrics_listen: None,
             log_format: super::LogFormat::Text,
+            otlp_endpoint: None,
             drain: Duration::ZERO,
             console: true,
         }

@@ -13,6 +13,8 @@
 pub mod config;
 pub mod error;
 pub mod observe;
+#[cfg(feature = "otel")]
+mod otel;
 mod runner;
 mod startup;
 pub mod verify;
@@ -136,6 +138,31 @@ pub async fn serve_with_shutdown(
     Ok(())
 }
 
+/// Deletes expired data now and then every `every` (off the async
+/// workers, in bounded batches) until `stop` resolves.
+async fn sweep_expired(
+    store: Arc<RedbStore>,
+    every: Option<std::time::Duration>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        let s = store.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            s.sweep_expired(crate::store::now_unix(), crate::store::SWEEP_BATCH)
+        })
+        .await;
+        if let Ok(Err(e)) = swept {
+            eprintln!("katabox: warning: deleting expired data failed: {e}");
+        }
+        let Some(every) = every else { return };
+        tokio::select! {
+            () = tokio::time::sleep(every) => {},
+            () = &mut stop => return,
+        }
+    }
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -161,7 +188,7 @@ pub async fn shutdown_signal() {
 /// `katabox serve`: opens the store, imports `--package` files, prints the
 /// address (and a newly generated admin token), serves until a signal.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
-    observe::init_logging(config.log_format)?;
+    observe::init_logging(config.log_format, config.otlp_endpoint.as_deref())?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = open_state(&config, addr)?;
@@ -199,6 +226,17 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             crate::timers::run_scheduler(ctx, every, stop).await;
         })
     });
+    let sweeper = {
+        let store = state.store.clone();
+        let mut stopped = stopped.clone();
+        let every = config.sweep_interval;
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            sweep_expired(store, every, stop).await;
+        })
+    };
     let health = state.health.clone();
     let drain = config.drain;
     let shutdown = async move {
@@ -216,6 +254,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     if let Some(handle) = scheduler {
         let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
     }
+    let _ = tokio::time::timeout(config.limits.shutdown_grace, sweeper).await;
     let _ = stop_metrics.send(true);
     if let Some(handle) = metrics_server {
         let _ = tokio::time::timeout(config.limits.shutdown_grace, handle).await;
@@ -223,5 +262,6 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // Runs still queued for the history are committed before the process exits.
     state.store.flush_history();
     observe::flush_log();
+    observe::flush_traces();
     Ok(())
 }

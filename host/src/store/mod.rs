@@ -28,6 +28,7 @@ mod lookup_cache;
 mod records;
 mod redb_store;
 mod runs;
+mod sweep;
 pub mod tables;
 mod timers;
 
@@ -38,6 +39,7 @@ pub use records::{
 };
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
 pub use runs::{BATCH_WINDOW, DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
+pub use sweep::{SWEEP_BATCH, SweepReport};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -134,8 +136,8 @@ pub trait Store: Send + Sync {
     fn record_run(&self, run: RunRecord) -> StoreResult<u64>;
     /// Appends to the run history in the background (the request path uses
     /// this); [`Store::runs`] sees it. Failures are logged, never returned.
-    fn queue_run(&self, run: RunRecord) {
-        let _ = self.record_run(run);
+    fn queue_run(&self, run: RunRecord) -> Option<u64> {
+        self.record_run(run).ok()
     }
     /// The newest `limit` runs, newest first.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>>;

@@ -156,6 +156,8 @@ pub struct RunSummary {
     pub automation: Option<String>,
     /// How it ended (`return`, `await`, `exit`, `error`), if it ran.
     pub exit: Option<String>,
+    /// The run's id in the history (none when the history does not keep it).
+    pub run_id: Option<u64>,
 }
 
 /// [`respond`], also telling which automation ran and how it ended.
@@ -166,12 +168,13 @@ pub async fn respond_traced(
     request_path: &str,
 ) -> (WebhookResponse, RunSummary) {
     let (response, run) = execute(ctx, listener, req, request_path, &RunMode::live()).await;
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         exit: (!run.exit.is_empty()).then(|| run.exit.clone()),
         automation: run.automation.clone(),
+        run_id: None,
     };
     // The history is best-effort: a failure to record does not change the answer.
-    ctx.store.queue_run(run);
+    summary.run_id = ctx.store.queue_run(run);
     (response, summary)
 }
 
@@ -291,7 +294,16 @@ pub(crate) fn record_outcome(
     run.error = outcome
         .failure
         .clone()
-        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)));
+        .or_else(|| (outcome.exit == "error").then(|| exit_error(&outcome.dict)))
+        .map(|mut e| {
+            // A script's error text can be anything: the record keeps 16 KiB.
+            let mut end = e.len().min(crate::capabilities::log::MAX_MESSAGE);
+            while !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            e.truncate(end);
+            e
+        });
     run.logs = outcome.logs.clone();
     run.duration_us = outcome.duration.as_micros() as u64;
     run.fuel_used = outcome.fuel_used;

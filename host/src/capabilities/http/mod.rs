@@ -6,6 +6,7 @@
 pub mod address;
 mod encode;
 pub mod fixtures;
+mod redirect;
 
 use super::data::{DataStore, Resource};
 use super::inputs::{self, object};
@@ -54,8 +55,16 @@ pub struct OutboundAuth {
 
 impl OutboundAuth {
     /// The header to add for an `authentication:` reference
-    /// (`cerb:connected_account:NAME`), or Cerb's error text.
-    fn header(&self, reference: &str) -> Result<(String, String), String> {
+    /// (`cerb:connected_account:NAME`) on a request to `host`, or the error
+    /// text (Cerb's, or a refusal when the account is bound to other hosts).
+    fn header(&self, reference: &str, host: &str) -> Result<(String, String), String> {
+        if let Some(account) = self.accounts.by_reference(reference)
+            && !account.allows_host(host)
+        {
+            return Err(format!(
+                "The account ({reference}) may not be used with the host {host}"
+            ));
+        }
         let (name, value) = self
             .accounts
             .authorization(reference, &self.secrets)
@@ -115,30 +124,15 @@ impl reqwest::dns::Resolve for CheckedResolver {
 }
 
 impl HttpClient {
-    /// Builds the client (rustls, checked resolver, checked redirects, no proxy).
+    /// Builds the client (rustls, checked resolver, no proxy). Redirects are
+    /// followed by [`request`] itself, one checked hop at a time.
     pub fn new(config: HttpConfig) -> Result<HttpClient, String> {
         let policy = config.addresses.clone();
-        let max = config.max_redirects;
-        let redirect_policy = policy.clone();
-        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= max {
-                return attempt.error("too many redirects");
-            }
-            let url = attempt.url();
-            if !matches!(url.scheme(), "http" | "https") {
-                return attempt.error("redirect to a non-HTTP URL");
-            }
-            let host = url.host_str().unwrap_or("").to_string();
-            match address::check_host(&redirect_policy, &host) {
-                Ok(()) => attempt.follow(),
-                Err(e) => attempt.error(e),
-            }
-        });
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .no_proxy()
             .dns_resolver(Arc::new(CheckedResolver { policy }))
-            .redirect(redirect)
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .build()
             .map_err(|e| e.to_string())?;
@@ -210,22 +204,41 @@ struct Response {
     url: String,
 }
 
-/// Runs `http.request`.
+/// Asks the automation's policy whether a redirect hop to this URL is
+/// allowed (the policy evaluated again with the hop as `inputs.url`).
+pub type HopCheck<'a> = &'a (dyn Fn(&str) -> bool + Sync);
+
+/// Runs `http.request`; `hop_allowed` is asked before each redirect hop.
 pub async fn request(
     client: &HttpClient,
     inputs: &Value,
     data: &dyn DataStore,
+    hop_allowed: HopCheck<'_>,
 ) -> Result<Value, String> {
     let url = inputs::opt_str(inputs, "url").unwrap_or_default();
     let method = inputs::opt_str(inputs, "method").unwrap_or_else(|| "GET".into());
     let mut headers = request_headers(inputs);
     let body = encode::body(inputs.get("body"), &mut headers)?;
+    let mut injected = None;
     if let Some(reference) = inputs::opt_str(inputs, "authentication").filter(|r| !r.is_empty()) {
         // The header is added here, after the policy check, on the outgoing
         // request only: it is never logged nor returned to the guest.
-        let (name, value) = client.config.auth.header(&reference)?;
+        let host = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let (name, value) = client.config.auth.header(&reference, &host)?;
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
-        headers.push((name, value));
+        headers.push((name.clone(), value));
+        injected = client
+            .config
+            .auth
+            .accounts
+            .by_reference(&reference)
+            .map(|account| redirect::Injected {
+                name,
+                account: account.clone(),
+            });
     }
     let response = if let Some(fixtures) = &client.config.fixtures {
         let f = fixtures::find(fixtures, &method, &url)
@@ -237,7 +250,13 @@ pub async fn request(
             url: url.clone(),
         }
     } else {
-        let sent = send(client, inputs, &method, &url, headers, body).await;
+        let request = Outgoing {
+            method,
+            headers,
+            body,
+            injected,
+        };
+        let sent = send(client, inputs, &url, request, hop_allowed).await;
         crate::metrics::http_outbound(match &sent {
             Ok(_) => Outbound::Ok,
             Err((_, kind)) => *kind,
@@ -247,34 +266,84 @@ pub async fn request(
     Ok(output(response, data))
 }
 
+/// The request as it is sent, changed by each redirect hop.
+struct Outgoing {
+    method: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    injected: Option<redirect::Injected>,
+}
+
 async fn send(
     client: &HttpClient,
     inputs: &Value,
-    method: &str,
     url: &str,
-    headers: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
+    mut out: Outgoing,
+    hop_allowed: HopCheck<'_>,
 ) -> Result<Response, (String, Outbound)> {
-    let parsed = url::Url::parse(url).map_err(|e| (format!("{e}"), Outbound::Error))?;
-    address::check_host(&client.config.addresses, parsed.host_str().unwrap_or(""))
-        .map_err(|e| (e, Outbound::RefusedAddress))?;
-    let m = reqwest::Method::from_bytes(method.as_bytes())
-        .map_err(|e| (e.to_string(), Outbound::Error))?;
-    let mut req = client.client.request(m, parsed);
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    if let Some(b) = body {
-        req = req.body(b);
-    }
+    let mut url = url::Url::parse(url).map_err(|e| (format!("{e}"), Outbound::Error))?;
     let timeout = inputs
         .get("timeout")
         .map(katabox_value::convert::to_float)
         .filter(|t| *t > 0.0 && t.is_finite())
         .map(|t| Duration::from_secs_f64(t.min(3_600.0)))
         .unwrap_or(client.config.timeout);
-    req = req.timeout(timeout);
-    let mut resp = req.send().await.map_err(classified)?;
+    // One deadline for the request and all its redirect hops.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut hops = 0;
+    let mut resp = loop {
+        address::check_host(&client.config.addresses, url.host_str().unwrap_or(""))
+            .map_err(|e| (e, Outbound::RefusedAddress))?;
+        let m = reqwest::Method::from_bytes(out.method.as_bytes())
+            .map_err(|e| (e.to_string(), Outbound::Error))?;
+        let mut req = client.client.request(m, url.clone());
+        for (k, v) in &out.headers {
+            req = req.header(k, v);
+        }
+        if let Some(b) = &out.body {
+            req = req.body(b.clone());
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(("operation timed out".into(), Outbound::Timeout));
+        }
+        let resp = req.timeout(left).send().await.map_err(classified)?;
+        let location = resp.headers().get(reqwest::header::LOCATION);
+        let Some(next) = redirect::next(
+            resp.status(),
+            location.map(|l| l.as_bytes()),
+            &url,
+            &out.method,
+        ) else {
+            break resp;
+        };
+        let next = next.map_err(|e| (e, Outbound::Error))?;
+        hops += 1;
+        if hops > client.config.max_redirects {
+            let message = format!(
+                "Will not follow more than {} redirects",
+                client.config.max_redirects
+            );
+            return Err((message, Outbound::Error));
+        }
+        let host = next.url.host_str().unwrap_or("").to_string();
+        if !hop_allowed(next.url.as_str()) {
+            crate::metrics::policy_denial("http.request");
+            let message = format!(
+                "The automation policy does not allow this command (http.request): redirect to {host}."
+            );
+            return Err((message, Outbound::Error));
+        }
+        if !redirect::same_origin(&url, &next.url) {
+            redirect::strip_credentials(&mut out.headers, out.injected.as_ref(), &host);
+        }
+        if !next.keep_body {
+            out.body = None;
+            redirect::drop_body_headers(&mut out.headers);
+        }
+        out.method = next.method;
+        url = next.url;
+    };
     let status = resp.status().as_u16();
     let final_url = resp.url().to_string();
     let mut headers: Vec<(String, String)> = Vec::new();
