@@ -91,6 +91,10 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {v}"))
             .to_string();
+        // Finding an element waits for it (a click's navigation may still
+        // be loading the next page).
+        let s = b.s("/timeouts");
+        b.call("POST", &s, Some(&json!({"implicit": 10_000})));
         b
     }
 
@@ -389,7 +393,7 @@ fn a_newcomer_does_the_seed_guide_in_the_console_in_chromium() {
 
     // The Test panel runs the new version with an inputs dictionary.
     browser.type_into("#t-inputs", "{\"who\": \"newcomer\"}");
-    browser.click("form[action$='/test'] button[type=submit]");
+    browser.click("form[action$='/test#test-result'] button[type=submit]");
     browser.wait_for("#test-result", Duration::from_secs(20));
     assert_eq!(browser.text("#test-exit"), "return");
     assert!(

@@ -4,7 +4,8 @@
 //!   → 201 `{"records": [{"_context", "id", "uid", "name", ...}], "records_created": {...}}`
 //! - `POST /api/webhooks` `{"name", "automations_kata", "guid"?, "body_limit"?, "verify"?}`
 //!   → 201 `{"id", "guid", "url", "warnings"?}`; `GET /api/webhooks` → `{"webhooks": [...]}`;
-//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`. A `verify` block (docs/verified-webhooks.md)
+//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`; listeners show `is_disabled` (a disabled
+//!   one answers 404), which `POST`/`PUT` may set (`PUT` keeps it when absent). A `verify` block (docs/verified-webhooks.md)
 //!   is validated (400 with the reason); listeners show it as given (secret names only).
 //! - `GET /api/secrets` → `{"secrets": ["name", ...]}` (names only, never values)
 //! - `GET /api/automations` → `{"automations": [...]}`, `GET /api/automations/{name}`,

@@ -127,7 +127,7 @@ fn render(
         }
         h2 #test { "Test" }
         p.hint { "Runs the current version in the sandbox with this dictionary, as a live run would: storage is real, and so is outbound HTTP unless fixtures are given. Nothing is recorded in the history." }
-        form method="post" action={ (action) "/test" } {
+        form method="post" action={ (action) "/test#test-result" } {
             (csrf.field())
             label for="t-inputs" { "Inputs dictionary (JSON object)" }
             textarea #t-inputs name="inputs" { (extra.inputs) }

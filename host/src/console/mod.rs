@@ -5,7 +5,8 @@
 //! - `auth.rs`: login with the admin token, in-memory sessions (per
 //!   process: a restart logs everyone out), logout, the session gate;
 //! - `csrf.rs`: the per-session token every state-changing form carries;
-//! - `layout.rs`: the page shell and small rendering helpers;
+//! - `layout.rs`: the page shell and small rendering helpers; `error.rs`:
+//!   [`ConsoleError`], answered as an HTML page;
 //! - one file per page: `dashboard.rs`, `listeners.rs`, `automations.rs`,
 //!   `runs.rs`, `packages.rs`, `timers.rs`; `sse.rs` is the live tail.
 //!

@@ -8,8 +8,21 @@ document.addEventListener("DOMContentLoaded", () => {
     b.addEventListener("click", () => {
       const text = b.getAttribute("data-copy");
       const done = () => { b.textContent = "Copied"; };
-      if (navigator.clipboard) {
-        navigator.clipboard.writeText(text).then(done, () => {});
+      // Without a secure context there is no clipboard API: select the
+      // URL next to the button so that Ctrl+C copies it.
+      const select = () => {
+        const code = b.previousElementSibling;
+        if (!code) return;
+        const range = document.createRange();
+        range.selectNodeContents(code);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, select);
+      } else {
+        select();
       }
     });
   }
