@@ -301,7 +301,8 @@ pub async fn test(
                     @if let Some(e) = r.error_message() { pre.bad { (e) } }
                     h3 { "Return" } pre #test-return { (json_text(&returned)) }
                     h3 { "Logs" }
-                    pre { @for l in &r.logs { (serde_json::to_string(l).unwrap_or_default()) "\n" } }
+                    @if r.logs.is_empty() { p.muted { "No log lines." } }
+                    @else { pre { @for l in &r.logs { (serde_json::to_string(l).unwrap_or_default()) "\n" } } }
                     h3 { "Dictionary" } pre { (json_text(&dict)) }
                 }
             }
