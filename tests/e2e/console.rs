@@ -428,3 +428,22 @@ fn a_newcomer_does_the_seed_guide_in_the_console_in_chromium() {
     browser.goto(&format!("{base}/console"));
     assert!(browser.current_url().ends_with("/console/login"));
 }
+
+/// `serve --no-console` leaves the console out; without it the login page
+/// answers with the console's headers.
+#[test]
+fn serve_no_console_leaves_the_console_out() {
+    let on = Server::start(attack::bin(), &[]).expect("start katabox serve");
+    let r = on
+        .request("GET", "/console/login", &[], b"")
+        .expect("answer");
+    assert_eq!(r.status, 200);
+    let csp = r.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let off = Server::start(attack::bin(), &["--no-console"]).expect("start katabox serve");
+    for path in ["/console", "/console/login", "/console/assets/console.js"] {
+        let r = off.request("GET", path, &[], b"").expect("answer");
+        assert_eq!(r.status, 404, "{path}");
+    }
+}

@@ -55,10 +55,14 @@ document.addEventListener("DOMContentLoaded", () => {
           a.href = "/console/runs/" + encodeURIComponent(String(run.id));
           a.textContent = "#" + String(value);
           td.appendChild(a);
+        } else if (i === 5) {
+          const badge = document.createElement("span");
+          badge.className = value === "error" ? "badge bad" : value === "return" ? "badge ok" : "badge";
+          badge.textContent = value ? String(value) : "none";
+          td.appendChild(badge);
         } else {
           td.textContent = value === null || value === undefined ? "" : String(value);
         }
-        if (i === 5 && value === "error") td.className = "bad";
         tr.appendChild(td);
       });
       tail.insertBefore(tr, tail.firstChild);
