@@ -13,6 +13,7 @@ mod harness_selftest;
 mod history;
 mod observability;
 mod otel;
+mod security_admission;
 mod security_crash;
 mod security_disk;
 mod security_guest;

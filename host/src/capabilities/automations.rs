@@ -62,6 +62,7 @@ pub async fn call(ctx: &CallContext<'_>, p: &Payload) -> Result<Value, String> {
     dict.insert("inputs", p.inputs.clone());
     let opts = RunOptions {
         depth: ctx.depth + 1,
+        request: ctx.request.clone(),
         ..RunOptions::default()
     };
     let result = Box::pin(ctx.sandbox.run(&record, Value::array(dict), opts)).await;

@@ -86,6 +86,9 @@ pub struct CallContext<'a> {
     pub depth: u32,
     /// The running automation's name.
     pub automation: &'a str,
+    /// What the run's request shares with its nested calls (group,
+    /// memory budget); `None` outside a run.
+    pub request: Option<std::sync::Arc<crate::sandbox::RequestBudget>>,
 }
 
 /// The gated commands this host implements.

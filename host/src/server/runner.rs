@@ -111,7 +111,12 @@ fn component_of(base64: &str) -> GuestComponent {
 }
 
 impl AutomationRunner for SandboxRunner {
-    fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome> {
+    fn run<'a>(
+        &'a self,
+        automation: &'a AutomationRow,
+        dict: Value,
+        listener: Option<u64>,
+    ) -> BoxFuture<'a, RunOutcome> {
         Box::pin(async move {
             let sandbox = match self.sandbox().await {
                 Ok(s) => s,
@@ -124,12 +129,18 @@ impl AutomationRunner for SandboxRunner {
                         duration: std::time::Duration::ZERO,
                         fuel_used: 0,
                         memory_peak: 0,
+                        busy: false,
                     };
                 }
             };
             let record = record_of(automation);
-            let r = sandbox.run(&record, dict, RunOptions::default()).await;
+            let opts = RunOptions {
+                group: listener,
+                ..RunOptions::default()
+            };
+            let r = sandbox.run(&record, dict, opts).await;
             RunOutcome {
+                busy: r.limit == Some(crate::sandbox::Limit::Instances),
                 exit: r.exit,
                 dict: r.dict,
                 failure: r.failure,

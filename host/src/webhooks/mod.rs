@@ -47,6 +47,9 @@ pub struct RunOutcome {
     pub fuel_used: u64,
     /// The guest's linear memory at the end, in bytes.
     pub memory_peak: u64,
+    /// The run got no instance (admission refused it, or one of its nested
+    /// calls and the automation did not handle that): answered 503.
+    pub busy: bool,
 }
 
 /// A boxed future (the runner trait stays object-safe).
@@ -54,8 +57,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs an automation with an initial dictionary (the sandbox, in production).
 pub trait AutomationRunner: Send + Sync {
-    /// Runs `automation` starting from `dict`.
-    fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome>;
+    /// Runs `automation` starting from `dict`; a run for a webhook
+    /// `listener` counts against that listener's share of instances.
+    fn run<'a>(
+        &'a self,
+        automation: &'a AutomationRow,
+        dict: Value,
+        listener: Option<u64>,
+    ) -> BoxFuture<'a, RunOutcome>;
 }
 
 /// Everything [`handle`] needs.
@@ -222,7 +231,8 @@ pub async fn execute(
         Some(p) if p.name == name => Some(p.clone()),
         _ => store.automation(name).ok().flatten(),
     };
-    let selection = event::select(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, &find);
+    let selection =
+        event::select_off_workers(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, find).await;
     let response = match selection {
         Err(e) => {
             run.error = Some(e.to_string());
@@ -237,7 +247,10 @@ pub async fn execute(
             if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
                 d.insert("inputs", inputs);
             }
-            let outcome = ctx.runner.run(&sel.automation, dict).await;
+            let outcome = ctx
+                .runner
+                .run(&sel.automation, dict, Some(listener.id))
+                .await;
             record_outcome(
                 &mut run,
                 &mut payload,
@@ -246,15 +259,19 @@ pub async fn execute(
                 &outcome,
                 ctx.history_body_limit,
             );
-            let end = if outcome.failure.is_some() {
-                RunEnd::Failed
+            if outcome.busy {
+                WebhookResponse::busy()
             } else {
-                RunEnd::Finished {
-                    exit: outcome.exit,
-                    dict: outcome.dict,
-                }
-            };
-            response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+                let end = if outcome.failure.is_some() {
+                    RunEnd::Failed
+                } else {
+                    RunEnd::Finished {
+                        exit: outcome.exit,
+                        dict: outcome.dict,
+                    }
+                };
+                response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+            }
         }
     };
     let response = finish(response);
