@@ -38,6 +38,9 @@ pub struct RunsForm {
     pub since: String,
     #[serde(default)]
     pub until: String,
+    /// The `function:` runs of this run.
+    #[serde(default)]
+    pub parent: String,
     #[serde(default)]
     pub cursor: String,
     /// The live tail: runs after this id.
@@ -91,6 +94,7 @@ impl RunsForm {
             trigger: text(&self.trigger),
             since_ms: when(&self.since)?,
             until_ms: when(&self.until)?,
+            parent: num("parent", &self.parent)?,
         })
     }
 
@@ -105,6 +109,7 @@ impl RunsForm {
             ("trigger", &self.trigger),
             ("since", &self.since),
             ("until", &self.until),
+            ("parent", &self.parent),
         ] {
             if !v.trim().is_empty() {
                 q.append_pair(k, v.trim());
@@ -118,7 +123,7 @@ impl RunsForm {
             @for (k, v) in [
                 ("automation", &self.automation), ("listener", &self.listener),
                 ("exit", &self.exit), ("status", &self.status), ("trigger", &self.trigger),
-                ("since", &self.since), ("until", &self.until),
+                ("since", &self.since), ("until", &self.until), ("parent", &self.parent),
             ] {
                 input type="hidden" name=(k) value=(v);
             }
@@ -186,6 +191,7 @@ fn filter_form(f: &RunsForm) -> Markup {
             (field("trigger", "Trigger", &f.trigger, "webhook, replay, timer"))
             (field("since", "Since", &f.since, "1h or Unix ms"))
             (field("until", "Until", &f.until, "15m or Unix ms"))
+            (field("parent", "Called by", &f.parent, "run id"))
             div { button type="submit" { "Filter" } }
         }
     }
@@ -285,8 +291,19 @@ pub async fn page(
     Path(id): Path<u64>,
 ) -> Result<Html<String>, ConsoleError> {
     let store = state.store.clone();
-    let (run, children) = blocking(move || {
+    let (run, children, calls) = blocking(move || {
         let run = store.run(id)?.ok_or(ConsoleError::NotFound)?;
+        // The function: runs this run started (indexed by parent).
+        let by_parent = RunFilter {
+            parent: Some(id),
+            ..RunFilter::default()
+        };
+        let calls: Vec<u64> = store
+            .query_runs(&by_parent, 100, None)?
+            .runs
+            .iter()
+            .map(|r| r.id)
+            .collect();
         // Replays of this run among the recent replays (no index by parent).
         let filter = RunFilter {
             trigger: Some("replay".into()),
@@ -300,10 +317,10 @@ pub async fn page(
             .filter(|r| r.replay_of == Some(id))
             .map(|r| r.id)
             .collect();
-        Ok((run, children))
+        Ok((run, children, calls))
     })
     .await?;
-    let body = run_body(&run, &children, &current);
+    let body = run_body(&run, &children, &calls, &current);
     Ok(Html(
         layout::page(
             &format!("Run #{}", run.id),
@@ -315,7 +332,7 @@ pub async fn page(
     ))
 }
 
-fn run_body(run: &RunRecord, children: &[u64], current: &Current) -> Markup {
+fn run_body(run: &RunRecord, children: &[u64], calls: &[u64], current: &Current) -> Markup {
     let payload = run.payload.clone().unwrap_or_default();
     html! {
         dl.facts {
@@ -338,6 +355,15 @@ fn run_body(run: &RunRecord, children: &[u64], current: &Current) -> Markup {
                 dt { "Replay of" } dd { a href={ "/console/runs/" (p) } { "#" (p) } }
             }
             @if let Some(t) = run.timer_id { dt { "Timer" } dd { (t) } }
+            @if let Some(p) = run.parent_id {
+                dt { "Called by" } dd { a #parent-run href={ "/console/runs/" (p) } { "#" (p) } }
+            }
+            @if !calls.is_empty() {
+                dt { "Function runs" } dd #function-runs {
+                    @for c in calls { a href={ "/console/runs/" (c) } { "#" (c) } " " }
+                    @if calls.len() == 100 { a href={ "/console/runs?parent=" (run.id) } { "all" } }
+                }
+            }
             @if !children.is_empty() {
                 dt { "Replays" } dd {
                     @for c in children { a href={ "/console/runs/" (c) } { "#" (c) } " " }
@@ -447,7 +473,7 @@ pub async fn replay_one(
         h2 { "Diff" }
         (diff_view(&diff))
         h2 { "The replay" }
-        (run_body(&run, &[], &current))
+        (run_body(&run, &[], &[], &current))
     };
     Ok(Html(
         layout::page(
@@ -474,6 +500,7 @@ pub async fn replay_many(
         trigger: fields.get("trigger").unwrap_or("").into(),
         since: fields.get("since").unwrap_or("").into(),
         until: fields.get("until").unwrap_or("").into(),
+        parent: fields.get("parent").unwrap_or("").into(),
         ..RunsForm::default()
     };
     let version = version_field(&fields)?;
@@ -488,7 +515,7 @@ pub async fn replay_many(
     let request = json!({
         "automation": filter.automation, "listener": filter.listener, "exit": filter.exit,
         "status": filter.status, "trigger": filter.trigger, "since_ms": filter.since_ms,
-        "until_ms": filter.until_ms, "version": version_name, "dry_run": dry_run,
+        "until_ms": filter.until_ms, "parent": filter.parent, "version": version_name, "dry_run": dry_run,
     });
     let bytes = serde_json::to_vec(&request).map_err(ConsoleError::internal)?;
     let answer = crate::api::runs::replay_many(State(state), bytes.into())

@@ -953,3 +953,34 @@ async fn timers_are_listed_toggled_and_run_now() {
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn function_runs_link_to_their_caller_and_back() {
+    let app = app();
+    let store = app.state.store.clone();
+    let caller = store.record_run(hostile_run(1)).expect("run");
+    let mut callee = hostile_run(1);
+    callee.trigger = "function".into();
+    callee.parent_id = Some(caller);
+    let callee = store.record_run(callee).expect("run");
+    let cookie = login(&app).await;
+    let page = send(&app, get(&format!("/console/runs/{caller}"), Some(&cookie))).await;
+    assert!(
+        page.body
+            .contains(&format!("href=\"/console/runs/{callee}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Function runs"));
+    let page = send(&app, get(&format!("/console/runs/{callee}"), Some(&cookie))).await;
+    assert!(page.body.contains(&format!(
+        "id=\"parent-run\" href=\"/console/runs/{caller}\""
+    )));
+    let list = send(
+        &app,
+        get(&format!("/console/runs?parent={caller}"), Some(&cookie)),
+    )
+    .await;
+    assert!(list.body.contains(&format!("data-run=\"{callee}\"")));
+    assert!(!list.body.contains(&format!("data-run=\"{caller}\"")));
+}
