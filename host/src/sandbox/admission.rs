@@ -152,6 +152,8 @@ pub struct RequestBudget {
     memory_used: AtomicUsize,
     /// Set when a run of the request was refused an instance.
     refused: AtomicBool,
+    /// Its nested `function:` runs, for the history.
+    pub children: super::children::Children,
 }
 
 impl RequestBudget {
@@ -162,6 +164,7 @@ impl RequestBudget {
             memory_limit,
             memory_used: AtomicUsize::new(0),
             refused: AtomicBool::new(false),
+            children: Default::default(),
         }
     }
 

@@ -30,6 +30,7 @@
 
 mod admission;
 mod bindings;
+pub mod children;
 mod component_cache;
 mod config;
 mod engine;
@@ -109,6 +110,9 @@ pub struct RunOptions {
     /// The request a nested `function:` call belongs to (set by
     /// `function:`); `None` starts a new request.
     pub request: Option<Arc<RequestBudget>>,
+    /// The run's number in its request (0: the top-level run; set by
+    /// `function:` for the runs it starts).
+    pub seq: usize,
 }
 
 /// Which budget ended a run.
@@ -148,6 +152,9 @@ pub struct RunResult {
     /// memory never shrinks: the run's peak; a warm instance starts at the
     /// size earlier runs left it).
     pub memory_peak: u64,
+    /// The `function:` runs inside a top-level run, callers first (empty
+    /// for nested runs: their callees are in the top-level run's list).
+    pub children: Vec<children::ChildRun>,
 }
 
 impl RunResult {
@@ -365,6 +372,7 @@ impl Sandbox {
             policy: Arc::new(Policy::default()),
             automation: String::new(),
             depth: 0,
+            seq: 0,
             request: None,
             logs: Vec::new(),
             fuel_debt: 0,
@@ -499,6 +507,7 @@ impl Sandbox {
         data.policy = policy;
         data.automation = automation.name.clone();
         data.depth = opts.depth;
+        data.seq = opts.seq;
         data.logs = Vec::new();
         data.fuel_debt = 0;
         data.fuel_exhausted = false;
@@ -585,6 +594,7 @@ impl Sandbox {
                     fuel_used,
                     limit: None,
                     memory_peak: 0,
+                    children: Vec::new(),
                 }
             }
             Ok(Err(err)) => {
@@ -638,6 +648,9 @@ impl Sandbox {
         }
         if let Some(stop) = stop_of(&result) {
             crate::metrics::sandbox_stop(stop);
+        }
+        if top_level {
+            result.children = budget.children.take();
         }
         result
     }
@@ -709,6 +722,7 @@ fn timed_out(
         fuel_used,
         limit: Some(Limit::Time),
         memory_peak: 0,
+        children: Vec::new(),
     }
 }
 
@@ -739,5 +753,6 @@ fn failed(
         fuel_used,
         limit,
         memory_peak: 0,
+        children: Vec::new(),
     }
 }

@@ -123,6 +123,8 @@ pub struct RunState {
     pub(super) policy: Arc<Policy>,
     pub(super) automation: String,
     pub(super) depth: u32,
+    /// The run's number in its request (0: top level).
+    pub(super) seq: usize,
     /// What the run's request shares with its other runs (group, memory).
     pub(super) request: Option<Arc<RequestBudget>>,
     pub(super) logs: Vec<LogEntry>,
@@ -188,6 +190,7 @@ impl RunState {
             policy: &policy,
             sandbox: &sandbox,
             depth: self.depth,
+            seq: self.seq,
             automation: &self.automation,
             request: self.request.clone(),
         };

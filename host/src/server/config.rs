@@ -82,6 +82,9 @@ pub struct ServerConfig {
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
+    /// Whether the operator console is served under `/console` (default
+    /// yes; `serve --no-console`).
+    pub console: bool,
 }
 
 impl ServerConfig {
@@ -106,6 +109,7 @@ impl ServerConfig {
             log_format: super::LogFormat::Text,
             otlp_endpoint: None,
             drain: Duration::ZERO,
+            console: true,
         }
     }
 }

@@ -110,6 +110,8 @@ fn component_of(base64: &str) -> GuestComponent {
     component
 }
 
+use crate::capabilities::log::LogEntry;
+
 impl AutomationRunner for SandboxRunner {
     fn run<'a>(
         &'a self,
@@ -130,6 +132,7 @@ impl AutomationRunner for SandboxRunner {
                         fuel_used: 0,
                         memory_peak: 0,
                         busy: false,
+                        children: Vec::new(),
                     };
                 }
             };
@@ -144,20 +147,11 @@ impl AutomationRunner for SandboxRunner {
                 exit: r.exit,
                 dict: r.dict,
                 failure: r.failure,
-                logs: r
-                    .logs
-                    .iter()
-                    .map(|l| {
-                        serde_json::json!({
-                            "level": format!("{:?}", l.level).to_ascii_lowercase(),
-                            "node_id": l.node_id,
-                            "message": l.message,
-                        })
-                    })
-                    .collect(),
+                logs: r.logs.iter().map(LogEntry::to_json).collect(),
                 duration: r.duration,
                 fuel_used: r.fuel_used,
                 memory_peak: r.memory_peak,
+                children: r.children,
             }
         })
     }

@@ -16,6 +16,10 @@ pub struct ListenerRecord {
     /// Signature verification and dedupe (secret names only, never values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<katabox_verify::VerifyConfig>,
+    /// A disabled listener answers 404 like a missing one (the console's
+    /// enable/disable; absent in older records: enabled).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_disabled: bool,
 }
 
 /// The fields a caller supplies to create or replace a listener.
@@ -32,6 +36,10 @@ pub struct ListenerInput {
     /// Signature verification and dedupe (validated by the caller).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<katabox_verify::VerifyConfig>,
+    /// Disable (or enable) the listener; `None`: keep it as it is
+    /// (enabled when created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_disabled: Option<bool>,
 }
 
 /// An automation (automations.md §1).
@@ -209,10 +217,29 @@ pub struct RunRecord {
     /// The guest's linear memory at the end of the run, in bytes.
     #[serde(default)]
     pub memory_peak: u64,
+    /// The run whose `function:` call started this one (`trigger:
+    /// "function"`); its callees name it the same way.
+    #[serde(default)]
+    pub parent_id: Option<u64>,
     /// Request, response, inputs and return (absent from listings, and
     /// once the payload expired).
     #[serde(skip)]
     pub payload: Option<RunPayload>,
+    /// The `function:` runs inside this one, not stored yet
+    /// ([`super::store_with_children`] stores them after it, linked).
+    #[serde(skip)]
+    pub children: Vec<ChildRecord>,
+}
+
+/// A nested run waiting to be stored with its top-level run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChildRecord {
+    /// Its number in the request (1, 2, ... callers before callees).
+    pub seq: usize,
+    /// Its caller's number (0: the top-level run).
+    pub parent_seq: usize,
+    /// The run (its `parent_id` is set when stored).
+    pub run: RunRecord,
 }
 
 fn webhook_trigger() -> String {

@@ -506,7 +506,9 @@ async fn finish(
     let exit = run.exit.clone();
     let (id, fence) = (timer.id, timer.fence);
     let (run_id, applied) = off_workers(ctx, move |s| {
-        let run_id = s.record_run(run).ok();
+        let mut run = run;
+        crate::webhooks::fill_child_versions(s, &mut run);
+        let run_id = crate::store::store_with_children(run, |r| s.record_run(r).ok());
         Ok((run_id, s.apply_timer_update(id, fence, &update, now)?))
     })
     .await?;

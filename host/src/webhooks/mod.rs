@@ -50,6 +50,8 @@ pub struct RunOutcome {
     /// The run got no instance (admission refused it, or one of its nested
     /// calls and the automation did not handle that): answered 503.
     pub busy: bool,
+    /// Its `function:` runs, callers first.
+    pub children: Vec<crate::sandbox::children::ChildRun>,
 }
 
 /// A boxed future (the runner trait stays object-safe).
@@ -140,7 +142,8 @@ pub fn route(
         return Err(finish(WebhookResponse::not_found()));
     };
     match ctx.store.listener_by_guid(&guid) {
-        Ok(Some(l)) => Ok((l, request_path)),
+        Ok(Some(l)) if !l.is_disabled => Ok((l, request_path)),
+        Ok(Some(_)) => Err(finish(WebhookResponse::not_found())),
         Ok(None) => Err(finish(WebhookResponse::not_found())),
         Err(_) => Err(finish(WebhookResponse::plain(500, Vec::new()))),
     }
@@ -182,7 +185,7 @@ pub async fn respond_traced(
         run_id: None,
     };
     // The history is best-effort: a failure to record does not change the answer.
-    summary.run_id = ctx.store.queue_run(run);
+    summary.run_id = queue_with_children(ctx.store.as_ref(), run);
     (response, summary)
 }
 
@@ -285,6 +288,69 @@ pub async fn execute(
     (response, run)
 }
 
+/// Queues `run` for the history, then its `function:` runs (with their
+/// automations' current versions), each linked to its caller.
+pub(crate) fn queue_with_children(
+    store: &dyn crate::store::Store,
+    mut run: RunRecord,
+) -> Option<u64> {
+    fill_child_versions(store, &mut run);
+    crate::store::store_with_children(run, |r| store.queue_run(r))
+}
+
+/// Sets each pending child's `automation_version` from the store.
+pub(crate) fn fill_child_versions(store: &dyn crate::store::Store, run: &mut RunRecord) {
+    for child in &mut run.children {
+        if let Some(name) = &child.run.automation {
+            child.run.automation_version = store.automation(name).ok().flatten().map(|a| a.version);
+        }
+    }
+}
+
+/// The history record of a `function:` run inside `parent`.
+fn child_record(
+    c: &crate::sandbox::children::ChildRun,
+    body_limit: usize,
+) -> crate::store::ChildRecord {
+    let mut error = c.error.clone();
+    if let Some(e) = &mut error {
+        let mut end = e.len().min(crate::capabilities::log::MAX_MESSAGE);
+        while !e.is_char_boundary(end) {
+            end -= 1;
+        }
+        e.truncate(end);
+    }
+    let run = RunRecord {
+        at_ms: c.at_ms,
+        trigger: "function".into(),
+        automation: Some(c.automation.clone()),
+        replay_of: None,
+        timer_id: None,
+        listener_id: None,
+        exit: c.exit.clone(),
+        error,
+        logs: c
+            .logs
+            .iter()
+            .map(crate::capabilities::log::LogEntry::to_json)
+            .collect(),
+        duration_us: c.duration.as_micros() as u64,
+        fuel_used: c.fuel_used,
+        memory_peak: c.memory_peak,
+        payload: Some(RunPayload {
+            inputs: Some(capped_json(&c.inputs, body_limit)),
+            returned: c.returned.as_ref().map(|r| capped_json(r, body_limit)),
+            ..RunPayload::default()
+        }),
+        ..RunRecord::default()
+    };
+    crate::store::ChildRecord {
+        seq: c.seq,
+        parent_seq: c.parent_seq,
+        run,
+    }
+}
+
 /// Copies what a finished run of `automation` reports into its history
 /// record and the payload's `return`, and counts it in the metrics. A
 /// time-out is not a failure (Cerb answers 200), but the record still
@@ -328,6 +394,11 @@ pub(crate) fn record_outcome(
         .dict
         .get("__return")
         .map(|r| capped_json(r, body_limit));
+    run.children = outcome
+        .children
+        .iter()
+        .map(|c| child_record(c, body_limit))
+        .collect();
 }
 
 /// A value as JSON for the history, or a note of its size when it is

@@ -8,6 +8,7 @@
 mod support;
 
 mod binary;
+mod console;
 mod fuzz;
 mod guest_examples;
 mod http;
