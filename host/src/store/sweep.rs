@@ -10,6 +10,9 @@ use super::redb_store::RedbStore;
 use super::tables::{CONTINUATIONS, RESOURCE_META, RESOURCES, STORAGE};
 use redb::{ReadableTable, TableDefinition};
 
+/// A table of byte values keyed by text.
+type Table = TableDefinition<'static, &'static str, &'static [u8]>;
+
 /// Entries deleted per transaction.
 pub const SWEEP_BATCH: usize = 256;
 
@@ -58,19 +61,26 @@ impl RedbStore {
     pub fn sweep_expired(&self, now: i64, batch: usize) -> StoreResult<SweepReport> {
         let batch = batch.max(1);
         let mut report = SweepReport::default();
-        loop {
-            let n = self.sweep_resources(now, batch)?;
-            report.resources += n;
-            if n < batch {
-                break;
-            }
-        }
-        for (table, count) in [
-            (STORAGE, &mut report.storage),
-            (CONTINUATIONS, &mut report.continuations),
-        ] {
+        // (the table read for the expiry, how to read it, a table keyed the
+        // same whose entries go too, the count).
+        let sweeps: [(Table, fn(&[u8]) -> Option<i64>, Option<Table>, &mut usize); 3] = [
+            (
+                RESOURCE_META,
+                meta_expiry,
+                Some(RESOURCES),
+                &mut report.resources,
+            ),
+            (STORAGE, packed_expiry, None, &mut report.storage),
+            (
+                CONTINUATIONS,
+                packed_expiry,
+                None,
+                &mut report.continuations,
+            ),
+        ];
+        for (table, expiry, paired, count) in sweeps {
             loop {
-                let n = self.sweep_packed(table, now, batch)?;
+                let n = self.sweep_batch(table, expiry, paired, now, batch)?;
                 *count += n;
                 if n < batch {
                     break;
@@ -80,43 +90,13 @@ impl RedbStore {
         Ok(report)
     }
 
-    /// One batch of expired resources (metadata and bytes together).
-    fn sweep_resources(&self, now: i64, batch: usize) -> StoreResult<usize> {
-        let txn = self.db().begin_write()?;
-        let doomed = {
-            let meta = txn.open_table(RESOURCE_META)?;
-            let mut doomed = Vec::new();
-            for entry in meta.iter()? {
-                let (k, v) = entry?;
-                if expired(meta_expiry(v.value()), now) {
-                    doomed.push(k.value().to_string());
-                    if doomed.len() == batch {
-                        break;
-                    }
-                }
-            }
-            doomed
-        };
-        if doomed.is_empty() {
-            txn.abort()?;
-            return Ok(0);
-        }
-        {
-            let mut meta = txn.open_table(RESOURCE_META)?;
-            let mut bytes = txn.open_table(RESOURCES)?;
-            for token in &doomed {
-                meta.remove(token.as_str())?;
-                bytes.remove(token.as_str())?;
-            }
-        }
-        txn.commit()?;
-        Ok(doomed.len())
-    }
-
-    /// One batch of expired entries of a table of packed values.
-    fn sweep_packed(
+    /// Deletes up to `batch` expired entries of `table` (and the same keys
+    /// of `paired`) in one write transaction; returns how many.
+    fn sweep_batch(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: Table,
+        expiry: fn(&[u8]) -> Option<i64>,
+        paired: Option<Table>,
         now: i64,
         batch: usize,
     ) -> StoreResult<usize> {
@@ -126,7 +106,7 @@ impl RedbStore {
             let mut doomed = Vec::new();
             for entry in t.iter()? {
                 let (k, v) = entry?;
-                if expired(packed_expiry(v.value()), now) {
+                if expired(expiry(v.value()), now) {
                     doomed.push(k.value().to_string());
                     if doomed.len() == batch {
                         break;
@@ -141,8 +121,12 @@ impl RedbStore {
         }
         {
             let mut t = txn.open_table(table)?;
+            let mut other = paired.map(|p| txn.open_table(p)).transpose()?;
             for key in &doomed {
                 t.remove(key.as_str())?;
+                if let Some(o) = &mut other {
+                    o.remove(key.as_str())?;
+                }
             }
         }
         txn.commit()?;

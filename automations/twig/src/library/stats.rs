@@ -74,30 +74,16 @@ fn ret_float(func: &str, v: &Value) -> R<Value> {
 /// PHP 8.2 `array_sum`: arrays and objects skipped, other values by their
 /// numeric prefix.
 fn sum(values: &[Value]) -> f64 {
-    let mut int_sum: Option<i64> = Some(0);
-    let mut float_sum = 0.0f64;
+    let mut total = util::PhpSum::default();
     for v in values {
         let n = match util::unmark(v.clone()) {
             Value::Array(_) | Value::Object(_) => continue,
             Value::Str(s) => convert::parse_leading_numeric(s.as_bytes()).unwrap_or(Number::Int(0)),
             other => convert::to_number(&other).unwrap_or(Number::Int(0)),
         };
-        match (n, int_sum) {
-            (Number::Int(i), Some(s)) => match s.checked_add(i) {
-                Some(t) => int_sum = Some(t),
-                None => {
-                    float_sum = s as f64 + i as f64;
-                    int_sum = None;
-                }
-            },
-            (n, Some(s)) => {
-                float_sum = s as f64 + n.as_f64();
-                int_sum = None;
-            }
-            (n, None) => float_sum += n.as_f64(),
-        }
+        total.add(n);
     }
-    int_sum.map_or(float_sum, |i| i as f64)
+    total.value().as_f64()
 }
 
 fn mean(values: &[Value]) -> R<Option<f64>> {

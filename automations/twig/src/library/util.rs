@@ -202,3 +202,49 @@ pub(crate) fn mb_chars(b: &[u8]) -> Vec<&[u8]> {
 pub(crate) fn key_of(v: &Value) -> Option<Key> {
     Key::from_value(&unmark(v.clone()))
 }
+
+/// PHP's `array_sum` accumulator: integers while the sum fits in an
+/// `i64`, floats from the first float or overflow on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PhpSum {
+    int: Option<i64>,
+    float: f64,
+}
+
+impl Default for PhpSum {
+    fn default() -> Self {
+        PhpSum {
+            int: Some(0),
+            float: 0.0,
+        }
+    }
+}
+
+impl PhpSum {
+    /// Adds one value.
+    pub(crate) fn add(&mut self, n: convert::Number) {
+        use convert::Number;
+        match (n, self.int) {
+            (Number::Int(i), Some(s)) => match s.checked_add(i) {
+                Some(t) => self.int = Some(t),
+                None => {
+                    self.float = s as f64 + i as f64;
+                    self.int = None;
+                }
+            },
+            (n, Some(s)) => {
+                self.float = s as f64 + n.as_f64();
+                self.int = None;
+            }
+            (n, None) => self.float += n.as_f64(),
+        }
+    }
+
+    /// The sum.
+    pub(crate) fn value(&self) -> convert::Number {
+        match self.int {
+            Some(i) => convert::Number::Int(i),
+            None => convert::Number::Float(self.float),
+        }
+    }
+}

@@ -227,31 +227,17 @@ pub fn array_sum(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
     let Some(a) = arr(args.required(0)?) else {
         return Ok(Value::Bool(false));
     };
-    let mut int_sum: Option<i64> = Some(0);
-    let mut float_sum = 0.0f64;
+    let mut total = super::super::util::PhpSum::default();
     for v in a.values() {
         let n = match v {
             Value::Array(_) | Value::Object(_) => continue,
             other => convert::to_number(other).unwrap_or(Number::Int(0)),
         };
-        match (n, int_sum) {
-            (Number::Int(i), Some(s)) => match s.checked_add(i) {
-                Some(t) => int_sum = Some(t),
-                None => {
-                    float_sum = s as f64 + i as f64;
-                    int_sum = None;
-                }
-            },
-            (n, Some(s)) => {
-                float_sum = s as f64 + n.as_f64();
-                int_sum = None;
-            }
-            (n, None) => float_sum += n.as_f64(),
-        }
+        total.add(n);
     }
-    Ok(match int_sum {
-        Some(i) => Value::Int(i),
-        None => Value::Float(float_sum),
+    Ok(match total.value() {
+        Number::Int(i) => Value::Int(i),
+        Number::Float(f) => Value::Float(f),
     })
 }
 
