@@ -75,6 +75,10 @@ pub struct ServerConfig {
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
+    /// A shared PostgreSQL store (`--store`, `KATABOX_STORE`); `None`:
+    /// redb in the data directory. The data directory still holds this
+    /// host's admin token and secrets.
+    pub store: Option<crate::store::StoreUrl>,
 }
 
 impl ServerConfig {
@@ -98,6 +102,7 @@ impl ServerConfig {
             metrics_listen: None,
             log_format: super::LogFormat::Text,
             drain: Duration::ZERO,
+            store: None,
         }
     }
 }
