@@ -91,9 +91,9 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
     };
     let store = crate::store::open_backend(config.store.as_ref(), &config.data_dir, store_config)
         .with_context(|| match &config.store {
-            Some(url) => format!("opening the store {url}"),
-            None => format!("opening the data directory {}", config.data_dir.display()),
-        })?;
+        Some(url) => format!("opening the store {url}"),
+        None => format!("opening the data directory {}", config.data_dir.display()),
+    })?;
     if config.store.is_some() {
         // The admin token and the secrets stay in the data directory.
         std::fs::create_dir_all(&config.data_dir)

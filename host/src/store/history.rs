@@ -149,12 +149,7 @@ impl Drop for HistoryWriter {
     }
 }
 
-fn write_loop(
-    sink: &dyn HistorySink,
-    rx: &Receiver<Msg>,
-    window: Duration,
-    depth: &AtomicUsize,
-) {
+fn write_loop(sink: &dyn HistorySink, rx: &Receiver<Msg>, window: Duration, depth: &AtomicUsize) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut runs = Vec::new();
     let mut flushes = Vec::new();

@@ -33,12 +33,12 @@ mod sweep;
 pub mod tables;
 mod timers;
 
+pub use postgres::{Inventory, PgStore, StoreUrl};
 pub use records::{
     AutomationChange, AutomationRow, ContinuationChange, CreatedRecord, HeaderList, ListenerInput,
     ListenerRecord, PackageRecord, RecordedBody, RecordedRequest, RecordedResponse, RunPayload,
     RunRecord, TimerContinuation, TimerRecord, TimerUpdate,
 };
-pub use postgres::{PgStore, StoreUrl};
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
 pub use runs::{BATCH_WINDOW, DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
 pub use sweep::{SWEEP_BATCH, SweepReport};
@@ -211,8 +211,9 @@ pub trait Backend: Store + crate::capabilities::DataStore + Send + Sync {
     /// `redb` or `postgres` (for logs and `/metrics`).
     fn kind(&self) -> &'static str;
     /// The store as the sandbox's source of automations (`automation.*`).
-    fn automation_source(self: std::sync::Arc<Self>)
-    -> std::sync::Arc<dyn crate::sandbox::AutomationSource>;
+    fn automation_source(
+        self: std::sync::Arc<Self>,
+    ) -> std::sync::Arc<dyn crate::sandbox::AutomationSource>;
     /// Looks a webhook delivery up and decides; on `Run` the key is claimed.
     fn claim_delivery(
         &self,

@@ -71,9 +71,11 @@ impl DataStore for PgStore {
 
     fn queue_exists(&self, queue: &str) -> Result<bool, DataError> {
         Ok(self.with(|c| async move {
-            Ok(opt(&c, "SELECT 1 FROM kb_queue_defs WHERE name = $1", &[&queue])
-                .await?
-                .is_some())
+            Ok(
+                opt(&c, "SELECT 1 FROM kb_queue_defs WHERE name = $1", &[&queue])
+                    .await?
+                    .is_some(),
+            )
         })?)
     }
 
@@ -375,7 +377,12 @@ impl Backend for PgStore {
                     .await?;
                 }
                 _ => {
-                    exec(tx, "DELETE FROM kb_webhook_deliveries WHERE key = $1", &[&k]).await?;
+                    exec(
+                        tx,
+                        "DELETE FROM kb_webhook_deliveries WHERE key = $1",
+                        &[&k],
+                    )
+                    .await?;
                 }
             }
             Ok(())

@@ -27,12 +27,11 @@ impl HistorySink for PgSink {
         let inner = &self.0;
         inner.bridge.block(async {
             let c = inner.client().await?;
-            let newest = match opt(&c, "SELECT value FROM kb_counters WHERE kind = 'run'", &[])
-                .await?
-            {
-                Some(r) => get::<i64>(&r, 0)?,
-                None => return Ok(()),
-            };
+            let newest =
+                match opt(&c, "SELECT value FROM kb_counters WHERE kind = 'run'", &[]).await? {
+                    Some(r) => get::<i64>(&r, 0)?,
+                    None => return Ok(()),
+                };
             prune(&c, inner, newest).await
         })
     }

@@ -50,6 +50,9 @@ macro_rules! in_tx {
 mod data;
 mod history;
 mod notify;
+mod transfer;
+
+pub use transfer::Inventory;
 
 use super::history::HistoryWriter;
 use super::lookup_cache::LookupCache;
@@ -211,7 +214,11 @@ fn is_unique_violation(e: &StoreError) -> bool {
 pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// One statement (prepared once per connection), counted as a round trip.
-pub(super) async fn rows<C: GenericClient>(c: &C, sql: &str, p: Params<'_>) -> StoreResult<Vec<Row>> {
+pub(super) async fn rows<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    p: Params<'_>,
+) -> StoreResult<Vec<Row>> {
     let st = c.prepare_cached(sql).await.map_err(pg_err)?;
     trip();
     c.query(&st, p).await.map_err(pg_err)
@@ -333,12 +340,12 @@ impl Bridge {
         match caller() {
             Caller::Plain => self.handle.block_on(fut),
             Caller::MultiThread => tokio::task::block_in_place(|| self.handle.block_on(fut)),
-            Caller::CurrentThread => std::thread::scope(|s| {
-                match s.spawn(|| self.handle.block_on(fut)).join() {
+            Caller::CurrentThread => {
+                std::thread::scope(|s| match s.spawn(|| self.handle.block_on(fut)).join() {
                     Ok(v) => v,
                     Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }),
+                })
+            }
         }
     }
 
@@ -498,9 +505,7 @@ impl PgStore {
                 migrate(&mut client).await
             })
             .map_err(|e| match e {
-                StoreError::Db(m) if !m.contains(&shown) => {
-                    StoreError::Db(format!("{shown}: {m}"))
-                }
+                StoreError::Db(m) if !m.contains(&shown) => StoreError::Db(format!("{shown}: {m}")),
                 other => other,
             })?;
         let lookups = Arc::new(LookupCache::default());
@@ -511,11 +516,10 @@ impl PgStore {
             config,
             lookups: lookups.clone(),
         });
-        let listener = inner.bridge.spawn(notify::listen(
-            url.pg().clone(),
-            lookups,
-            notify::RECHECK,
-        ));
+        let listener =
+            inner
+                .bridge
+                .spawn(notify::listen(url.pg().clone(), lookups, notify::RECHECK));
         let history = HistoryWriter::start_with(Box::new(history::PgSink(inner.clone())), window)?;
         Ok(PgStore {
             history,
@@ -549,11 +553,15 @@ impl PgStore {
     /// The schema versions applied to the database.
     pub fn schema_versions(&self) -> StoreResult<Vec<i64>> {
         self.with(|c| async move {
-            rows(&c, "SELECT version FROM kb_schema_migrations ORDER BY version", &[])
-                .await?
-                .iter()
-                .map(|r| get(r, 0))
-                .collect()
+            rows(
+                &c,
+                "SELECT version FROM kb_schema_migrations ORDER BY version",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| get(r, 0))
+            .collect()
         })
     }
 
@@ -583,7 +591,13 @@ fn scrub_pool(e: &deadpool_postgres::PoolError) -> String {
 }
 
 async fn automation_in<C: GenericClient>(c: &C, name: &str) -> StoreResult<Option<AutomationRow>> {
-    match opt(c, "SELECT doc FROM kb_automations WHERE name = $1", &[&name]).await? {
+    match opt(
+        c,
+        "SELECT doc FROM kb_automations WHERE name = $1",
+        &[&name],
+    )
+    .await?
+    {
         Some(r) => Ok(Some(json(get::<&str>(&r, 0)?)?)),
         None => Ok(None),
     }
@@ -612,7 +626,12 @@ async fn guid_owner<C: GenericClient>(c: &C, guid: &str) -> StoreResult<Option<u
 }
 
 async fn put_automation<C: GenericClient>(c: &C, row: &AutomationRow) -> StoreResult<()> {
-    if let Some(r) = opt(c, "SELECT id FROM kb_automations WHERE name = $1", &[&row.name]).await?
+    if let Some(r) = opt(
+        c,
+        "SELECT id FROM kb_automations WHERE name = $1",
+        &[&row.name],
+    )
+    .await?
         && get::<i64>(&r, 0)? as u64 != row.id
     {
         return Err(StoreError::Rejected(format!(
@@ -671,12 +690,21 @@ pub(super) async fn put_timer<C: GenericClient>(c: &C, rec: &TimerRecord) -> Sto
 async fn timer_for_update<C: GenericClient>(c: &C, id: u64) -> StoreResult<Option<TimerRecord>> {
     let id = id as i64;
     let sql = format!("SELECT {TIMER_COLS} FROM kb_timers WHERE id = $1 FOR UPDATE");
-    opt(c, &sql, &[&id]).await?.map(|r| timer_of(&r)).transpose()
+    opt(c, &sql, &[&id])
+        .await?
+        .map(|r| timer_of(&r))
+        .transpose()
 }
 
 async fn delete_timer_in<C: GenericClient>(c: &C, id: u64) -> StoreResult<bool> {
     let id = id as i64;
-    let Some(r) = opt(c, "DELETE FROM kb_timers WHERE id = $1 RETURNING doc", &[&id]).await? else {
+    let Some(r) = opt(
+        c,
+        "DELETE FROM kb_timers WHERE id = $1 RETURNING doc",
+        &[&id],
+    )
+    .await?
+    else {
         return Ok(false);
     };
     let old: TimerRecord = json(get::<&str>(&r, 0)?)?;
@@ -725,9 +753,11 @@ impl WriteTx for PgTx<'_, '_> {
     }
     fn package_exists(&mut self, key: &str) -> StoreResult<bool> {
         self.run(async {
-            Ok(opt(self.tx, "SELECT 1 FROM kb_packages WHERE key = $1", &[&key])
-                .await?
-                .is_some())
+            Ok(
+                opt(self.tx, "SELECT 1 FROM kb_packages WHERE key = $1", &[&key])
+                    .await?
+                    .is_some(),
+            )
         })
     }
     fn put_package(&mut self, rec: &PackageRecord) -> StoreResult<()> {
@@ -752,9 +782,7 @@ impl Store for PgStore {
         let result = inner.bridge.blocking_section(|| {
             let mut client = handle.block_on(inner.client())?;
             trip();
-            let tx = handle
-                .block_on(client.transaction())
-                .map_err(pg_err)?;
+            let tx = handle.block_on(client.transaction()).map_err(pg_err)?;
             let outcome = {
                 let mut w = PgTx { handle, tx: &tx };
                 f(&mut w).and_then(|()| w.run(changed(&tx)))
@@ -821,8 +849,7 @@ impl Store for PgStore {
             // Another host took the guid at the same moment.
             Err(e) if is_unique_violation(&e) => {
                 return Err(StoreError::Rejected(
-                    "A webhook listener already exists with this 'guid'. It must be unique."
-                        .into(),
+                    "A webhook listener already exists with this 'guid'. It must be unique.".into(),
                 ));
             }
             other => other?,
@@ -917,10 +944,10 @@ impl Store for PgStore {
 
     fn record_run(&self, run: RunRecord) -> StoreResult<u64> {
         let mut runs = [run];
-        let ids = self.inner.bridge.block(history::write_batch(
-            &self.inner,
-            &mut runs,
-        ))?;
+        let ids = self
+            .inner
+            .bridge
+            .block(history::write_batch(&self.inner, &mut runs))?;
         ids.first()
             .copied()
             .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
@@ -1051,7 +1078,10 @@ impl Store for PgStore {
         let id = id as i64;
         self.with(|c| async move {
             let sql = format!("SELECT {TIMER_COLS} FROM kb_timers WHERE id = $1");
-            opt(&c, &sql, &[&id]).await?.map(|r| timer_of(&r)).transpose()
+            opt(&c, &sql, &[&id])
+                .await?
+                .map(|r| timer_of(&r))
+                .transpose()
         })
     }
 
@@ -1111,9 +1141,7 @@ impl Store for PgStore {
     }
 
     fn delete_timer(&self, id: u64) -> StoreResult<bool> {
-        in_tx!(self, |tx| {
-            delete_timer_in(tx, id).await
-        })
+        in_tx!(self, |tx| { delete_timer_in(tx, id).await })
     }
 
     /// Due by the database's clock (`now` is ignored), unleased, soonest first.
@@ -1126,7 +1154,11 @@ impl Store for PgStore {
                  AND (lease_owner = '' OR lease_expires_at <= extract(epoch FROM now())::bigint) \
                  ORDER BY next_run_at, id LIMIT $1"
             );
-            rows(&c, &sql, &[&limit]).await?.iter().map(timer_of).collect()
+            rows(&c, &sql, &[&limit])
+                .await?
+                .iter()
+                .map(timer_of)
+                .collect()
         })
     }
 
