@@ -133,7 +133,9 @@ pub fn route(
     match ctx.store.listener_by_guid(&guid) {
         Ok(Some(l)) => Ok((l, request_path)),
         Ok(None) => Err(finish(WebhookResponse::not_found())),
-        Err(_) => Err(finish(WebhookResponse::plain(500, Vec::new()))),
+        // The store is unreachable (e.g. PostgreSQL restarting): fail fast
+        // and let the sender retry.
+        Err(_) => Err(finish(WebhookResponse::plain(503, Vec::new()))),
     }
 }
 

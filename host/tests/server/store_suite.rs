@@ -1005,6 +1005,8 @@ fn store_postgres_a_dead_hosts_lease_lapses_and_another_host_takes_the_timer() {
 
 #[test]
 fn store_postgres_migrate_copies_a_redb_directory_once_and_refuses_a_full_target() {
+    use katabox::capabilities::data::DataStore;
+    use katabox::store::Store;
     let dir = tempfile::tempdir().expect("tempdir");
     let guid = {
         let src = RedbStore::open(dir.path(), StoreConfig::default()).expect("redb");
