@@ -30,6 +30,21 @@ fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T
     }
 }
 
+/// Prints the hosts' logs when the test fails.
+struct KeepLogs(tempfile::TempDir);
+
+impl Drop for KeepLogs {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for n in 0..3 {
+                let log = std::fs::read_to_string(self.0.path().join(format!("host{n}.log")))
+                    .unwrap_or_default();
+                eprintln!("--- host {} ---\n{log}", n + 1);
+            }
+        }
+    }
+}
+
 fn runs(srv: &Server, query: &str) -> Vec<J> {
     let (status, page) = srv
         .api("GET", &format!("/api/runs?limit=500&{query}"), None)
@@ -47,9 +62,24 @@ fn body(srv: &Server, guid: &str, payload: &str) -> (u16, String) {
 fn scale_out_three_hosts_share_one_postgres_database() {
     let url = postgres::fresh_database();
     let flags = ["--store", url.as_str(), "--timer-tick-ms", "100"];
+    let logs = KeepLogs(tempfile::tempdir().expect("tempdir"));
     let hosts: Vec<Server> = (0..3)
-        .map(|n| Server::start(bin(), &flags).unwrap_or_else(|e| panic!("host {n}: {e}")))
+        .map(|n| {
+            let log = logs.0.path().join(format!("host{n}.log"));
+            Server::start_logged(bin(), &flags, &log).unwrap_or_else(|e| panic!("host {n}: {e}"))
+        })
         .collect();
+    // `serve` listens before it has opened the store: wait until each is ready.
+    for (n, srv) in hosts.iter().enumerate() {
+        wait_for(
+            &format!("host {} to be ready", n + 1),
+            Duration::from_secs(120),
+            || {
+                let r = srv.request("GET", "/readyz", &[], b"").ok()?;
+                (r.status == 200).then_some(())
+            },
+        );
+    }
 
     // Import through host 1 only.
     let (g_write, g_read, g_echo) = (guid("scale-write"), guid("scale-read"), guid("scale-echo"));
@@ -132,12 +162,24 @@ fn scale_out_three_hosts_share_one_postgres_database() {
         assert_eq!(String::from_utf8_lossy(&r.body), "version one");
     }
     std::thread::sleep(Duration::from_millis(300));
-    let ran = runs(&hosts[2], &format!("listener={listener}"));
-    assert_eq!(
-        ran.len(),
-        1,
-        "one delivery ran once across three hosts: {ran:?}"
-    );
+    // Every request is in the history; the automation ran once, the
+    // other two hosts replayed its answer.
+    let seen = runs(&hosts[2], &format!("listener={listener}"));
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let ran = seen
+        .iter()
+        .filter(|r| r["automation"] == "scale.echo")
+        .count();
+    assert_eq!(ran, 1, "one delivery ran once across three hosts: {seen:?}");
+    let replayed = seen
+        .iter()
+        .filter(|r| {
+            r["logs"]
+                .to_string()
+                .contains("dedupe: replayed delivery-42")
+        })
+        .count();
+    assert_eq!(replayed, 2, "{seen:?}");
 
     // A changed automation is served by every host within a second.
     for srv in &hosts {
