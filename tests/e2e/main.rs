@@ -11,6 +11,7 @@ mod sandbox_support;
 mod harness_selftest;
 mod history;
 mod observability;
+mod otel;
 mod scale_out;
 mod security_crash;
 mod security_disk;

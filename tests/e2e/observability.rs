@@ -251,6 +251,16 @@ fn metrics_count_exactly_what_was_sent_and_the_log_has_one_line_per_request() {
     }
     let errors = hooks.iter().filter(|j| j["exit"] == "error").count();
     assert_eq!(errors, M + 1, "{all}");
+    // Each line names its run, and those are exactly the history's runs.
+    let logged: std::collections::BTreeSet<u64> =
+        hooks.iter().filter_map(|j| j["run_id"].as_u64()).collect();
+    assert_eq!(logged.len(), requests, "a run id per line:\n{all}");
+    let (_, page) = srv.api("GET", "/api/runs?limit=100", None).expect("runs");
+    let stored: std::collections::BTreeSet<u64> = page["runs"]
+        .as_array()
+        .map(|runs| runs.iter().filter_map(|r| r["id"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(logged, stored, "{page}");
     for secret in [secret_query, secret_header, secret_body, TOKEN] {
         assert!(!all.contains(secret), "{secret} in the log:\n{all}");
     }

@@ -124,6 +124,11 @@ pub struct ServeArgs {
     /// or RUST_LOG directives, default info).
     #[arg(long, value_enum, default_value_t = server::LogFormat::Text)]
     log_format: server::LogFormat,
+    /// Export request, run and host-call spans over OTLP/HTTP to this URL
+    /// (e.g. http://127.0.0.1:4318/v1/traces); needs a build with the
+    /// `otel` cargo feature.
+    #[arg(long)]
+    otlp_endpoint: Option<String>,
     /// Milliseconds a shutdown keeps accepting after /readyz turned 503
     /// (so a load balancer notices before the listener closes).
     #[arg(long, default_value_t = 0)]
@@ -295,6 +300,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.sandbox.max_fuel = a.fuel;
     config.metrics_listen = a.metrics_listen;
     config.log_format = a.log_format;
+    config.otlp_endpoint = a.otlp_endpoint;
     config.drain = std::time::Duration::from_millis(a.drain_ms);
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);

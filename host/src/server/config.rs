@@ -72,6 +72,9 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// How `serve` writes its request log (default text, on stderr).
     pub log_format: super::LogFormat,
+    /// Where spans are exported over OTLP/HTTP (cargo feature `otel`);
+    /// `None`: not exported.
+    pub otlp_endpoint: Option<String>,
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
@@ -101,6 +104,7 @@ impl ServerConfig {
             clock: std::sync::Arc::new(crate::timers::SystemClock),
             metrics_listen: None,
             log_format: super::LogFormat::Text,
+            otlp_endpoint: None,
             drain: Duration::ZERO,
             store: None,
         }

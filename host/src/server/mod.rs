@@ -13,6 +13,8 @@
 pub mod config;
 pub mod error;
 pub mod observe;
+#[cfg(feature = "otel")]
+mod otel;
 mod runner;
 mod startup;
 pub mod verify;
@@ -178,7 +180,7 @@ pub async fn shutdown_signal() {
 /// `katabox serve`: opens the store, imports `--package` files, prints the
 /// address (and a newly generated admin token), serves until a signal.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
-    observe::init_logging(config.log_format)?;
+    observe::init_logging(config.log_format, config.otlp_endpoint.as_deref())?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = open_state(&config, addr)?;
@@ -252,5 +254,6 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // Runs still queued for the history are committed before the process exits.
     state.store.flush_history();
     observe::flush_log();
+    observe::flush_traces();
     Ok(())
 }

@@ -61,38 +61,78 @@ pub const LOG_ENV: [&str; 2] = ["KATABOX_LOG", "RUST_LOG"];
 pub enum LogError {
     #[error("invalid log filter {directives:?}: {reason}")]
     Filter { directives: String, reason: String },
+    /// The OTLP exporter could not be set up.
+    #[error("--otlp-endpoint: {0}")]
+    Otlp(String),
 }
 
 /// Installs the process's log subscriber (stderr), filtered by
 /// `KATABOX_LOG`, else `RUST_LOG`, else `info`. Does nothing for
 /// [`LogFormat::Off`] or when a subscriber is already installed.
-pub fn init_logging(format: LogFormat) -> Result<(), LogError> {
-    use tracing_subscriber::EnvFilter;
-    if format == LogFormat::Off {
+pub fn init_logging(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<(), LogError> {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{EnvFilter, Layer, Registry};
+    let log: Option<Box<dyn Layer<Registry> + Send + Sync>> = if format == LogFormat::Off {
+        None
+    } else {
+        let directives = LOG_ENV
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|d| !d.trim().is_empty()))
+            .unwrap_or_else(|| "info".to_string());
+        let filter = EnvFilter::try_new(&directives).map_err(|e| LogError::Filter {
+            directives: directives.clone(),
+            reason: e.to_string(),
+        })?;
+        let base = tracing_subscriber::fmt::layer()
+            .with_writer(BufferedStderr::start())
+            .with_ansi(false);
+        Some(match format {
+            LogFormat::Json => base
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_filter(filter)
+                .boxed(),
+            _ => base.with_filter(filter).boxed(),
+        })
+    };
+    let traces = match otlp_endpoint {
+        None => None,
+        Some(endpoint) => Some(otlp_layer(endpoint)?),
+    };
+    let layers: Vec<_> = log.into_iter().chain(traces).collect();
+    if layers.is_empty() {
         return Ok(());
     }
-    let directives = LOG_ENV
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|d| !d.trim().is_empty()))
-        .unwrap_or_else(|| "info".to_string());
-    let filter = EnvFilter::try_new(&directives).map_err(|e| LogError::Filter {
-        directives: directives.clone(),
-        reason: e.to_string(),
-    })?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(BufferedStderr::start())
-        .with_ansi(false);
     // `try_init` fails only when a subscriber exists already: keep that one.
-    let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-        _ => builder.try_init(),
-    };
+    let _ = tracing_subscriber::registry().with(layers).try_init();
     Ok(())
+}
+
+/// The OTLP span exporter (cargo feature `otel`).
+#[cfg(feature = "otel")]
+fn otlp_layer(
+    endpoint: &str,
+) -> Result<Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>, LogError>
+{
+    super::otel::layer(endpoint)
+}
+
+/// Without the `otel` feature there is no exporter to set up.
+#[cfg(not(feature = "otel"))]
+fn otlp_layer(
+    _endpoint: &str,
+) -> Result<Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>, LogError>
+{
+    Err(LogError::Otlp(
+        "this katabox was built without the `otel` feature (cargo build --release -p katabox --features otel)".into(),
+    ))
+}
+
+/// Sends the spans still batched (a no-op without the `otel` feature).
+pub fn flush_traces() {
+    #[cfg(feature = "otel")]
+    super::otel::shutdown();
 }
 
 /// How often the log buffer is written out.

@@ -219,5 +219,5 @@ fn record(
         ..Default::default()
     });
     redact::redact_run(&state.verifier.secrets, &mut run);
-    crate::store::Store::queue_run(state.store.as_ref(), run);
+    let _ = crate::store::Store::queue_run(state.store.as_ref(), run);
 }

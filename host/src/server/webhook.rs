@@ -77,6 +77,7 @@ async fn answer(state: &AppState, req: Request, trace: &mut observe::WebhookTrac
     let (resp, summary) = webhooks::respond_traced(ctx, &listener, &wreq, &request_path).await;
     trace.automation = summary.automation;
     trace.exit = summary.exit;
+    trace.run_id = summary.run_id;
     if let Some(claim) = claim {
         claim.finish(&resp);
     }

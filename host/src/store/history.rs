@@ -9,7 +9,7 @@
 //! commits what is queued. A batch gathers runs for `batch_window` (default
 //! 10 ms), so a crash loses only the runs answered in the last window.
 
-use super::runs::{HistoryConfig, RunTables, allocate_ids};
+use super::runs::{HistoryConfig, RunTables, allocate_ids, raise_counter};
 use super::{RunRecord, StoreResult};
 use redb::Database;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -224,12 +224,25 @@ pub(super) fn write_batch(
     let txn = db.begin_write()?;
     let mut ids = Vec::with_capacity(runs.len());
     {
-        let first = allocate_ids(&txn, runs.len() as u64)?;
+        // Runs come numbered by the store (when queued); any without an id
+        // gets one from the stored counter, which ends at the highest id.
+        let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
+        let mut next = if unnumbered > 0 {
+            allocate_ids(&txn, unnumbered)?
+        } else {
+            0
+        };
         let mut tables = RunTables::open(&txn)?;
-        for (n, run) in runs.iter_mut().enumerate() {
-            run.id = first + n as u64;
+        for run in runs.iter_mut() {
+            if run.id == 0 {
+                run.id = next;
+                next += 1;
+            }
             tables.insert(run)?;
             ids.push(run.id);
+        }
+        if let Some(highest) = runs.iter().map(|r| r.id).max() {
+            raise_counter(&txn, highest)?;
         }
         // Pruning keeps pace with writing: a batch may delete up to twice
         // what it wrote (plus a floor), so the history converges to its caps.

@@ -138,8 +138,8 @@ pub trait Store: Send + Sync {
     fn record_run(&self, run: RunRecord) -> StoreResult<u64>;
     /// Appends to the run history in the background (the request path uses
     /// this); [`Store::runs`] sees it. Failures are logged, never returned.
-    fn queue_run(&self, run: RunRecord) {
-        let _ = self.record_run(run);
+    fn queue_run(&self, run: RunRecord) -> Option<u64> {
+        self.record_run(run).ok()
     }
     /// The newest `limit` runs, newest first.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>>;

@@ -29,6 +29,9 @@ pub struct RedbStore {
     config: StoreConfig,
     history: HistoryWriter,
     lookups: LookupCache,
+    /// The last run id handed out: runs are numbered when queued, so the
+    /// request log can name a run before the writer commits it.
+    run_ids: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -78,6 +81,11 @@ impl RedbStore {
             RunTables::open(&txn)?.reindex_if_needed()?;
             index_timers_if_needed(&txn)?;
         }
+        let last_run = txn
+            .open_table(COUNTERS)?
+            .get("run")?
+            .map(|v| v.value())
+            .unwrap_or(0);
         txn.commit()?;
         let db = Arc::new(db);
         let history = HistoryWriter::start(db.clone(), config.history.clone())?;
@@ -87,6 +95,7 @@ impl RedbStore {
             config,
             history,
             lookups: LookupCache::default(),
+            run_ids: std::sync::atomic::AtomicU64::new(last_run),
         })
     }
 
@@ -95,6 +104,14 @@ impl RedbStore {
     /// process exits (dropping the store does the same).
     pub fn flush_history(&self) {
         self.history.stop();
+    }
+
+    /// The next run id (ids grow; the writer keeps the stored counter at
+    /// the highest id it committed).
+    fn next_run_id(&self) -> u64 {
+        self.run_ids
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(1)
     }
 
     /// Runs queued for the history and not yet committed.
@@ -469,7 +486,8 @@ impl Store for RedbStore {
         self.read_json(PACKAGES, key)
     }
 
-    fn record_run(&self, run: RunRecord) -> StoreResult<u64> {
+    fn record_run(&self, mut run: RunRecord) -> StoreResult<u64> {
+        run.id = self.next_run_id();
         let mut runs = [run];
         let ids = super::history::write_batch(&self.db, &mut runs, &self.config.history)?;
         ids.first()
@@ -477,14 +495,18 @@ impl Store for RedbStore {
             .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
     }
 
-    fn queue_run(&self, run: RunRecord) {
+    fn queue_run(&self, mut run: RunRecord) -> Option<u64> {
         if !self.config.history.save.keeps(&run) {
-            return;
+            return None;
         }
+        let id = self.next_run_id();
+        run.id = id;
         if let Err(run) = self.history.push(run) {
             // The writer has stopped (shutting down): write directly.
-            let _ = self.record_run(*run);
+            let mut runs = [*run];
+            super::history::write_batch(&self.db, &mut runs, &self.config.history).ok()?;
         }
+        Some(id)
     }
 
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>> {

@@ -288,6 +288,16 @@ pub(super) fn allocate_ids(txn: &WriteTransaction, n: u64) -> StoreResult<u64> {
     Ok(first)
 }
 
+/// Raises the stored run counter to `id` (never lowers it).
+pub(super) fn raise_counter(txn: &WriteTransaction, id: u64) -> StoreResult<()> {
+    let mut t = txn.open_table(COUNTERS)?;
+    let current = t.get("run")?.map(|v| v.value()).unwrap_or(0);
+    if id > current {
+        t.insert("run", id)?;
+    }
+    Ok(())
+}
+
 /// One run with its payload.
 pub(super) fn get(txn: &ReadTransaction, id: u64) -> StoreResult<Option<RunRecord>> {
     let runs = txn.open_table(RUNS)?;

@@ -157,6 +157,8 @@ pub struct RunSummary {
     pub automation: Option<String>,
     /// How it ended (`return`, `await`, `exit`, `error`), if it ran.
     pub exit: Option<String>,
+    /// The run's id in the history (none when the history does not keep it).
+    pub run_id: Option<u64>,
 }
 
 /// [`respond`], also telling which automation ran and how it ended.
@@ -167,12 +169,13 @@ pub async fn respond_traced(
     request_path: &str,
 ) -> (WebhookResponse, RunSummary) {
     let (response, run) = execute(ctx, listener, req, request_path, &RunMode::live()).await;
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         exit: (!run.exit.is_empty()).then(|| run.exit.clone()),
         automation: run.automation.clone(),
+        run_id: None,
     };
     // The history is best-effort: a failure to record does not change the answer.
-    ctx.store.queue_run(run);
+    summary.run_id = ctx.store.queue_run(run);
     (response, summary)
 }
 

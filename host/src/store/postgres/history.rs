@@ -2,10 +2,10 @@
 //! (one transaction, one multi-row insert each), pages by filter through
 //! the `kb_runs` indexes, pruning by count and age.
 //!
-//! Ids come from one counter shared by every host, so they grow with time
-//! across hosts. Pruning by count deletes ids more than `max_runs` below
-//! the newest one allocated: the newest runs are kept whatever host wrote
-//! them.
+//! Ids come from one counter shared by every host, in blocks per host
+//! (runs are numbered when queued), so they are unique but only roughly
+//! in time order across hosts: pages order by `(at_ms, id)`, and pruning
+//! by count keeps the newest `max_runs` by time, whatever host wrote them.
 
 use super::{Inner, exec, get, json, next_ids, opt, pg_err, rows, to_text, trip};
 use crate::store::history::{HistorySink, PRUNE_BATCH};
@@ -27,12 +27,7 @@ impl HistorySink for PgSink {
         let inner = &self.0;
         inner.bridge.block(async {
             let c = inner.client().await?;
-            let newest =
-                match opt(&c, "SELECT value FROM kb_counters WHERE kind = 'run'", &[]).await? {
-                    Some(r) => get::<i64>(&r, 0)?,
-                    None => return Ok(()),
-                };
-            prune(&c, inner, newest).await
+            prune(&c, inner, 0).await
         })
     }
 }
@@ -45,7 +40,14 @@ pub(super) async fn write_batch(inner: &Inner, runs: &mut [RunRecord]) -> StoreR
     let mut client = inner.client().await?;
     trip();
     let tx = client.transaction().await.map_err(pg_err)?;
-    let first = next_ids(&tx, "run", runs.len() as u64).await?;
+    // Runs come numbered by the store (when queued); any without an id
+    // gets one here.
+    let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
+    let mut next = if unnumbered > 0 {
+        next_ids(&tx, "run", unnumbered).await?
+    } else {
+        0
+    };
     let mut ids = Vec::with_capacity(runs.len());
     let mut at = Vec::with_capacity(runs.len());
     let mut automation = Vec::with_capacity(runs.len());
@@ -55,8 +57,11 @@ pub(super) async fn write_batch(inner: &Inner, runs: &mut [RunRecord]) -> StoreR
     let mut trigger = Vec::with_capacity(runs.len());
     let mut doc = Vec::with_capacity(runs.len());
     let mut payload = Vec::with_capacity(runs.len());
-    for (n, run) in runs.iter_mut().enumerate() {
-        run.id = first + n as u64;
+    for run in runs.iter_mut() {
+        if run.id == 0 {
+            run.id = next;
+            next += 1;
+        }
         ids.push(run.id as i64);
         at.push(run.at_ms);
         automation.push(run.automation.clone());
@@ -85,31 +90,64 @@ pub(super) async fn write_batch(inner: &Inner, runs: &mut [RunRecord]) -> StoreR
         ],
     )
     .await?;
-    let newest = first as i64 + runs.len() as i64 - 1;
-    prune(&tx, inner, newest).await?;
+    prune(&tx, inner, runs.len()).await?;
     trip();
     tx.commit().await.map_err(pg_err)?;
     Ok(ids.into_iter().map(|i| i as u64).collect())
 }
 
-/// Deletes runs beyond the count or older than the age, and payloads
-/// older than theirs, in one statement.
-async fn prune<C: GenericClient>(c: &C, inner: &Inner, newest: i64) -> StoreResult<()> {
+/// Deletes runs older than the age and payloads older than theirs (one
+/// statement), and the oldest runs beyond the count: that takes an index
+/// walk of `max_runs` entries, so it runs once `written` reaches a tenth
+/// of the cap or a second has passed (the cap may be exceeded by that
+/// much in between).
+async fn prune<C: GenericClient>(c: &C, inner: &Inner, written: usize) -> StoreResult<()> {
     let config = &inner.config.history;
     let now = now_unix_ms();
-    let keep_from = newest - config.max_runs.max(1) as i64;
     let too_old = now.saturating_sub(config.max_age_ms);
     let payload_cutoff = now.saturating_sub(config.payload_age_ms);
-    let budget = PRUNE_BATCH as i64;
+    let budget = PRUNE_BATCH.max(written * 2) as i64;
     rows(
         c,
         "WITH gone AS (DELETE FROM kb_runs WHERE id IN (SELECT id FROM kb_runs \
-           WHERE id <= $1 OR at_ms < $2 ORDER BY id LIMIT $4) RETURNING 1), \
+           WHERE at_ms < $1 ORDER BY at_ms LIMIT $3) RETURNING 1), \
          bare AS (UPDATE kb_runs SET payload = NULL WHERE id IN (SELECT id FROM kb_runs \
-           WHERE at_ms < $3 AND payload IS NOT NULL AND id > $1 AND at_ms >= $2 \
-           ORDER BY at_ms LIMIT $4) RETURNING 1) \
+           WHERE at_ms < $2 AND at_ms >= $1 AND payload IS NOT NULL ORDER BY at_ms LIMIT $3) RETURNING 1) \
          SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM bare)",
-        &[&keep_from, &too_old, &payload_cutoff, &budget],
+        &[&too_old, &payload_cutoff, &budget],
+    )
+    .await?;
+    let max = config.max_runs.max(1);
+    let due = match inner.count_prune.lock() {
+        Ok(mut g) => {
+            g.1 += written;
+            let due = g.1 * 10 >= max || g.0.elapsed() >= std::time::Duration::from_secs(1);
+            if due {
+                *g = (std::time::Instant::now(), 0);
+            }
+            due
+        }
+        Err(_) => true,
+    };
+    if !due {
+        return Ok(());
+    }
+    let max = max as i64;
+    let Some(edge) = opt(
+        c,
+        "SELECT at_ms, id FROM kb_runs ORDER BY at_ms DESC, id DESC OFFSET $1 LIMIT 1",
+        &[&(max - 1)],
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let (at, id): (i64, i64) = (get(&edge, 0)?, get(&edge, 1)?);
+    exec(
+        c,
+        "DELETE FROM kb_runs WHERE id IN (SELECT id FROM kb_runs \
+         WHERE (at_ms, id) < ($1, $2) ORDER BY at_ms, id LIMIT $3)",
+        &[&at, &id, &budget],
     )
     .await?;
     Ok(())

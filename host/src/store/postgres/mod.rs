@@ -89,6 +89,11 @@ const POOL_SIZE: usize = 16;
 /// with the database down, requests fail fast instead of queueing.
 const POOL_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Run ids a host reserves at a time: runs are numbered when queued (the
+/// request log names them) without a round trip per request. Ids are
+/// unique across hosts; listings order by time, then id.
+pub const RUN_ID_BLOCK: u64 = 1000;
+
 static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
 
 /// Statements this process has executed on PostgreSQL (every query,
@@ -382,6 +387,8 @@ pub(super) struct Inner {
     pub(super) pool: Pool,
     pub(super) config: StoreConfig,
     pub(super) lookups: Arc<LookupCache>,
+    /// When the history was last pruned by count, and runs written since.
+    pub(super) count_prune: std::sync::Mutex<(std::time::Instant, usize)>,
 }
 
 impl Inner {
@@ -394,6 +401,8 @@ impl Inner {
 pub struct PgStore {
     // Field order is drop order: the writer commits its queue first.
     history: HistoryWriter,
+    /// This host's block of run ids: `[next, end)`.
+    run_ids: std::sync::Mutex<(u64, u64)>,
     listener: tokio::task::JoinHandle<()>,
     inner: Arc<Inner>,
     url: StoreUrl,
@@ -515,6 +524,7 @@ impl PgStore {
             pool,
             config,
             lookups: lookups.clone(),
+            count_prune: std::sync::Mutex::new((std::time::Instant::now(), 0)),
         });
         let listener =
             inner
@@ -523,6 +533,7 @@ impl PgStore {
         let history = HistoryWriter::start_with(Box::new(history::PgSink(inner.clone())), window)?;
         Ok(PgStore {
             history,
+            run_ids: std::sync::Mutex::new((0, 0)),
             listener,
             inner,
             url: url.clone(),
@@ -548,6 +559,22 @@ impl PgStore {
             let client = inner.client().await?;
             f(client).await
         })
+    }
+
+    /// The next run id from this host's block (a new block of
+    /// [`RUN_ID_BLOCK`] ids is reserved when it runs out).
+    fn next_run_id(&self) -> StoreResult<u64> {
+        let mut ids = self
+            .run_ids
+            .lock()
+            .map_err(|_| StoreError::Db("the run id block is poisoned".into()))?;
+        if ids.0 >= ids.1 {
+            let first = self.with(|c| async move { next_ids(&c, "run", RUN_ID_BLOCK).await })?;
+            *ids = (first, first + RUN_ID_BLOCK);
+        }
+        let id = ids.0;
+        ids.0 += 1;
+        Ok(id)
     }
 
     /// The schema versions applied to the database.
@@ -943,6 +970,10 @@ impl Store for PgStore {
     }
 
     fn record_run(&self, run: RunRecord) -> StoreResult<u64> {
+        let mut run = run;
+        if run.id == 0 {
+            run.id = self.next_run_id()?;
+        }
         let mut runs = [run];
         let ids = self
             .inner
@@ -953,13 +984,19 @@ impl Store for PgStore {
             .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
     }
 
-    fn queue_run(&self, run: RunRecord) {
+    fn queue_run(&self, mut run: RunRecord) -> Option<u64> {
         if !self.inner.config.history.save.keeps(&run) {
-            return;
+            return None;
         }
+        // Numbered now (from this host's block: no round trip on the
+        // request path but one per RUN_ID_BLOCK runs); the writer numbers
+        // the run itself if no id could be had.
+        run.id = self.next_run_id().unwrap_or(0);
+        let id = (run.id > 0).then_some(run.id);
         if let Err(run) = self.history.push(run) {
-            let _ = self.record_run(*run);
+            return self.record_run(*run).ok();
         }
+        id
     }
 
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>> {
