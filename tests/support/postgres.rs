@@ -119,53 +119,107 @@ fn start() -> Result<Postgres, String> {
     {
         return external(url.trim());
     }
-    let initdb = find_bin("initdb")?;
-    let pg_ctl = find_bin("pg_ctl")?;
-    let root = is_root();
-    // Not tempfile's drop: the watcher removes it after the test process.
-    let dir = tempfile::Builder::new()
-        .prefix("katabox-pg-")
-        .tempdir()
-        .map_err(|e| e.to_string())?
-        .keep();
-    if root {
-        run(Command::new("chown").arg("postgres:").arg(&dir))?;
-    }
-    let data = dir.join("data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    run(as_postgres(root, &initdb).arg("-D").arg(&data).args([
-        "-A",
-        "trust",
-        "-U",
-        "postgres",
-        "-E",
-        "UTF8",
-        "--no-sync",
-    ]))?;
-    let opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-        dir.display()
-    );
-    run(as_postgres(root, &pg_ctl)
-        .arg("-D")
-        .arg(&data)
-        .arg("-o")
-        .arg(&opts)
-        .arg("-l")
-        .arg(dir.join("log"))
-        .args(["-w", "-t", "60", "start"]))
-    .map_err(|e| {
-        let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-        format!("{e}\n{log}")
-    })?;
-    watch(root, &pg_ctl, &dir, &data)?;
+    let local = Local::start()?;
     Ok(Postgres {
-        base: format!("postgres://postgres@localhost:{port}"),
-        query: format!("?host={}", dir.display()),
+        base: local.base(),
+        query: local.query(),
     })
+}
+
+/// A server of this test process's own, which a test may stop and start
+/// (to see what a restart of PostgreSQL does). Removed by the watcher.
+pub struct Local {
+    root: bool,
+    pg_ctl: PathBuf,
+    dir: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Local {
+    /// `initdb` and `pg_ctl start` (see the module docs).
+    pub fn start() -> Result<Local, String> {
+        let initdb = find_bin("initdb")?;
+        let pg_ctl = find_bin("pg_ctl")?;
+        let root = is_root();
+        // Not tempfile's drop: the watcher removes it after the test process.
+        let dir = tempfile::Builder::new()
+            .prefix("katabox-pg-")
+            .tempdir()
+            .map_err(|e| e.to_string())?
+            .keep();
+        if root {
+            run(Command::new("chown").arg("postgres:").arg(&dir))?;
+        }
+        let data = dir.join("data");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        run(as_postgres(root, &initdb).arg("-D").arg(&data).args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]))?;
+        let local = Local {
+            root,
+            pg_ctl,
+            dir,
+            data,
+            port,
+        };
+        watch(root, &local.pg_ctl, &local.dir, &local.data)?;
+        local.resume()?;
+        Ok(local)
+    }
+
+    /// `postgres://postgres@localhost:PORT`.
+    pub fn base(&self) -> String {
+        format!("postgres://postgres@localhost:{}", self.port)
+    }
+
+    /// `?host=SOCKET_DIR`.
+    pub fn query(&self) -> String {
+        format!("?host={}", self.dir.display())
+    }
+
+    /// The URL of database `db`.
+    pub fn url(&self, db: &str) -> String {
+        format!("{}/{db}{}", self.base(), self.query())
+    }
+
+    /// Starts the (stopped) server again.
+    pub fn resume(&self) -> Result<(), String> {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            self.port,
+            self.dir.display()
+        );
+        run(as_postgres(self.root, &self.pg_ctl)
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-o")
+            .arg(&opts)
+            .arg("-l")
+            .arg(self.dir.join("log"))
+            .args(["-w", "-t", "60", "start"]))
+        .map_err(|e| {
+            let log = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
+            format!("{e}\n{log}")
+        })
+    }
+
+    /// Stops the server at once (`-m immediate`: like a crash).
+    pub fn halt(&self) -> Result<(), String> {
+        run(as_postgres(self.root, &self.pg_ctl)
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-w", "stop", "-m", "immediate"]))
+    }
 }
 
 fn external(url: &str) -> Result<Postgres, String> {

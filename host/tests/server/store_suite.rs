@@ -1086,3 +1086,42 @@ fn store_postgres_migrate_copies_a_redb_directory_once_and_refuses_a_full_target
         .expect("run");
     assert_eq!(run, 6);
 }
+
+#[test]
+fn store_postgres_a_restart_of_postgres_fails_calls_fast_and_they_recover_without_a_reopen() {
+    let pg = pg_support::Local::start().unwrap_or_else(|e| panic!("a PostgreSQL of its own: {e}"));
+    let url = pg.url("postgres");
+    let store = Place::Postgres(url).open(keep(100));
+    let l = store
+        .create_listener(input("L", "restart-guid"))
+        .expect("create");
+    pg.halt().expect("stop postgres");
+    let started = std::time::Instant::now();
+    assert!(
+        store.listener(l.id).is_err(),
+        "a read succeeded with the database down"
+    );
+    // The webhook path: an uncached guid cannot be looked up (503).
+    assert!(store.listener_by_guid("not-cached").is_err());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "failing took {:?}",
+        started.elapsed()
+    );
+    pg.resume().expect("start postgres again");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Ok(Some(found)) = store.listener(l.id) {
+            assert_eq!(found.guid, "restart-guid");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store did not recover"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    store
+        .storage_set("after", Value::Int(1), 0)
+        .expect("writes work again");
+}

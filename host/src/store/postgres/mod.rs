@@ -509,7 +509,8 @@ impl PgStore {
         bridge
             .block(async {
                 let mut client = pool.get().await.map_err(|e| {
-                    StoreError::Db(format!("connecting to {shown}: {}", scrub_pool(&e)))
+                    // The driver's reasons name hosts and ports, never the password.
+                    StoreError::Db(format!("connecting to {shown}: {e}"))
                 })?;
                 migrate(&mut client).await
             })
@@ -609,12 +610,6 @@ impl PgStore {
     fn read_automation(&self, name: &str) -> StoreResult<Option<AutomationRow>> {
         self.with(|c| async move { automation_in(&c, name).await })
     }
-}
-
-/// Scrubs nothing secret from a pool error (its texts name no password),
-/// but keeps the driver's reason.
-fn scrub_pool(e: &deadpool_postgres::PoolError) -> String {
-    e.to_string()
 }
 
 async fn automation_in<C: GenericClient>(c: &C, name: &str) -> StoreResult<Option<AutomationRow>> {
