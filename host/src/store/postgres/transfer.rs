@@ -166,6 +166,11 @@ impl PgStore {
     }
 }
 
+/// A resource: token, name, MIME type, expiry, bytes.
+type ResourceRow = (String, Option<String>, String, i64, Vec<u8>);
+/// A queue item: queue, sequence, id, available at, data.
+type QueueRow = (String, i64, String, i64, Vec<u8>);
+
 /// Every row of a redb store, read in one read transaction.
 #[derive(Default)]
 struct Snapshot {
@@ -177,9 +182,9 @@ struct Snapshot {
     timer_continuations: Vec<(String, String)>,
     storage: Vec<(String, i64, Vec<u8>)>,
     queues: Vec<String>,
-    queue_items: Vec<(String, i64, String, i64, Vec<u8>)>,
+    queue_items: Vec<QueueRow>,
     continuations: Vec<(String, i64, Vec<u8>)>,
-    resources: Vec<(String, Option<String>, String, i64, Vec<u8>)>,
+    resources: Vec<ResourceRow>,
     named_resources: Vec<(String, Vec<u8>)>,
     metric_defs: Vec<(String, String)>,
     metrics: Vec<(String, String, i64, f64)>,
