@@ -156,7 +156,8 @@ fn build_runtime(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     let mut cmd = cargo(root, target_dir);
     cmd.args([
         "build",
-        "--release",
+        "--profile",
+        "guest",
         "--target",
         TARGET,
         "-p",
@@ -165,7 +166,7 @@ fn build_runtime(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     run(cmd)?;
     let path = target_dir
         .join(TARGET)
-        .join("release")
+        .join("guest")
         .join("katabox_runtime.wasm");
     exports_run(&path)?;
     Ok(path)

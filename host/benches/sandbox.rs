@@ -157,5 +157,75 @@ fn bench_floor(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench, bench_floor);
+/// Compares builds of the runtime guest in one run (docs/performance.md,
+/// "Guest size"): `KATABOX_BENCH_RUNTIMES=name=path.wasm,name=path.wasm`.
+/// For each: its size, the compile time of a sandbox (no component cache),
+/// and the seed run on a warm and on a fresh instance. Skipped when unset.
+fn bench_runtime_builds(c: &mut Criterion) {
+    let Ok(list) = std::env::var("KATABOX_BENCH_RUNTIMES") else {
+        return;
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => panic!("tokio runtime: {e}"),
+    };
+    let seed = AutomationRecord {
+        name: "example.webhook.respond".into(),
+        extension_id: "cerb.trigger.webhook.respond".into(),
+        script: SEED_SCRIPT.into(),
+        policy_kata: "commands:\r\n  ".into(),
+        component: None,
+    };
+    let dict = webhook_dict();
+    for item in list.split(',').filter(|i| !i.is_empty()) {
+        let Some((name, path)) = item.split_once('=') else {
+            panic!("KATABOX_BENCH_RUNTIMES: {item}: expected name=path");
+        };
+        let wasm = match std::fs::read(path) {
+            Ok(w) => w,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        let build = |warm: usize| {
+            let started = std::time::Instant::now();
+            let sandbox = match rt.block_on(async {
+                Sandbox::with_runtime(
+                    SandboxConfig {
+                        warm_instances: warm,
+                        // Compiled afresh: the compile time is a cold start's.
+                        cache_dir: None,
+                        ..SandboxConfig::default()
+                    },
+                    &wasm,
+                    Arc::new(MemoryStore::new()),
+                    Arc::new(NoAutomations),
+                    HttpConfig::default(),
+                )
+            }) {
+                Ok(s) => s,
+                Err(e) => panic!("{name}: {e:#}"),
+            };
+            (sandbox, started.elapsed())
+        };
+        let (warm, compile) = build(4);
+        let (fresh, _) = build(0);
+        let check = rt.block_on(warm.run(&seed, dict.clone(), RunOptions::default()));
+        assert_eq!(check.exit, "return", "{name}: {:?}", check.failure);
+        eprintln!(
+            "runtime {name}: {} bytes, compiled in {:.0} ms",
+            wasm.len(),
+            compile.as_secs_f64() * 1000.0
+        );
+        c.bench_function(&format!("runtime/{name}/seed_warm"), |b| {
+            b.iter(|| rt.block_on(warm.run(&seed, dict.clone(), RunOptions::default())))
+        });
+        c.bench_function(&format!("runtime/{name}/seed_fresh"), |b| {
+            b.iter(|| rt.block_on(fresh.run(&seed, dict.clone(), RunOptions::default())))
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_floor, bench_runtime_builds);
 criterion_main!(benches);

@@ -30,6 +30,9 @@ pub const RUN_DURATION: &str = "katabox_run_duration_seconds";
 pub const RUN_FUEL: &str = "katabox_run_fuel";
 /// Runs the sandbox stopped, by `limit` (fuel, memory, time, steps, trap).
 pub const SANDBOX_STOPS: &str = "katabox_sandbox_stops_total";
+/// Runs refused an instance permit, by `run` (`request` for a top-level
+/// run, `function` for a nested call).
+pub const ADMISSION_REFUSALS: &str = "katabox_admission_refusals_total";
 /// Gated commands a policy denied, by `command`.
 pub const POLICY_DENIALS: &str = "katabox_policy_denials_total";
 /// Outbound `http.request` calls, by `result` (ok, refused_address, timeout, error).
@@ -116,6 +119,10 @@ fn describe() {
         "Wall-clock time of automation runs, by trigger."
     );
     describe_histogram!(RUN_FUEL, "Fuel spent by each automation run.");
+    describe_counter!(
+        ADMISSION_REFUSALS,
+        "Runs refused an instance permit (the host's or the listener's share of instances in use), by run (request, function)."
+    );
     describe_counter!(
         SANDBOX_STOPS,
         "Runs the sandbox stopped, by limit (fuel, memory, time, steps, trap)."
@@ -285,6 +292,13 @@ impl Stop {
 /// The sandbox stopped a run.
 pub fn sandbox_stop(stop: Stop) {
     counter!(SANDBOX_STOPS, "limit" => stop.label()).increment(1);
+}
+
+/// A run got no instance permit (`top_level`: a request's own run, else
+/// a nested `function:` call).
+pub fn admission_refused(top_level: bool) {
+    let run = if top_level { "request" } else { "function" };
+    counter!(ADMISSION_REFUSALS, "run" => run).increment(1);
 }
 
 /// A policy denied a gated command (`command` is one of the host's own names).

@@ -594,3 +594,83 @@ fn the_cli_prints_tables_for_people_and_json_on_request() {
     let hooks: J = serde_json::from_str(&hooks).expect("json");
     assert_eq!(hooks["webhooks"][0]["guid"], SEED_GUID);
 }
+
+/// A webhook run whose automation calls a function that calls another:
+/// each `function:` run is in the history with `trigger: "function"`, its
+/// inputs, return and version, linked to its caller by `parent_id` and
+/// found from the caller with `?parent=ID`.
+#[test]
+fn function_runs_are_recorded_and_linked_to_their_caller() {
+    let top = "start:\n  function/f:\n    uri: cerb:automation:fam.mid\n    inputs:\n      n: 1\n    output: r\n  return:\n    status_code: 200\n    body@text: {{r.v}}\n";
+    let mid = "inputs:\n  text/n:\n    required@bool: yes\nstart:\n  function/g:\n    uri: cerb:automation:fam.leaf\n    inputs:\n      n: {{inputs.n + 1}}\n    output: r\n  return:\n    v: {{r.v}}\n";
+    let leaf = "inputs:\n  text/n:\n    required@bool: yes\nstart:\n  log: leaf saw {{inputs.n}}\n  return:\n    v: {{inputs.n * 10}}\n";
+    let call = "commands:\n  function:\n    allow: yes\n";
+    let pkg = attack::package(
+        "Family",
+        &[
+            Auto {
+                name: "fam.top",
+                script: top,
+                policy: call,
+                trigger: WEBHOOK,
+            },
+            Auto {
+                name: "fam.mid",
+                script: mid,
+                policy: call,
+                trigger: attack::FUNCTION,
+            },
+            Auto {
+                name: "fam.leaf",
+                script: leaf,
+                policy: "",
+                trigger: attack::FUNCTION,
+            },
+        ],
+        &[(&attack::guid("fam"), "fam.top")],
+    );
+    let srv = attack::serve_with(&pkg, &[]);
+    let r = attack::hook(&srv, &attack::guid("fam"), b"").expect("answer");
+    assert_eq!(
+        (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+        (200, "20".to_string())
+    );
+    let list = |q: &str| -> Vec<J> {
+        let (status, page) = srv
+            .api("GET", &format!("/api/runs?{q}"), None)
+            .expect("runs");
+        assert_eq!(status, 200, "{page}");
+        page["runs"].as_array().cloned().unwrap_or_default()
+    };
+    let webhook = list("trigger=webhook");
+    assert_eq!(webhook.len(), 1);
+    let top_id = webhook[0]["id"].as_u64().expect("id");
+    assert!(webhook[0]["parent_id"].is_null());
+    let mids = list(&format!("parent={top_id}"));
+    assert_eq!(mids.len(), 1, "{mids:?}");
+    let m = &mids[0];
+    assert_eq!(m["automation"], "fam.mid");
+    assert_eq!(m["trigger"], "function");
+    assert_eq!(m["parent_id"], top_id);
+    assert_eq!(m["exit"], "return");
+    assert!(m["automation_version"].as_u64().is_some(), "{m}");
+    assert!(m["listener_id"].is_null());
+    let mid_id = m["id"].as_u64().expect("id");
+    let leaves = list(&format!("parent={mid_id}"));
+    assert_eq!(leaves.len(), 1, "{leaves:?}");
+    let leaf_id = leaves[0]["id"].as_u64().expect("id");
+    let (_, detail) = srv
+        .api("GET", &format!("/api/runs/{leaf_id}"), None)
+        .expect("run");
+    assert_eq!(detail["automation"], "fam.leaf");
+    assert_eq!(detail["parent_id"], mid_id);
+    assert_eq!(detail["inputs"], json!({"n": "2"}));
+    assert_eq!(detail["return"], json!({"v": "20"}));
+    let logs = detail["logs"].as_array().cloned().unwrap_or_default();
+    assert!(
+        logs.iter().any(|l| l["message"] == "leaf saw 2"),
+        "{logs:?}"
+    );
+    assert!(list(&format!("parent={leaf_id}")).is_empty());
+    assert_eq!(list("trigger=function").len(), 2);
+}

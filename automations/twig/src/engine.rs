@@ -136,6 +136,31 @@ impl Engine {
         }
     }
 
+    /// Compiles (cached) and renders `source` like [`Engine::render`], but
+    /// counts its evaluation steps on top of `*spent` and leaves the new
+    /// total there: several renders share one `max_steps` budget (the host
+    /// bounds a whole event-KATA document this way).
+    pub fn render_counted(
+        &self,
+        source: &str,
+        dict: &Value,
+        spent: &mut u64,
+    ) -> Result<PStr, TwigError> {
+        if !self.may_hold_tags(source) {
+            return Ok(PStr::from(lexer::normalize_newlines(source)));
+        }
+        let t = self.compile(source)?;
+        let now = self.config.now.unwrap_or_else(unix_now);
+        let mut r = Renderer::new(&self.config, dict, &t.name, now);
+        r.steps = *spent;
+        let result = r.render_nodes(&t.nodes);
+        *spent = r.steps;
+        match result {
+            Ok(()) => Ok(PStr::from(r.out)),
+            Err(e) => Err(TwigError::from_call(e, &t.name, r.line)),
+        }
+    }
+
     /// False when no opening delimiter occurs in `source`.
     fn may_hold_tags(&self, source: &str) -> bool {
         let d = &self.delimiters;

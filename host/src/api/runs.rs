@@ -34,6 +34,7 @@ pub struct RunsQuery {
     trigger: Option<String>,
     since_ms: Option<i64>,
     until_ms: Option<i64>,
+    parent: Option<u64>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -49,6 +50,7 @@ impl RunsQuery {
             trigger: text(&self.trigger),
             since_ms: self.since_ms,
             until_ms: self.until_ms,
+            parent: self.parent,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::{CallContext, Payload};
 use crate::sandbox::RunOptions;
+use crate::sandbox::children::ChildRun;
 use katabox_value::{Array, Value};
 
 /// The trigger a callee must have.
@@ -60,11 +61,32 @@ pub async fn call(ctx: &CallContext<'_>, p: &Payload) -> Result<Value, String> {
     }
     let mut dict = Array::new();
     dict.insert("inputs", p.inputs.clone());
+    let seq = ctx.request.as_ref().map_or(0, |r| r.children.begin());
     let opts = RunOptions {
         depth: ctx.depth + 1,
+        request: ctx.request.clone(),
+        seq,
         ..RunOptions::default()
     };
+    let at_ms = crate::store::now_unix_ms();
     let result = Box::pin(ctx.sandbox.run(&record, Value::array(dict), opts)).await;
+    if let Some(request) = &ctx.request {
+        // Kept for the history: the callee's run, linked to this caller.
+        request.children.finish(ChildRun {
+            seq,
+            parent_seq: ctx.seq,
+            at_ms,
+            automation: record.name.clone(),
+            exit: result.exit.clone(),
+            error: result.error_message(),
+            logs: result.logs.clone(),
+            duration: result.duration,
+            fuel_used: result.fuel_used,
+            memory_peak: result.memory_peak,
+            inputs: p.inputs.clone(),
+            returned: result.returned().cloned(),
+        });
+    }
     if let Some(f) = result.failure {
         return Err(f);
     }

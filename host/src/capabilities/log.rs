@@ -29,6 +29,17 @@ pub struct LogEntry {
     pub message: String,
 }
 
+impl LogEntry {
+    /// The entry as the run history keeps it: `{level, node_id, message}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "level": format!("{:?}", self.level).to_ascii_lowercase(),
+            "node_id": self.node_id,
+            "message": self.message,
+        })
+    }
+}
+
 /// Longest message kept, in bytes.
 pub const MAX_MESSAGE: usize = 16 << 10;
 

@@ -84,8 +84,13 @@ pub struct CallContext<'a> {
     pub sandbox: &'a Sandbox,
     /// Nesting depth of the calling run (0 = top level).
     pub depth: u32,
+    /// The calling run's number in its request (0: the top-level run).
+    pub seq: usize,
     /// The running automation's name.
     pub automation: &'a str,
+    /// What the run's request shares with its nested calls (group,
+    /// memory budget); `None` outside a run.
+    pub request: Option<std::sync::Arc<crate::sandbox::RequestBudget>>,
 }
 
 /// The gated commands this host implements.

@@ -126,6 +126,7 @@ impl FilterArgs {
                 .as_deref()
                 .map(|s| parse_when(s, now_ms))
                 .transpose()?,
+            parent: None,
         })
     }
 }

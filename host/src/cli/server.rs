@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Webhook requests in flight at most (more get 503).
     #[arg(long, default_value_t = Limits::default().max_concurrency)]
     max_concurrency: usize,
+    /// Webhook requests one listener may have in flight at once (more get
+    /// 503 with Retry-After: 1).
+    #[arg(long, default_value_t = Limits::default().listener_concurrency)]
+    listener_concurrency: usize,
     /// Runs kept in the history at most (the oldest are pruned).
     #[arg(long, default_value_t = HistoryConfig::default().max_runs)]
     run_retention: usize,
@@ -87,6 +91,22 @@ pub struct ServeArgs {
     /// Linear memory one run may use, in bytes.
     #[arg(long, default_value_t = SandboxConfig::default().memory_limit)]
     memory_limit: usize,
+    /// Linear memory all instances of one request (its run and its nested
+    /// function: calls) may hold together, in bytes.
+    #[arg(long, default_value_t = SandboxConfig::default().request_memory_limit)]
+    request_memory_limit: usize,
+    /// Instances (concurrent runs and nested function: calls) the pool
+    /// has slots for.
+    #[arg(long, default_value_t = SandboxConfig::default().max_instances)]
+    max_instances: u32,
+    /// Instances the runs of one listener's requests (nested function:
+    /// calls included) may hold at once.
+    #[arg(long, default_value_t = SandboxConfig::default().listener_instances)]
+    listener_instances: u32,
+    /// Milliseconds a request waits for a free instance before it gets 503
+    /// with Retry-After: 1.
+    #[arg(long, default_value_t = SandboxConfig::default().admission_wait.as_millis() as u64)]
+    admission_wait_ms: u64,
     /// Ceiling in ms on a policy's `settings: time_limit_ms`.
     #[arg(long, default_value_t = SandboxConfig::default().max_time_limit_ms)]
     max_time_limit_ms: u64,
@@ -294,6 +314,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         body_timeout: std::time::Duration::from_secs(a.body_timeout.max(1)),
         max_connections: a.max_connections,
         max_concurrency: a.max_concurrency,
+        listener_concurrency: a.listener_concurrency.max(1),
         shutdown_grace: std::time::Duration::from_secs(a.shutdown_grace),
     };
     config.sandbox.fuel_per_second = a.fuel_per_second;
@@ -303,6 +324,10 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.otlp_endpoint = a.otlp_endpoint;
     config.drain = std::time::Duration::from_millis(a.drain_ms);
     config.sandbox.memory_limit = a.memory_limit;
+    config.sandbox.request_memory_limit = a.request_memory_limit.max(1);
+    config.sandbox.max_instances = a.max_instances.max(1);
+    config.sandbox.listener_instances = a.listener_instances.max(1);
+    config.sandbox.admission_wait = std::time::Duration::from_millis(a.admission_wait_ms);
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
     config.sandbox.max_log_bytes = a.log_limit;

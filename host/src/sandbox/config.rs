@@ -36,8 +36,23 @@ pub struct SandboxConfig {
     /// Epoch ticker period. Default 1 ms (the precision of time limits).
     pub epoch_tick: Duration,
     /// Instances the pooling allocator keeps slots for (concurrent runs,
-    /// nested `function:` calls included). Default 128.
+    /// nested `function:` calls included). Default 128. Runs get instance
+    /// permits before they instantiate: this many less the warm instances
+    /// (see `sandbox/admission.rs`), so the pool itself never runs out.
     pub max_instances: u32,
+    /// Instances the runs of one webhook listener's requests (nested
+    /// `function:` calls included) may hold at once. Default 66: two
+    /// requests at the full `function:` depth (2 × 33), about half the
+    /// pool, so one listener cannot take every instance.
+    pub listener_instances: u32,
+    /// How long a top-level run waits for an instance permit before it is
+    /// refused (the webhook answers 503 with `Retry-After: 1`); nested
+    /// calls never wait. Default 1 s.
+    pub admission_wait: Duration,
+    /// Linear memory all instances of one request (its run and the nested
+    /// `function:` calls it makes) may hold together, in bytes. Default
+    /// 256 MiB (four runs at the default `memory_limit`).
+    pub request_memory_limit: usize,
     /// Warm instances of the embedded KATA runtime kept for reuse between
     /// runs (see `sandbox/warm.rs`); 0 gives every run a fresh instance.
     /// Default 4 (twice the cores of the machine it was tuned on: CPU-bound
@@ -82,6 +97,9 @@ impl Default for SandboxConfig {
             grace: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(1),
             max_instances: 128,
+            listener_instances: 66,
+            admission_wait: Duration::from_secs(1),
+            request_memory_limit: 256 << 20,
             warm_instances: 4,
             max_call_depth: 32,
             host_call_fuel: 10_000,

@@ -28,7 +28,9 @@
 //! `settings: time_limit_ms` (default 25,000, at most 120,000), and a tokio
 //! timeout around the whole run for host calls epochs cannot interrupt.
 
+mod admission;
 mod bindings;
+pub mod children;
 mod component_cache;
 mod config;
 mod engine;
@@ -39,6 +41,7 @@ mod warm;
 pub use crate::capabilities::http::HttpConfig;
 pub use crate::capabilities::log::{LogEntry, LogLevel};
 pub use crate::capabilities::secrets::Secrets;
+pub use admission::{Admission, Refused, RequestBudget};
 pub use config::{DEFAULT_TIME_LIMIT_MS, MAX_TIME_LIMIT_MS, SandboxConfig};
 pub use guests::GuestComponent;
 
@@ -101,6 +104,15 @@ pub struct RunOptions {
     pub depth: u32,
     /// Overrides the trigger passed to the guest (default: the record's `extension_id`).
     pub trigger: Option<String>,
+    /// The webhook listener a top-level run serves: its requests share
+    /// [`SandboxConfig::listener_instances`].
+    pub group: Option<u64>,
+    /// The request a nested `function:` call belongs to (set by
+    /// `function:`); `None` starts a new request.
+    pub request: Option<Arc<RequestBudget>>,
+    /// The run's number in its request (0: the top-level run; set by
+    /// `function:` for the runs it starts).
+    pub seq: usize,
 }
 
 /// Which budget ended a run.
@@ -114,6 +126,9 @@ pub enum Limit {
     Memory,
     /// A trap in the guest (not a budget).
     Trap,
+    /// No instance could be had (the host's or the listener's share of
+    /// instances was in use): the webhook answers 503.
+    Instances,
 }
 
 /// The outcome of one run.
@@ -137,6 +152,9 @@ pub struct RunResult {
     /// memory never shrinks: the run's peak; a warm instance starts at the
     /// size earlier runs left it).
     pub memory_peak: u64,
+    /// The `function:` runs inside a top-level run, callers first (empty
+    /// for nested runs: their callees are in the top-level run's list).
+    pub children: Vec<children::ChildRun>,
 }
 
 impl RunResult {
@@ -181,6 +199,8 @@ struct Inner {
     policies: Mutex<HashMap<String, Arc<Policy>>>,
     /// Warm instances of the default guest (the embedded runtime only).
     warm: Option<WarmPool>,
+    /// Instance permits (taken before instantiating).
+    admission: Admission,
     _ticker: engine::EpochTicker,
 }
 
@@ -201,14 +221,29 @@ impl Sandbox {
         source: Arc<dyn AutomationSource>,
         http: HttpConfig,
     ) -> anyhow::Result<Sandbox> {
+        Sandbox::with_runtime(config, RUNTIME_WASM, data, source, http)
+    }
+
+    /// A sandbox running `runtime`, a build of the KATA runtime guest, as
+    /// [`Sandbox::new`] runs the embedded one (warm instances included):
+    /// for comparing runtime builds (`benches/sandbox.rs`).
+    pub fn with_runtime(
+        config: SandboxConfig,
+        runtime: &[u8],
+        data: Arc<dyn DataStore>,
+        source: Arc<dyn AutomationSource>,
+        http: HttpConfig,
+    ) -> anyhow::Result<Sandbox> {
         let secrets = config.secrets.clone();
         let (warm, memory_limit) = (config.warm_instances, config.memory_limit);
-        let mut sandbox = Sandbox::with_guest(config, RUNTIME_WASM, data, source, http, secrets)?;
-        // Only the embedded runtime is reused across runs (see warm.rs).
+        let mut sandbox = Sandbox::with_guest(config, runtime, data, source, http, secrets)?;
+        // Only the KATA runtime is reused across runs (see warm.rs);
+        // parked instances hold pool slots, so they are not permits.
         if warm > 0
             && let Some(inner) = Arc::get_mut(&mut sandbox.inner)
         {
             inner.warm = Some(WarmPool::new(warm, memory_limit));
+            inner.admission = admission_of(&inner.config, warm);
         }
         Ok(sandbox)
     }
@@ -237,6 +272,7 @@ impl Sandbox {
             secrets
         };
         let ticker = engine::EpochTicker::start(engine.clone(), config.epoch_tick)?;
+        let admission = admission_of(&config, 0);
         let http = HttpClient::new(http).map_err(anyhow::Error::msg)?;
         Ok(Sandbox {
             inner: Arc::new(Inner {
@@ -254,6 +290,7 @@ impl Sandbox {
                 scripting: crate::policy::host_scripting(),
                 policies: Mutex::new(HashMap::new()),
                 warm: None,
+                admission,
                 _ticker: ticker,
             }),
         })
@@ -316,11 +353,7 @@ impl Sandbox {
         let state = RunState {
             wasi: wasmtime_wasi::WasiCtx::builder().build(),
             table: wasmtime::component::ResourceTable::new(),
-            limiter: MemoryLimiter {
-                memory_cap: cfg.memory_limit,
-                hit: false,
-                largest: 0,
-            },
+            limiter: MemoryLimiter::new(cfg.memory_limit),
             sandbox: None,
             charges: HostCharges {
                 per_call: cfg.host_call_fuel,
@@ -333,6 +366,8 @@ impl Sandbox {
             policy: Arc::new(Policy::default()),
             automation: String::new(),
             depth: 0,
+            seq: 0,
+            request: None,
             logs: Vec::new(),
             fuel_debt: 0,
             fuel_exhausted: false,
@@ -355,6 +390,11 @@ impl Sandbox {
             Ok(())
         });
         Ok(store)
+    }
+
+    /// The instance permits (free and in all: `/metrics`, tests).
+    pub fn admission(&self) -> &Admission {
+        &self.inner.admission
     }
 
     /// Warm runtime instances parked now (0 when reuse is off).
@@ -428,6 +468,24 @@ impl Sandbox {
             None => self.inner.warm.as_ref(),
             Some(_) => None,
         };
+        // A new request starts a budget; a nested call shares its caller's.
+        let top_level = opts.request.is_none();
+        let budget = opts
+            .request
+            .clone()
+            .unwrap_or_else(|| Arc::new(RequestBudget::new(opts.group, cfg.request_memory_limit)));
+        // Permits before any instance exists (declared before the store, so
+        // they are given back only after the store, and its slot, are gone).
+        let _permits = match self.inner.admission.enter(budget.group, top_level).await {
+            Ok(p) => p,
+            Err(refused) => {
+                budget.mark_refused();
+                crate::metrics::admission_refused(top_level);
+                let mut r = failed(dict, refused.to_string(), None, Vec::new(), started, 0);
+                r.limit = Some(Limit::Instances);
+                return r;
+            }
+        };
         let (mut store, warm_instance, runs) = match pool.and_then(WarmPool::take) {
             Some(w) => (w.store, Some(w.instance), w.runs),
             None => match self.new_store() {
@@ -443,10 +501,13 @@ impl Sandbox {
         data.policy = policy;
         data.automation = automation.name.clone();
         data.depth = opts.depth;
+        data.seq = opts.seq;
         data.logs = Vec::new();
         data.fuel_debt = 0;
         data.fuel_exhausted = false;
         data.limiter.hit = false;
+        data.limiter.attach(budget.clone());
+        data.request = Some(budget.clone());
         let fuel = cfg.fuel_budget(limit_ms);
         if let Err(e) = store.set_fuel(fuel) {
             let msg = format!("sandbox error: {e}");
@@ -492,6 +553,9 @@ impl Sandbox {
         let mut result = match outcome {
             Ok(Ok((instance, out))) => {
                 if let Some(pool) = pool {
+                    let data = store.data_mut();
+                    data.limiter.detach();
+                    data.request = None;
                     pool.park(Warm {
                         store,
                         instance,
@@ -524,6 +588,7 @@ impl Sandbox {
                     fuel_used,
                     limit: None,
                     memory_peak: 0,
+                    children: Vec::new(),
                 }
             }
             Ok(Err(err)) => {
@@ -534,12 +599,24 @@ impl Sandbox {
                 } else if trap == Some(wasmtime::Trap::OutOfFuel) || data.fuel_exhausted {
                     let msg = format!("Execution ran out of fuel (budget {fuel})");
                     failed(dict, msg, Some(Limit::Fuel), logs, started, fuel_used)
+                } else if data.limiter.request_hit {
+                    let msg = format!(
+                        "Execution exceeded the memory limit of {} bytes for the request (its nested function: calls included)",
+                        cfg.request_memory_limit
+                    );
+                    failed(dict, msg, Some(Limit::Memory), logs, started, fuel_used)
                 } else if data.limiter.hit {
                     let msg = format!(
                         "Execution exceeded the memory limit of {} bytes",
                         cfg.memory_limit
                     );
                     failed(dict, msg, Some(Limit::Memory), logs, started, fuel_used)
+                } else if trap.is_none() && is_pool_exhausted(&err) {
+                    // Admission keeps the pool from filling up; should it
+                    // still, the run is refused like one without a permit.
+                    budget.mark_refused();
+                    let msg = format!("Execution refused: the instance pool is full ({err})");
+                    failed(dict, msg, Some(Limit::Instances), logs, started, fuel_used)
                 } else {
                     let msg = match trap {
                         Some(t) => format!("Execution trapped: {t}"),
@@ -551,11 +628,43 @@ impl Sandbox {
             Err(_elapsed) => timed_out(dict, limit_ms, logs, started, fuel_used),
         };
         result.memory_peak = memory_peak;
+        // A run that failed because one of its nested calls got no
+        // instance is refused as a whole (the webhook answers 503): the
+        // automation did not handle the refusal itself.
+        if top_level
+            && budget.was_refused()
+            && result
+                .failure
+                .as_deref()
+                .is_some_and(|f| f.contains("Execution refused:"))
+        {
+            result.limit = Some(Limit::Instances);
+        }
         if let Some(stop) = stop_of(&result) {
             crate::metrics::sandbox_stop(stop);
         }
+        if top_level {
+            result.children = budget.children.take();
+        }
         result
     }
+}
+
+/// The admission of a sandbox whose pool keeps `warm` parked instances.
+fn admission_of(cfg: &SandboxConfig, warm: usize) -> Admission {
+    Admission::new(
+        cfg.max_instances,
+        warm,
+        cfg.listener_instances,
+        cfg.admission_wait,
+    )
+}
+
+/// Whether an instantiation failed because the pooling allocator had no
+/// free slot ("maximum concurrent limit of N for ... reached").
+fn is_pool_exhausted(err: &wasmtime::Error) -> bool {
+    err.chain()
+        .any(|e| e.to_string().contains("maximum concurrent limit"))
 }
 
 /// The budget that stopped a run, for the metrics: the sandbox's own
@@ -567,6 +676,7 @@ fn stop_of(result: &RunResult) -> Option<crate::metrics::Stop> {
         Some(Limit::Fuel) => Some(Stop::Fuel),
         Some(Limit::Memory) => Some(Stop::Memory),
         Some(Limit::Trap) => Some(Stop::Trap),
+        Some(Limit::Instances) => None,
         None => result
             .failure
             .as_deref()
@@ -606,6 +716,7 @@ fn timed_out(
         fuel_used,
         limit: Some(Limit::Time),
         memory_peak: 0,
+        children: Vec::new(),
     }
 }
 
@@ -636,5 +747,6 @@ fn failed(
         fuel_used,
         limit,
         memory_peak: 0,
+        children: Vec::new(),
     }
 }

@@ -2,6 +2,7 @@
 //! logs, and the host side of every import.
 
 use super::Sandbox;
+use super::admission::RequestBudget;
 use super::bindings::katabox::automation as wit;
 use crate::capabilities::log::{LogEntry, LogLevel};
 use crate::capabilities::{self, CallContext};
@@ -11,6 +12,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Caps linear memory and table growth; remembers that the cap was hit.
+/// While a run is in progress its instance's memory also counts against
+/// the request's budget ([`RequestBudget`]), shared with the request's
+/// nested `function:` calls.
 pub struct MemoryLimiter {
     /// Bytes a memory may grow to.
     pub memory_cap: usize,
@@ -19,12 +23,54 @@ pub struct MemoryLimiter {
     /// The largest size a memory of the instance has grown to (a warm
     /// instance that grew past a threshold is retired).
     pub largest: usize,
+    /// Bytes of linear memory the instance holds (all its memories).
+    pub resident: usize,
+    /// The budget of the request whose run is in progress.
+    pub request: Option<Arc<RequestBudget>>,
+    /// Set when a growth was refused because the request's budget was spent.
+    pub request_hit: bool,
+}
+
+impl MemoryLimiter {
+    /// A limiter for a new instance.
+    pub fn new(memory_cap: usize) -> MemoryLimiter {
+        MemoryLimiter {
+            memory_cap,
+            hit: false,
+            largest: 0,
+            resident: 0,
+            request: None,
+            request_hit: false,
+        }
+    }
+
+    /// Counts the instance's memory against `budget` from now on (the
+    /// memory a warm instance already has is counted at once).
+    pub fn attach(&mut self, budget: Arc<RequestBudget>) {
+        self.detach();
+        budget.force(self.resident);
+        self.request = Some(budget);
+        self.request_hit = false;
+    }
+
+    /// Gives the instance's memory back to its request's budget.
+    pub fn detach(&mut self) {
+        if let Some(budget) = self.request.take() {
+            budget.release(self.resident);
+        }
+    }
+}
+
+impl Drop for MemoryLimiter {
+    fn drop(&mut self) {
+        self.detach();
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -32,6 +78,14 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             self.hit = true;
             return Ok(false);
         }
+        let grow = desired.saturating_sub(current);
+        if let Some(budget) = &self.request
+            && !budget.charge(grow)
+        {
+            self.request_hit = true;
+            return Ok(false);
+        }
+        self.resident = self.resident.saturating_add(grow);
         self.largest = self.largest.max(desired);
         Ok(true)
     }
@@ -69,6 +123,10 @@ pub struct RunState {
     pub(super) policy: Arc<Policy>,
     pub(super) automation: String,
     pub(super) depth: u32,
+    /// The run's number in its request (0: top level).
+    pub(super) seq: usize,
+    /// What the run's request shares with its other runs (group, memory).
+    pub(super) request: Option<Arc<RequestBudget>>,
     pub(super) logs: Vec<LogEntry>,
     /// Fuel owed for host work, charged when the host call returns.
     pub(super) fuel_debt: u64,
@@ -132,7 +190,9 @@ impl RunState {
             policy: &policy,
             sandbox: &sandbox,
             depth: self.depth,
+            seq: self.seq,
             automation: &self.automation,
+            request: self.request.clone(),
         };
         let result = capabilities::dispatch(&ctx, command, &node_id, payload).await;
         match result {

@@ -18,6 +18,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Webhook requests handled at once; further ones get 503 (default 256).
     pub max_concurrency: usize,
+    /// Webhook requests one listener may have in flight at once; further
+    /// ones get 503 with `Retry-After: 1` at once (default 32).
+    pub listener_concurrency: usize,
     /// How long shutdown waits for in-flight requests (default 30 s).
     pub shutdown_grace: Duration,
 }
@@ -30,6 +33,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_concurrency: 256,
+            listener_concurrency: 32,
             shutdown_grace: Duration::from_secs(30),
         }
     }

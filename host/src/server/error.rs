@@ -18,6 +18,9 @@ pub enum ServerError {
     /// Too many requests at once.
     #[error("Server busy, try again later")]
     Busy,
+    /// Too many requests to one listener at once.
+    #[error("Webhook busy, try again later")]
+    ListenerBusy,
 }
 
 impl ServerError {
@@ -27,7 +30,7 @@ impl ServerError {
             ServerError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ServerError::BodyRead => StatusCode::BAD_REQUEST,
-            ServerError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::Busy | ServerError::ListenerBusy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -35,7 +38,7 @@ impl ServerError {
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let mut resp = (self.status(), self.to_string()).into_response();
-        if matches!(self, ServerError::Busy) {
+        if matches!(self, ServerError::Busy | ServerError::ListenerBusy) {
             resp.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("1"),

@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod error;
+mod gate;
 pub mod observe;
 #[cfg(feature = "otel")]
 mod otel;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Webhook requests in flight.
     pub concurrency: Arc<Semaphore>,
+    /// Webhook requests in flight per listener.
+    pub listener_gate: Arc<gate::ListenerGate>,
     /// The admin API's bearer token.
     pub admin_token: Arc<str>,
     /// The public base URL, ending in `/`.

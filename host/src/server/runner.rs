@@ -110,8 +110,15 @@ fn component_of(base64: &str) -> GuestComponent {
     component
 }
 
+use crate::capabilities::log::LogEntry;
+
 impl AutomationRunner for SandboxRunner {
-    fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome> {
+    fn run<'a>(
+        &'a self,
+        automation: &'a AutomationRow,
+        dict: Value,
+        listener: Option<u64>,
+    ) -> BoxFuture<'a, RunOutcome> {
         Box::pin(async move {
             let sandbox = match self.sandbox().await {
                 Ok(s) => s,
@@ -124,29 +131,27 @@ impl AutomationRunner for SandboxRunner {
                         duration: std::time::Duration::ZERO,
                         fuel_used: 0,
                         memory_peak: 0,
+                        busy: false,
+                        children: Vec::new(),
                     };
                 }
             };
             let record = record_of(automation);
-            let r = sandbox.run(&record, dict, RunOptions::default()).await;
+            let opts = RunOptions {
+                group: listener,
+                ..RunOptions::default()
+            };
+            let r = sandbox.run(&record, dict, opts).await;
             RunOutcome {
+                busy: r.limit == Some(crate::sandbox::Limit::Instances),
                 exit: r.exit,
                 dict: r.dict,
                 failure: r.failure,
-                logs: r
-                    .logs
-                    .iter()
-                    .map(|l| {
-                        serde_json::json!({
-                            "level": format!("{:?}", l.level).to_ascii_lowercase(),
-                            "node_id": l.node_id,
-                            "message": l.message,
-                        })
-                    })
-                    .collect(),
+                logs: r.logs.iter().map(LogEntry::to_json).collect(),
                 duration: r.duration,
                 fuel_used: r.fuel_used,
                 memory_peak: r.memory_peak,
+                children: r.children,
             }
         })
     }

@@ -158,6 +158,9 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         store,
         limits: config.limits.clone(),
         concurrency: Arc::new(Semaphore::new(config.limits.max_concurrency.max(1))),
+        listener_gate: Arc::new(super::gate::ListenerGate::new(
+            config.limits.listener_concurrency,
+        )),
         admin_token: Arc::from(token.as_str()),
         base_url,
         sandbox: runner,

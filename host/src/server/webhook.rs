@@ -62,6 +62,11 @@ async fn answer(state: &AppState, req: Request, trace: &mut observe::WebhookTrac
         Err(resp) => return to_http(resp),
     };
     trace.listener = Some(listener.id);
+    // One listener's requests in flight are capped before the body is read,
+    // so a flood on it leaves the server's request slots to the others.
+    let Some(_listener_permit) = state.listener_gate.try_enter(listener.id) else {
+        return ServerError::ListenerBusy.into_response();
+    };
     let limit = listener.body_limit.unwrap_or(state.limits.body_limit);
     wreq.body = match read_body(body, &parts.headers, limit, state.limits.body_timeout).await {
         Ok(b) => b,

@@ -35,9 +35,9 @@ mod timers;
 
 pub use postgres::{Inventory, PgStore, StoreUrl};
 pub use records::{
-    AutomationChange, AutomationRow, ContinuationChange, CreatedRecord, HeaderList, ListenerInput,
-    ListenerRecord, PackageRecord, RecordedBody, RecordedRequest, RecordedResponse, RunPayload,
-    RunRecord, TimerContinuation, TimerRecord, TimerUpdate,
+    AutomationChange, AutomationRow, ChildRecord, ContinuationChange, CreatedRecord, HeaderList,
+    ListenerInput, ListenerRecord, PackageRecord, RecordedBody, RecordedRequest, RecordedResponse,
+    RunPayload, RunRecord, TimerContinuation, TimerRecord, TimerUpdate,
 };
 pub use redb_store::{RedbStore, StoreConfig, truncate_cerb};
 pub use runs::{BATCH_WINDOW, DAY_MS, HistoryConfig, HistorySave, RunCursor, RunFilter, RunPage};
@@ -83,6 +83,30 @@ impl From<serde_json::Error> for StoreError {
 
 /// Result alias for store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Stores `run` with `put`, then its pending `function:` runs, each with
+/// `parent_id` set to its caller's new id; returns the run's id. A child
+/// whose caller was not stored is not stored either.
+pub fn store_with_children(
+    mut run: RunRecord,
+    mut put: impl FnMut(RunRecord) -> Option<u64>,
+) -> Option<u64> {
+    let mut children = std::mem::take(&mut run.children);
+    let id = put(run)?;
+    children.sort_by_key(|c| c.seq);
+    let mut ids = std::collections::HashMap::from([(0usize, id)]);
+    for child in children {
+        let Some(&parent) = ids.get(&child.parent_seq) else {
+            continue;
+        };
+        let mut rec = child.run;
+        rec.parent_id = Some(parent);
+        if let Some(child_id) = put(rec) {
+            ids.insert(child.seq, child_id);
+        }
+    }
+    Some(id)
+}
 
 /// The operations available inside one write transaction ([`Store::write`]).
 pub trait WriteTx {

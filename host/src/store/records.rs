@@ -209,10 +209,29 @@ pub struct RunRecord {
     /// The guest's linear memory at the end of the run, in bytes.
     #[serde(default)]
     pub memory_peak: u64,
+    /// The run whose `function:` call started this one (`trigger:
+    /// "function"`); its callees name it the same way.
+    #[serde(default)]
+    pub parent_id: Option<u64>,
     /// Request, response, inputs and return (absent from listings, and
     /// once the payload expired).
     #[serde(skip)]
     pub payload: Option<RunPayload>,
+    /// The `function:` runs inside this one, not stored yet
+    /// ([`super::store_with_children`] stores them after it, linked).
+    #[serde(skip)]
+    pub children: Vec<ChildRecord>,
+}
+
+/// A nested run waiting to be stored with its top-level run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChildRecord {
+    /// Its number in the request (1, 2, ... callers before callees).
+    pub seq: usize,
+    /// Its caller's number (0: the top-level run).
+    pub parent_seq: usize,
+    /// The run (its `parent_id` is set when stored).
+    pub run: RunRecord,
 }
 
 fn webhook_trigger() -> String {

@@ -97,6 +97,8 @@ pub struct RunFilter {
     pub since_ms: Option<i64>,
     /// Runs at or before this Unix time in ms.
     pub until_ms: Option<i64>,
+    /// The `function:` runs this run started.
+    pub parent: Option<u64>,
 }
 
 impl RunFilter {
@@ -106,6 +108,7 @@ impl RunFilter {
             .as_deref()
             .is_none_or(|a| run.automation.as_deref() == Some(a))
             && self.listener.is_none_or(|l| run.listener_id == Some(l))
+            && self.parent.is_none_or(|p| run.parent_id == Some(p))
             && self.exit.as_deref().is_none_or(|e| run.exit == e)
             && self.status.is_none_or(|s| run.status == s)
             && self.trigger.as_deref().is_none_or(|t| run.trigger == t)
@@ -159,6 +162,7 @@ pub(super) struct RunTables<'t> {
     by_automation: Table<'t, (&'static str, i64, u64), ()>,
     by_listener: Table<'t, (u64, i64, u64), ()>,
     by_exit: Table<'t, (&'static str, i64, u64), ()>,
+    by_parent: Table<'t, (u64, i64, u64), ()>,
 }
 
 impl<'t> RunTables<'t> {
@@ -170,6 +174,7 @@ impl<'t> RunTables<'t> {
             by_automation: txn.open_table(RUNS_BY_AUTOMATION)?,
             by_listener: txn.open_table(RUNS_BY_LISTENER)?,
             by_exit: txn.open_table(RUNS_BY_EXIT)?,
+            by_parent: txn.open_table(RUNS_BY_PARENT)?,
         })
     }
 
@@ -195,6 +200,9 @@ impl<'t> RunTables<'t> {
                 self.by_listener.insert((l, at, id), ())?;
             }
             self.by_exit.insert((run.exit.as_str(), at, id), ())?;
+            if let Some(p) = run.parent_id {
+                self.by_parent.insert((p, at, id), ())?;
+            }
         } else {
             self.by_time.remove((at, id))?;
             if let Some(a) = &run.automation {
@@ -204,6 +212,9 @@ impl<'t> RunTables<'t> {
                 self.by_listener.remove((l, at, id))?;
             }
             self.by_exit.remove((run.exit.as_str(), at, id))?;
+            if let Some(p) = run.parent_id {
+                self.by_parent.remove((p, at, id))?;
+            }
         }
         Ok(())
     }
@@ -393,6 +404,11 @@ fn keys(
             item.map(|(k, _)| key(k.value()))
                 .map_err(|e| StoreError::Db(e.to_string()))
         }))
+    }
+    if let Some(p) = filter.parent {
+        let t = txn.open_table(RUNS_BY_PARENT)?;
+        let range = t.range((p, lo.0, lo.1)..=(p, hi.0, hi.1))?;
+        return Ok(boxed(range, |(_, at, id)| (at, id)));
     }
     if let Some(a) = &filter.automation {
         let t = txn.open_table(RUNS_BY_AUTOMATION)?;

@@ -58,6 +58,9 @@ pub const RUNS_BY_LISTENER: TableDefinition<(u64, i64, u64), ()> =
 /// Runs by (exit, at_ms, id).
 pub const RUNS_BY_EXIT: TableDefinition<(&str, i64, u64), ()> =
     TableDefinition::new("runs_by_exit");
+/// `function:` runs by the run that called them: `(parent_id, at_ms, id)`.
+pub const RUNS_BY_PARENT: TableDefinition<(u64, i64, u64), ()> =
+    TableDefinition::new("runs_by_parent");
 /// Earlier versions of automations by (name, version) (JSON
 /// [`super::AutomationRow`]); the current version is in [`AUTOMATIONS`].
 pub const AUTOMATION_VERSIONS: TableDefinition<(&str, u64), &[u8]> =

@@ -246,7 +246,9 @@ async fn start(ctx: &TimerContext, timer: TimerRecord) -> Result<Fired, TimerErr
     let find = move |name: &str| store.automation(name).ok().flatten();
     let mut ended = Ended::default();
     let mut ran: Option<(AutomationRow, Value)> = None;
-    match event::select(&timer.automations_kata, &dict, TIMER_TRIGGER, &find) {
+    let selection =
+        event::select_off_workers(&timer.automations_kata, &dict, TIMER_TRIGGER, find).await;
+    match selection {
         Err(e) => {
             ended.exit = "error".into();
             run.exit = "error".into();
@@ -425,7 +427,7 @@ async fn execute(
     run: &mut RunRecord,
     payload: &mut RunPayload,
 ) -> (Ended, Value) {
-    let out = ctx.runner.run(automation, dict).await;
+    let out = ctx.runner.run(automation, dict, None).await;
     crate::webhooks::record_outcome(
         run,
         payload,
@@ -504,7 +506,9 @@ async fn finish(
     let exit = run.exit.clone();
     let (id, fence) = (timer.id, timer.fence);
     let (run_id, applied) = off_workers(ctx, move |s| {
-        let run_id = s.record_run(run).ok();
+        let mut run = run;
+        crate::webhooks::fill_child_versions(s, &mut run);
+        let run_id = crate::store::store_with_children(run, |r| s.record_run(r).ok());
         Ok((run_id, s.apply_timer_update(id, fence, &update, now)?))
     })
     .await?;

@@ -3,6 +3,7 @@
 use super::lang;
 use crate::store::AutomationRow;
 use katabox_value::{Array, Value};
+use std::sync::{Arc, OnceLock};
 
 /// The trigger a webhook automation must have.
 pub const WEBHOOK_TRIGGER: &str = "cerb.trigger.webhook.respond";
@@ -41,6 +42,11 @@ pub fn handlers(event_kata: &str, dict: &Value) -> Result<Vec<Handler>, EventErr
         return Ok(Vec::new());
     }
     let tree = lang::eval_kata(event_kata, dict).map_err(EventError::Evaluate)?;
+    handlers_of(&tree)
+}
+
+/// The handlers of an evaluated event-KATA document.
+fn handlers_of(tree: &Value) -> Result<Vec<Handler>, EventError> {
     let Some(top) = tree.as_array() else {
         return Ok(Vec::new());
     };
@@ -122,7 +128,57 @@ pub fn select(
     trigger: &str,
     find: &dyn Fn(&str) -> Option<AutomationRow>,
 ) -> Result<Option<Selection>, EventError> {
-    for handler in handlers(event_kata, dict)? {
+    select_from(handlers(event_kata, dict)?, trigger, find)
+}
+
+/// Event-KATA evaluations that needed more than the inline budget running
+/// at once: half the cores (at least one), so a listener whose event KATA
+/// burns its steps cannot take every core from the others.
+fn slow_evaluations() -> Arc<tokio::sync::Semaphore> {
+    static SLOW: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    SLOW.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
+    })
+    .clone()
+}
+
+/// [`select`] without holding up the async worker (issue 20): the document
+/// is first evaluated inline with a small step budget
+/// ([`lang::INLINE_EVENT_STEPS`], well under a millisecond); one that needs
+/// more is evaluated again with the full budget ([`lang::EVENT_STEPS`]) on
+/// the blocking pool, at most [`slow_evaluations`] at a time.
+pub async fn select_off_workers<F>(
+    event_kata: &str,
+    dict: &Value,
+    trigger: &str,
+    find: F,
+) -> Result<Option<Selection>, EventError>
+where
+    F: Fn(&str) -> Option<AutomationRow> + Send + 'static,
+{
+    if event_kata.trim().is_empty() {
+        return Ok(None);
+    }
+    match lang::eval_event_inline(event_kata, dict) {
+        Ok(tree) => return select_from(handlers_of(&tree)?, trigger, &find),
+        Err(lang::BudgetedError::Failed(m)) => return Err(EventError::Evaluate(m)),
+        Err(lang::BudgetedError::Steps(_)) => {}
+    }
+    // The semaphore is never closed: `acquire` cannot fail.
+    let _permit = slow_evaluations().acquire_owned().await.ok();
+    let (text, dict, trigger) = (event_kata.to_string(), dict.clone(), trigger.to_string());
+    tokio::task::spawn_blocking(move || select(&text, &dict, &trigger, &find))
+        .await
+        .unwrap_or_else(|e| Err(EventError::Evaluate(format!("evaluation failed: {e}"))))
+}
+
+fn select_from(
+    handlers: Vec<Handler>,
+    trigger: &str,
+    find: &dyn Fn(&str) -> Option<AutomationRow>,
+) -> Result<Option<Selection>, EventError> {
+    for handler in handlers {
         if handler.kind != "automation" || !is_enabled(&handler) {
             continue;
         }

@@ -42,10 +42,83 @@ fn parse_cached(text: &str) -> Parsed {
     parsed
 }
 
-/// The engine for event KATA (standard delimiters).
+/// Evaluation steps one event-KATA document may spend in all its templates
+/// together (issue 20: the scripting default of 5,000,000 steps per
+/// template let one request burn a quarter of a second of a core).
+pub const EVENT_STEPS: u64 = 1_000_000;
+
+/// Steps an event-KATA document may spend on the async worker that
+/// received the request; one that needs more is evaluated again on the
+/// blocking pool (see `event::select_off_workers`).
+pub const INLINE_EVENT_STEPS: u64 = 20_000;
+
+/// An event-KATA engine (standard delimiters) whose documents may spend
+/// `max_steps` in all their templates together.
+fn event_engine(max_steps: u64) -> Engine {
+    let mut config = Config::default();
+    config.limits.max_steps = max_steps;
+    Engine::new(config)
+}
+
+/// The engine for event KATA evaluated in full ([`EVENT_STEPS`]).
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Config::default()))
+    ENGINE.get_or_init(|| event_engine(EVENT_STEPS))
+}
+
+/// The engine for the first, inline attempt ([`INLINE_EVENT_STEPS`]).
+fn inline_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| event_engine(INLINE_EVENT_STEPS))
+}
+
+/// Scripting whose renders share one step budget (the engine's `max_steps`).
+struct Budgeted<'a> {
+    engine: &'a Engine,
+    spent: std::cell::Cell<u64>,
+}
+
+impl katabox_kata::Scripting for Budgeted<'_> {
+    fn render(&self, template: &str, dict: &Value) -> Result<katabox_value::PStr, String> {
+        let mut spent = self.spent.get();
+        let out = self.engine.render_counted(template, dict, &mut spent);
+        self.spent.set(spent);
+        out.map_err(|e| e.to_string())
+    }
+    fn check(&self, template: &str) -> Result<(), String> {
+        self.engine.check(template).map_err(|e| e.to_string())
+    }
+}
+
+/// How an evaluation with a step budget failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BudgetedError {
+    /// The templates together ran out of steps.
+    Steps(String),
+    /// Parsing or evaluating failed otherwise (Cerb's message).
+    Failed(String),
+}
+
+fn eval_with(engine: &Engine, text: &str, dict: &Value) -> Result<Value, BudgetedError> {
+    let tree = parse_cached(text).map_err(BudgetedError::Failed)?;
+    let scripting = Budgeted {
+        engine,
+        spent: std::cell::Cell::new(0),
+    };
+    let out = katabox_kata::evaluate(&tree, Some(dict), &scripting);
+    out.map_err(|e| {
+        if scripting.spent.get() > engine.config().limits.max_steps {
+            BudgetedError::Steps(e.to_string())
+        } else {
+            BudgetedError::Failed(e.to_string())
+        }
+    })
+}
+
+/// Evaluates an event-KATA document with the small inline budget
+/// ([`INLINE_EVENT_STEPS`]): `Err(Steps)` means it needs the full one.
+pub fn eval_event_inline(text: &str, dict: &Value) -> Result<Value, BudgetedError> {
+    eval_with(inline_engine(), text, dict)
 }
 
 /// A fresh engine with the package delimiters (one per call: package
@@ -56,9 +129,11 @@ fn package_engine() -> Engine {
 
 /// Parses and evaluates a KATA document (general evaluator, kata.md §8)
 /// against `dict`, with scripting.
+/// All templates of one document share [`EVENT_STEPS`].
 pub fn eval_kata(text: &str, dict: &Value) -> Result<Value, String> {
-    let tree = parse_cached(text)?;
-    katabox_kata::evaluate(&tree, Some(dict), engine()).map_err(|e| e.to_string())
+    eval_with(engine(), text, dict).map_err(|e| match e {
+        BudgetedError::Steps(m) | BudgetedError::Failed(m) => m,
+    })
 }
 
 /// KATA truthiness (kata.md §11.1).

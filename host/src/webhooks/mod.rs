@@ -47,6 +47,11 @@ pub struct RunOutcome {
     pub fuel_used: u64,
     /// The guest's linear memory at the end, in bytes.
     pub memory_peak: u64,
+    /// The run got no instance (admission refused it, or one of its nested
+    /// calls and the automation did not handle that): answered 503.
+    pub busy: bool,
+    /// Its `function:` runs, callers first.
+    pub children: Vec<crate::sandbox::children::ChildRun>,
 }
 
 /// A boxed future (the runner trait stays object-safe).
@@ -54,8 +59,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs an automation with an initial dictionary (the sandbox, in production).
 pub trait AutomationRunner: Send + Sync {
-    /// Runs `automation` starting from `dict`.
-    fn run<'a>(&'a self, automation: &'a AutomationRow, dict: Value) -> BoxFuture<'a, RunOutcome>;
+    /// Runs `automation` starting from `dict`; a run for a webhook
+    /// `listener` counts against that listener's share of instances.
+    fn run<'a>(
+        &'a self,
+        automation: &'a AutomationRow,
+        dict: Value,
+        listener: Option<u64>,
+    ) -> BoxFuture<'a, RunOutcome>;
 }
 
 /// Everything [`handle`] needs.
@@ -175,7 +186,7 @@ pub async fn respond_traced(
         run_id: None,
     };
     // The history is best-effort: a failure to record does not change the answer.
-    summary.run_id = ctx.store.queue_run(run);
+    summary.run_id = queue_with_children(ctx.store.as_ref(), run);
     (response, summary)
 }
 
@@ -223,7 +234,8 @@ pub async fn execute(
         Some(p) if p.name == name => Some(p.clone()),
         _ => store.automation(name).ok().flatten(),
     };
-    let selection = event::select(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, &find);
+    let selection =
+        event::select_off_workers(&listener.automations_kata, &dict, WEBHOOK_TRIGGER, find).await;
     let response = match selection {
         Err(e) => {
             run.error = Some(e.to_string());
@@ -238,7 +250,10 @@ pub async fn execute(
             if let (Some(inputs), Some(d)) = (sel.inputs, dict.as_array_mut()) {
                 d.insert("inputs", inputs);
             }
-            let outcome = ctx.runner.run(&sel.automation, dict).await;
+            let outcome = ctx
+                .runner
+                .run(&sel.automation, dict, Some(listener.id))
+                .await;
             record_outcome(
                 &mut run,
                 &mut payload,
@@ -247,15 +262,19 @@ pub async fn execute(
                 &outcome,
                 ctx.history_body_limit,
             );
-            let end = if outcome.failure.is_some() {
-                RunEnd::Failed
+            if outcome.busy {
+                WebhookResponse::busy()
             } else {
-                RunEnd::Finished {
-                    exit: outcome.exit,
-                    dict: outcome.dict,
-                }
-            };
-            response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+                let end = if outcome.failure.is_some() {
+                    RunEnd::Failed
+                } else {
+                    RunEnd::Finished {
+                        exit: outcome.exit,
+                        dict: outcome.dict,
+                    }
+                };
+                response::build_response(&end, &|uri| resolve_resource(ctx, uri))
+            }
         }
     };
     let response = finish(response);
@@ -268,6 +287,69 @@ pub async fn execute(
         &capture::credential_values(req, listener.verify.as_ref()),
     );
     (response, run)
+}
+
+/// Queues `run` for the history, then its `function:` runs (with their
+/// automations' current versions), each linked to its caller.
+pub(crate) fn queue_with_children(
+    store: &dyn crate::store::Store,
+    mut run: RunRecord,
+) -> Option<u64> {
+    fill_child_versions(store, &mut run);
+    crate::store::store_with_children(run, |r| store.queue_run(r))
+}
+
+/// Sets each pending child's `automation_version` from the store.
+pub(crate) fn fill_child_versions(store: &dyn crate::store::Store, run: &mut RunRecord) {
+    for child in &mut run.children {
+        if let Some(name) = &child.run.automation {
+            child.run.automation_version = store.automation(name).ok().flatten().map(|a| a.version);
+        }
+    }
+}
+
+/// The history record of a `function:` run inside `parent`.
+fn child_record(
+    c: &crate::sandbox::children::ChildRun,
+    body_limit: usize,
+) -> crate::store::ChildRecord {
+    let mut error = c.error.clone();
+    if let Some(e) = &mut error {
+        let mut end = e.len().min(crate::capabilities::log::MAX_MESSAGE);
+        while !e.is_char_boundary(end) {
+            end -= 1;
+        }
+        e.truncate(end);
+    }
+    let run = RunRecord {
+        at_ms: c.at_ms,
+        trigger: "function".into(),
+        automation: Some(c.automation.clone()),
+        replay_of: None,
+        timer_id: None,
+        listener_id: None,
+        exit: c.exit.clone(),
+        error,
+        logs: c
+            .logs
+            .iter()
+            .map(crate::capabilities::log::LogEntry::to_json)
+            .collect(),
+        duration_us: c.duration.as_micros() as u64,
+        fuel_used: c.fuel_used,
+        memory_peak: c.memory_peak,
+        payload: Some(RunPayload {
+            inputs: Some(capped_json(&c.inputs, body_limit)),
+            returned: c.returned.as_ref().map(|r| capped_json(r, body_limit)),
+            ..RunPayload::default()
+        }),
+        ..RunRecord::default()
+    };
+    crate::store::ChildRecord {
+        seq: c.seq,
+        parent_seq: c.parent_seq,
+        run,
+    }
 }
 
 /// Copies what a finished run of `automation` reports into its history
@@ -313,6 +395,11 @@ pub(crate) fn record_outcome(
         .dict
         .get("__return")
         .map(|r| capped_json(r, body_limit));
+    run.children = outcome
+        .children
+        .iter()
+        .map(|c| child_record(c, body_limit))
+        .collect();
 }
 
 /// A value as JSON for the history, or a note of its size when it is

@@ -39,6 +39,9 @@ pub fn redact_run(secrets: &Secrets, run: &mut RunRecord) {
             redact_json(secrets, v, 0);
         }
     }
+    for child in &mut run.children {
+        redact_run(secrets, &mut child.run);
+    }
 }
 
 /// Replaces each of `values` (a request's credential header values) with
@@ -86,6 +89,9 @@ pub fn scrub_values(run: &mut RunRecord, values: &[String]) {
         for v in [&mut p.inputs, &mut p.returned].into_iter().flatten() {
             walk(v, &scrub, 0);
         }
+    }
+    for child in &mut run.children {
+        scrub_values(&mut child.run, values);
     }
 }
 

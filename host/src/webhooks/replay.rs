@@ -182,8 +182,22 @@ pub async fn replay(
         pinned: p.pinned,
     };
     let (_, mut new_run) = execute(ctx, &p.listener, &p.req, &p.request_path, &mode).await;
-    let stored = new_run.clone();
-    new_run.id = ctx.store.record_run(stored)?;
+    let mut stored = new_run.clone();
+    super::fill_child_versions(ctx.store.as_ref(), &mut stored);
+    let mut failed = None;
+    let id = crate::store::store_with_children(stored, |r| match ctx.store.record_run(r) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            failed.get_or_insert(e);
+            None
+        }
+    });
+    new_run.children.clear();
+    new_run.id = match (id, failed) {
+        (Some(id), _) => id,
+        (None, Some(e)) => return Err(e.into()),
+        (None, None) => 0,
+    };
     let before = run
         .payload
         .as_ref()

@@ -31,6 +31,19 @@ impl WebhookResponse {
         WebhookResponse::plain(404, Vec::new())
     }
 
+    /// 503 with `Retry-After: 1`: the run could not get an instance (the
+    /// host's or the listener's share was in use).
+    pub fn busy() -> WebhookResponse {
+        WebhookResponse {
+            status: 503,
+            headers: vec![
+                ("Retry-After".into(), "1".into()),
+                ("Content-Type".into(), "text/plain; charset=UTF-8".into()),
+            ],
+            body: b"Server busy, try again later".to_vec(),
+        }
+    }
+
     /// The value of a header (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

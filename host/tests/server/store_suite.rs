@@ -288,6 +288,19 @@ fn run_pages_filter_and_follow_cursors(place: Place) {
     let one = store.runs(1).expect("runs").remove(0);
     let full = store.run(one.id).expect("run").expect("exists");
     assert_eq!(full.request_path, "r24");
+    // `function:` runs are found by the run that started them.
+    let mut child = run_at(now, "child");
+    child.trigger = "function".into();
+    child.parent_id = Some(one.id);
+    store.record_run(child).expect("child");
+    let parent = RunFilter {
+        parent: Some(one.id),
+        ..RunFilter::default()
+    };
+    let kids = store.query_runs(&parent, 10, None).expect("page").runs;
+    assert_eq!(kids.len(), 1);
+    assert_eq!(kids[0].request_path, "child");
+    assert_eq!(kids[0].parent_id, Some(one.id));
 }
 
 fn run_with_body(at_ms: i64, body: usize) -> RunRecord {

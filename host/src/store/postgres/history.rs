@@ -57,6 +57,7 @@ pub(super) async fn write_batch(inner: &Inner, runs: &mut [RunRecord]) -> StoreR
     let mut trigger = Vec::with_capacity(runs.len());
     let mut doc = Vec::with_capacity(runs.len());
     let mut payload = Vec::with_capacity(runs.len());
+    let mut parent = Vec::with_capacity(runs.len());
     for run in runs.iter_mut() {
         if run.id == 0 {
             run.id = next;
@@ -71,12 +72,13 @@ pub(super) async fn write_batch(inner: &Inner, runs: &mut [RunRecord]) -> StoreR
         trigger.push(run.trigger.clone());
         doc.push(to_text(run)?);
         payload.push(run.payload.as_ref().map(to_text).transpose()?);
+        parent.push(run.parent_id.map(|p| p as i64));
     }
     exec(
         &tx,
-        "INSERT INTO kb_runs (id, at_ms, automation, listener_id, exit, status, trigger, doc, payload) \
+        "INSERT INTO kb_runs (id, at_ms, automation, listener_id, exit, status, trigger, doc, payload, parent_id) \
          SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], \
-         $6::integer[], $7::text[], $8::text[], $9::text[])",
+         $6::integer[], $7::text[], $8::text[], $9::text[], $10::bigint[])",
         &[
             &ids,
             &at,
@@ -87,6 +89,7 @@ pub(super) async fn write_batch(inner: &Inner, runs: &mut [RunRecord]) -> StoreR
             &trigger,
             &doc,
             &payload,
+            &parent,
         ],
     )
     .await?;
@@ -186,6 +189,9 @@ pub(super) async fn page<C: GenericClient>(
     }
     if let Some(l) = filter.listener {
         add(&mut sql, " AND listener_id = ?", Box::new(l as i64));
+    }
+    if let Some(p) = filter.parent {
+        add(&mut sql, " AND parent_id = ?", Box::new(p as i64));
     }
     if let Some(e) = &filter.exit {
         add(&mut sql, " AND exit = ?", Box::new(e.clone()));

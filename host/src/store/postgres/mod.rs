@@ -73,8 +73,14 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 /// The schema migrations, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("migrations/0001_initial.sql")),
+    (
+        2,
+        "run parents",
+        include_str!("migrations/0002_run_parents.sql"),
+    ),
+];
 
 /// The advisory lock key the migrations run under.
 const MIGRATION_LOCK: i64 = 0x6b61_7461_626f_7801;

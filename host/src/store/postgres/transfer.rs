@@ -423,15 +423,31 @@ impl Snapshot {
             let trigger: Vec<String> = chunk.iter().map(|r| r.0.trigger.clone()).collect();
             let doc: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
             let payload: Vec<Option<String>> = chunk.iter().map(|r| r.2.clone()).collect();
+            let parent: Vec<Option<i64>> = chunk
+                .iter()
+                .map(|r| r.0.parent_id.map(|p| p as i64))
+                .collect();
             exec(
                 c,
-                "INSERT INTO kb_runs (id, at_ms, automation, listener_id, exit, status, trigger, doc, payload) \
+                "INSERT INTO kb_runs (id, at_ms, automation, listener_id, exit, status, trigger, doc, payload, parent_id) \
                  SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], \
-                 $6::integer[], $7::text[], $8::text[], $9::text[]) \
+                 $6::integer[], $7::text[], $8::text[], $9::text[], $10::bigint[]) \
                  ON CONFLICT (id) DO UPDATE SET at_ms = EXCLUDED.at_ms, automation = EXCLUDED.automation, \
                  listener_id = EXCLUDED.listener_id, exit = EXCLUDED.exit, status = EXCLUDED.status, \
-                 trigger = EXCLUDED.trigger, doc = EXCLUDED.doc, payload = EXCLUDED.payload",
-                &[&ids, &at, &automation, &listener, &exit, &status, &trigger, &doc, &payload],
+                 trigger = EXCLUDED.trigger, doc = EXCLUDED.doc, payload = EXCLUDED.payload, \
+                 parent_id = EXCLUDED.parent_id",
+                &[
+                    &ids,
+                    &at,
+                    &automation,
+                    &listener,
+                    &exit,
+                    &status,
+                    &trigger,
+                    &doc,
+                    &payload,
+                    &parent,
+                ],
             )
             .await?;
         }
