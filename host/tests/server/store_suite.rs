@@ -854,10 +854,17 @@ fn store_postgres_hosts_starting_together_migrate_once() {
             .map(|h| h.join().expect("thread").expect("open"))
             .collect()
     });
-    assert_eq!(opened[0].schema_versions().expect("versions"), [1]);
+    let all: Vec<i64> = katabox::store::postgres::MIGRATIONS
+        .iter()
+        .map(|m| m.0)
+        .collect();
+    assert_eq!(all, [1, 2]);
+    for store in &opened {
+        assert_eq!(store.schema_versions().expect("versions"), all);
+    }
     let applied =
         pg_support::query_i64(&url, "SELECT count(*) FROM kb_schema_migrations").expect("count");
-    assert_eq!(applied, 1);
+    assert_eq!(applied, all.len() as i64, "each migration applied once");
 }
 
 #[test]
