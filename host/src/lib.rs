@@ -11,6 +11,7 @@
 pub mod api;
 pub mod capabilities;
 pub mod cli;
+pub mod console;
 pub mod lang;
 pub mod metrics;
 pub mod packages;

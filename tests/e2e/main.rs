@@ -8,6 +8,7 @@ mod support;
 #[path = "../../host/tests/sandbox/support.rs"]
 mod sandbox_support;
 
+mod console;
 mod harness_selftest;
 mod history;
 mod observability;

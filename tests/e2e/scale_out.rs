@@ -221,3 +221,83 @@ fn scale_out_three_hosts_share_one_postgres_database() {
     assert_eq!(timer_runs.len(), 1, "{timer_runs:?}");
     assert_eq!(timer_runs[0]["automation"], "scale.tick");
 }
+
+fn cli(args: &[&str]) -> (bool, J, String) {
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .env_remove("KATABOX_STORE")
+        .output()
+        .expect("run katabox");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(J::Null);
+    (
+        out.status.success(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn scale_out_store_migrate_moves_an_install_and_store_check_reports_both() {
+    // An install on redb with a listener, an automation and a run.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let data_arg = data.to_str().expect("utf-8 path");
+    let g = guid("scale-moved");
+    let pkg = attack::package(
+        "Moved",
+        &[Auto {
+            name: "scale.moved",
+            script: ECHO_V1,
+            policy: "",
+            trigger: WEBHOOK,
+        }],
+        &[(&g, "scale.moved")],
+    );
+    {
+        let mut srv = Server::start_on(bin(), &data, &[]).expect("serve on redb");
+        wait_for("the redb host", Duration::from_secs(120), || {
+            let r = srv.request("GET", "/readyz", &[], b"").ok()?;
+            (r.status == 200).then_some(())
+        });
+        attack::import(&srv, &pkg);
+        assert_eq!(body(&srv, &g, "").1, "version one");
+        srv.terminate().expect("SIGTERM");
+        srv.wait_exit(Duration::from_secs(30));
+    }
+    let url = postgres::fresh_database();
+    let (ok, copied, err) = cli(&["store", "migrate", "--data", data_arg, "--to", &url]);
+    assert!(ok, "migrate failed: {err}");
+    assert_eq!(copied["copied"]["listeners"], 1, "{copied}");
+    assert_eq!(copied["copied"]["automations"], 1, "{copied}");
+    assert_eq!(copied["copied"]["runs"], 1, "{copied}");
+    assert_eq!(copied["copied"], copied["target_now_holds"], "{copied}");
+    // Again: refused (the target holds data), then forced: nothing changes.
+    let (ok, _, err) = cli(&["store", "migrate", "--data", data_arg, "--to", &url]);
+    assert!(!ok && err.contains("--force"), "{err}");
+    let (ok, again, err) = cli(&[
+        "store", "migrate", "--data", data_arg, "--to", &url, "--force",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(again["target_now_holds"], copied["target_now_holds"]);
+    let (ok, check, err) = cli(&["store", "check", "--data", data_arg, "--store", &url]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        check["redb"]["holds"], check["postgres"]["holds"],
+        "{check}"
+    );
+    assert_eq!(
+        check["postgres"]["schema_versions"],
+        json!([1, 2]),
+        "{check}"
+    );
+    // The same data directory served on PostgreSQL answers as before.
+    let srv = Server::start_on(bin(), &data, &["--store", &url]).expect("serve on postgres");
+    wait_for("the postgres host", Duration::from_secs(120), || {
+        let r = srv.request("GET", "/readyz", &[], b"").ok()?;
+        (r.status == 200).then_some(())
+    });
+    assert_eq!(body(&srv, &g, "").1, "version one");
+    wait_for("both runs", Duration::from_secs(10), || {
+        (runs(&srv, "automation=scale.moved").len() == 2).then_some(())
+    });
+}

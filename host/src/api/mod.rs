@@ -4,7 +4,8 @@
 //!   → 201 `{"records": [{"_context", "id", "uid", "name", ...}], "records_created": {...}}`
 //! - `POST /api/webhooks` `{"name", "automations_kata", "guid"?, "body_limit"?, "verify"?}`
 //!   → 201 `{"id", "guid", "url", "warnings"?}`; `GET /api/webhooks` → `{"webhooks": [...]}`;
-//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`. A `verify` block (docs/verified-webhooks.md)
+//!   `GET`, `PUT`, `DELETE /api/webhooks/{id}`; listeners show `is_disabled` (a disabled
+//!   one answers 404), which `POST`/`PUT` may set (`PUT` keeps it when absent). A `verify` block (docs/verified-webhooks.md)
 //!   is validated (400 with the reason); listeners show it as given (secret names only).
 //! - `GET /api/secrets` → `{"secrets": ["name", ...]}` (names only, never values)
 //! - `GET /api/automations` → `{"automations": [...]}`, `GET /api/automations/{name}`,
@@ -156,6 +157,7 @@ fn listener_json(l: &ListenerRecord, base_url: &str) -> JsonValue {
         "updated_at": l.updated_at,
         "body_limit": l.body_limit,
         "url": format!("{base_url}webhooks/{}", l.guid),
+        "is_disabled": l.is_disabled,
     });
     if let (Some(verify), Some(map)) = (&l.verify, out.as_object_mut()) {
         map.insert(
@@ -218,6 +220,15 @@ fn listener_input(body: &[u8]) -> Result<ListenerInput, ApiError> {
         automations_kata,
         body_limit: v.get("body_limit").and_then(JsonValue::as_u64),
         verify: verify_input(&v)?,
+        is_disabled: match v.get("is_disabled") {
+            None | Some(JsonValue::Null) => None,
+            Some(JsonValue::Bool(b)) => Some(*b),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "'is_disabled' must be true or false.",
+                ));
+            }
+        },
     })
 }
 

@@ -153,6 +153,9 @@ pub struct ServeArgs {
     /// (so a load balancer notices before the listener closes).
     #[arg(long, default_value_t = 0)]
     drain_ms: u64,
+    /// Serve no operator console under /console.
+    #[arg(long)]
+    no_console: bool,
     /// Seconds a shutdown waits for in-flight requests.
     #[arg(long, default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace: u64,
@@ -323,6 +326,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.log_format = a.log_format;
     config.otlp_endpoint = a.otlp_endpoint;
     config.drain = std::time::Duration::from_millis(a.drain_ms);
+    config.console = !a.no_console;
     config.sandbox.memory_limit = a.memory_limit;
     config.sandbox.request_memory_limit = a.request_memory_limit.max(1);
     config.sandbox.max_instances = a.max_instances.max(1);
@@ -513,6 +517,7 @@ pub fn webhook(c: WebhookCommand) -> anyhow::Result<()> {
                         automations_kata: kata,
                         body_limit: None,
                         verify,
+                        is_disabled: None,
                     };
                     match store.create_listener(input) {
                         Ok(l) => json!({"id": l.id, "guid": l.guid}),

@@ -398,6 +398,7 @@ fn import_in(
                     updated_at: num("updated_at").unwrap_or(now),
                     body_limit: None,
                     verify: None,
+                    is_disabled: false,
                 };
                 tx.put_listener(&rec)?;
                 (

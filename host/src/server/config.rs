@@ -86,6 +86,9 @@ pub struct ServerConfig {
     /// redb in the data directory. The data directory still holds this
     /// host's admin token and secrets.
     pub store: Option<crate::store::StoreUrl>,
+    /// Whether the operator console is served under `/console` (default
+    /// yes; `serve --no-console`).
+    pub console: bool,
 }
 
 impl ServerConfig {
@@ -111,6 +114,7 @@ impl ServerConfig {
             otlp_endpoint: None,
             drain: Duration::ZERO,
             store: None,
+            console: true,
         }
     }
 }

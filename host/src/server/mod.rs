@@ -59,11 +59,19 @@ pub struct AppState {
     pub timers: crate::timers::TimerContext,
     /// Whether a shutdown has begun (`/readyz`).
     pub health: Arc<Health>,
+    /// Whether the operator console is served (`serve --no-console`: no).
+    pub console: bool,
 }
 
-/// The router: `/webhooks/…`, `/api/…`, `/healthz`, `/readyz`, `/metrics`.
+/// The router: `/webhooks/…`, `/api/…`, `/healthz`, `/readyz`, `/metrics`,
+/// and the console under `/console` unless it is off.
 pub fn router(state: AppState) -> Router {
     let hooks = any(webhook::webhook);
+    let console = if state.console {
+        crate::console::router(state.clone())
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/webhooks", hooks.clone())
         .route("/webhooks/", hooks.clone())
@@ -75,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             crate::api::router(state.clone()).layer(axum::middleware::from_fn(observe::admin_log)),
         )
         .merge(observe::routes())
+        .merge(console)
         .fallback(webhook::fallback)
         .with_state(state)
 }

@@ -166,5 +166,6 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
         sandbox: runner,
         verifier,
         health: Arc::new(super::Health::default()),
+        console: config.console,
     })
 }

@@ -99,6 +99,7 @@ mod tests {
             updated_at: 0,
             body_limit: None,
             verify: None,
+            is_disabled: false,
         }
     }
 

@@ -255,6 +255,8 @@ pub trait Backend: Store + crate::capabilities::DataStore + Send + Sync {
     fn purge_deliveries(&self, now: i64) -> StoreResult<u64>;
     /// The number of dedupe records.
     fn delivery_count(&self) -> StoreResult<u64>;
+    /// Every imported package, by key.
+    fn packages(&self) -> StoreResult<Vec<PackageRecord>>;
     /// Deletes expired resources, storage keys and continuations.
     fn sweep_expired(&self, now: i64, batch: usize) -> StoreResult<SweepReport>;
     /// Commits the queued history runs and stops the writer.
@@ -302,6 +304,9 @@ impl Backend for RedbStore {
     }
     fn delivery_count(&self) -> StoreResult<u64> {
         RedbStore::delivery_count(self)
+    }
+    fn packages(&self) -> StoreResult<Vec<PackageRecord>> {
+        RedbStore::packages(self)
     }
     fn sweep_expired(&self, now: i64, batch: usize) -> StoreResult<SweepReport> {
         RedbStore::sweep_expired(self, now, batch)

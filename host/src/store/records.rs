@@ -16,6 +16,10 @@ pub struct ListenerRecord {
     /// Signature verification and dedupe (secret names only, never values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<katabox_verify::VerifyConfig>,
+    /// A disabled listener answers 404 like a missing one (the console's
+    /// enable/disable; absent in older records: enabled).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_disabled: bool,
 }
 
 /// The fields a caller supplies to create or replace a listener.
@@ -32,6 +36,10 @@ pub struct ListenerInput {
     /// Signature verification and dedupe (validated by the caller).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<katabox_verify::VerifyConfig>,
+    /// Disable (or enable) the listener; `None`: keep it as it is
+    /// (enabled when created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_disabled: Option<bool>,
 }
 
 /// An automation (automations.md §1).

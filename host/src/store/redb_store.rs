@@ -169,6 +169,11 @@ impl RedbStore {
         }
     }
 
+    /// Every imported package, by key (the console's packages page).
+    pub fn packages(&self) -> StoreResult<Vec<PackageRecord>> {
+        self.read_all(PACKAGES)
+    }
+
     fn read_all<K, T>(&self, def: redb::TableDefinition<K, &[u8]>) -> StoreResult<Vec<T>>
     where
         K: redb::Key + 'static,
@@ -356,6 +361,7 @@ pub(super) fn listener_from_input(id: u64, input: ListenerInput) -> StoreResult<
         updated_at: now_unix(),
         body_limit: input.body_limit,
         verify: input.verify,
+        is_disabled: input.is_disabled.unwrap_or(false),
     })
 }
 
@@ -434,6 +440,9 @@ impl Store for RedbStore {
         let mut input = input;
         if input.guid.trim().is_empty() {
             input.guid = existing.guid.clone();
+        }
+        if input.is_disabled.is_none() {
+            input.is_disabled = Some(existing.is_disabled);
         }
         let rec = listener_from_input(id, input)?;
         let owner = txn

@@ -142,7 +142,8 @@ pub fn route(
         return Err(finish(WebhookResponse::not_found()));
     };
     match ctx.store.listener_by_guid(&guid) {
-        Ok(Some(l)) => Ok((l, request_path)),
+        Ok(Some(l)) if !l.is_disabled => Ok((l, request_path)),
+        Ok(Some(_)) => Err(finish(WebhookResponse::not_found())),
         Ok(None) => Err(finish(WebhookResponse::not_found())),
         // The store is unreachable (e.g. PostgreSQL restarting): fail fast
         // and let the sender retry.

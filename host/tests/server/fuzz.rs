@@ -14,6 +14,7 @@ fn listener() -> ListenerRecord {
         updated_at: 0,
         body_limit: None,
         verify: None,
+        is_disabled: false,
     }
 }
 

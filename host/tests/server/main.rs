@@ -11,6 +11,7 @@ mod support;
 mod pg_support;
 
 mod binary;
+mod console;
 mod fuzz;
 mod guest_examples;
 mod http;

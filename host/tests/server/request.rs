@@ -155,6 +155,7 @@ fn listener() -> ListenerRecord {
         updated_at: 1,
         body_limit: None,
         verify: None,
+        is_disabled: false,
     }
 }
 

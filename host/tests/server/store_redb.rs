@@ -19,6 +19,7 @@ fn input(name: &str, guid: &str) -> ListenerInput {
         automations_kata: "automation/a:\n  uri: x".into(),
         body_limit: None,
         verify: None,
+        is_disabled: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn input(name: &str, guid: &str) -> ListenerInput {
         automations_kata: "automation/a:\n  uri: x".into(),
         body_limit: None,
         verify: None,
+        is_disabled: None,
     }
 }
 
@@ -556,6 +557,7 @@ fn an_import_is_all_or_nothing(place: Place) {
             updated_at: 0,
             body_limit: None,
             verify: None,
+            is_disabled: false,
         })?;
         assert_eq!(tx.guid_owner("half-guid")?, Some(id));
         Err(StoreError::Rejected("refused halfway".into()))

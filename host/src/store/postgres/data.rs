@@ -407,6 +407,16 @@ impl Backend for PgStore {
         })
     }
 
+    fn packages(&self) -> StoreResult<Vec<crate::store::PackageRecord>> {
+        self.with(|c| async move {
+            rows(&c, "SELECT doc FROM kb_packages ORDER BY key", &[])
+                .await?
+                .iter()
+                .map(|r| super::json(get::<&str>(r, 0)?))
+                .collect()
+        })
+    }
+
     fn sweep_expired(&self, now: i64, batch: usize) -> StoreResult<SweepReport> {
         let batch = batch.max(1) as i64;
         let mut report = SweepReport::default();

@@ -907,6 +907,9 @@ impl Store for PgStore {
             if input.guid.trim().is_empty() {
                 input.guid = existing.guid.clone();
             }
+            if input.is_disabled.is_none() {
+                input.is_disabled = Some(existing.is_disabled);
+            }
             let rec = listener_from_input(id, input)?;
             if guid_owner(tx, &rec.guid).await?.is_some_and(|o| o != id) {
                 return Err(duplicate_guid(&rec.guid));
