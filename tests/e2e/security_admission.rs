@@ -213,7 +213,7 @@ fn a_flood_on_one_listener_leaves_other_listeners_answering() {
 fn recursive_function_calls_cannot_exhaust_the_instance_pool() {
     let port = slow_upstream(Duration::from_secs(4));
     let rec = format!(
-        "start:\n  decision:\n    outcome/deeper:\n      if@bool: {{{{ inputs.n < 31 }}}}\n      then:\n        function:\n          uri: cerb:automation:adm.rec\n          inputs:\n            n@int: {{{{ inputs.n + 1 }}}}\n          output: out\n        return:\n          depth@int: {{{{ out.depth }}}}\n  http.request:\n    output: r\n    inputs:\n      url: http://127.0.0.1:{port}/\n  return:\n    depth@int: {{{{ inputs.n }}}}\n"
+        "inputs:\n  text/n:\n    type: number\nstart:\n  decision:\n    outcome/deeper:\n      if@bool: {{{{ inputs.n < 31 }}}}\n      then:\n        function:\n          uri: cerb:automation:adm.rec\n          inputs:\n            n@int: {{{{ inputs.n + 1 }}}}\n          output: out\n        return:\n          depth@int: {{{{ out.depth }}}}\n  http.request:\n    output: r\n    inputs:\n      url: http://127.0.0.1:{port}/\n  return:\n    depth@int: {{{{ inputs.n }}}}\n"
     );
     let top = "start:\n  function:\n    uri: cerb:automation:adm.rec\n    inputs:\n      n@int: 1\n    output: out\n  return:\n    status_code: 200\n    body@text: depth {{ out.depth }}\n";
     let policy = "commands:\n  function:\n    allow: yes\n  http.request:\n    allow: yes\n";
@@ -409,7 +409,8 @@ fn a_refused_function_call_is_a_command_error_on_error_can_handle() {
 /// an `error` exit naming that limit, and the server's memory stays bounded.
 #[test]
 fn nested_calls_share_one_request_memory_budget() {
-    let rec = "start:\n  set:\n    s@text: {{ \"x\"|repeat(8000000) }}\n  decision:\n    outcome/deeper:\n      if@bool: {{ inputs.n < 31 }}\n      then:\n        function:\n          uri: cerb:automation:adm.mem\n          inputs:\n            n@int: {{ inputs.n + 1 }}\n          output: out\n        return:\n          depth@int: {{ out.depth }}\n          size@int: {{ s|length + out.size }}\n  return:\n    depth@int: {{ inputs.n }}\n    size@int: {{ s|length }}\n";
+    // A callee declares its inputs: Cerb refuses undeclared ones.
+    let rec = "inputs:\n  text/n:\n    type: number\nstart:\n  set:\n    s@text: {{ \"x\"|repeat(8000000) }}\n  decision:\n    outcome/deeper:\n      if@bool: {{ inputs.n < 31 }}\n      then:\n        function:\n          uri: cerb:automation:adm.mem\n          inputs:\n            n@int: {{ inputs.n + 1 }}\n          output: out\n        return:\n          depth@int: {{ out.depth }}\n          size@int: {{ s|length + out.size }}\n  return:\n    depth@int: {{ inputs.n }}\n    size@int: {{ s|length }}\n";
     let top = "start:\n  function:\n    uri: cerb:automation:adm.mem\n    inputs:\n      n@int: 1\n    output: out\n  return:\n    status_code: 200\n    body@text: depth {{ out.depth }}\n";
     let policy = "commands:\n  function:\n    allow: yes\n";
     let g = guid("adm.memory");

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use katabox_value::convert::{float_to_int, parse_leading_numeric, to_pstr};
+use katabox_value::convert::{float_to_int_cap, parse_leading_numeric, to_pstr};
 use katabox_value::{Array, Key, PStr, Value};
 
 use crate::tree::split_csv_indexed;
@@ -17,8 +17,13 @@ pub fn truthy(v: &Value) -> bool {
         Value::Array(a) => !a.is_empty(),
         other => match to_pstr(other) {
             Ok(s) => {
+                // Cerb's `toBool`: a loose `in_array` against
+                // `[false, 'false', '0', '', 'no', 'n', 'off', null]`, so any
+                // numeric string equal to 0 (`0.0`, `00`, `-0`) is false too.
                 let t = trim_bytes(s.as_bytes()).to_ascii_lowercase();
-                !matches!(t.as_slice(), b"" | b"0" | b"false" | b"no" | b"n" | b"off")
+                let zero =
+                    katabox_value::convert::parse_numeric(&t).is_some_and(|n| n.as_f64() == 0.0);
+                !(zero || matches!(t.as_slice(), b"" | b"false" | b"no" | b"n" | b"off"))
             }
             Err(_) => other.truthy(),
         },
@@ -105,14 +110,20 @@ pub fn base64_lenient(s: &[u8]) -> Vec<u8> {
 pub fn int_of(s: &[u8]) -> i64 {
     match parse_leading_numeric(trim_bytes(s)) {
         Some(katabox_value::convert::Number::Int(i)) => i,
-        Some(katabox_value::convert::Number::Float(f)) => float_to_int(f),
+        Some(katabox_value::convert::Number::Float(f)) => float_to_int_cap(f),
         None => 0,
     }
 }
 
 /// `floatval(trim(v))` on text.
 pub fn float_of(s: &[u8]) -> f64 {
-    parse_leading_numeric(trim_bytes(s)).map_or(0.0, |n| n.as_f64())
+    // `floatval` is `strtod` on the numeric prefix: `"-0"` gives -0.0.
+    let t = trim_bytes(s);
+    match parse_leading_numeric(t) {
+        Some(katabox_value::convert::Number::Int(0)) if t.first() == Some(&b'-') => -0.0,
+        Some(n) => n.as_f64(),
+        None => 0.0,
+    }
 }
 
 /// True when the text contains scripting tags (`{{`, `{%` or `{#`).
@@ -121,4 +132,19 @@ pub(crate) fn has_tags(s: &str) -> bool {
     s.as_bytes()
         .windows(2)
         .any(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%' | b'#'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_bool_is_a_loose_in_array() {
+        for f in ["", " ", "0", "0.0", "00", "-0", "No", " off ", "N", "false"] {
+            assert!(!truthy(&Value::str(f)), "{f:?} should be false");
+        }
+        for t in ["yes", "0.1", "null", "nil", "2", "abc", "[]"] {
+            assert!(truthy(&Value::str(t)), "{t:?} should be true");
+        }
+    }
 }

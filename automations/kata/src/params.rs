@@ -16,7 +16,7 @@ type Log<'a> = dyn FnMut(&str, String) + 'a;
 
 /// Evaluates a command's parameter children into a map. Keys lose their
 /// annotations (except the `@raw` case); `@optional` keys whose value is
-/// null or `""` are left out. Scripting errors become `false` and are
+/// null or `""` where the annotation stands are left out. Scripting errors become `false` and are
 /// logged as `Scripting error: <msg>` at `path`.
 pub fn evaluate_params(
     nodes: &[Node],
@@ -103,6 +103,15 @@ fn param(
     // when an `int`/`float` annotation asks).
     let no_number = || text.contains("E+");
     for ann in &annotations {
+        // Cerb applies the annotations in order and stops at `optional`
+        // when the value is null or "" by then (`@optional,int` on "" drops
+        // the key; `@int,optional` keeps 0).
+        if *ann == "optional" {
+            if v.is_null() || matches!(&v, Value::Str(s) if s.is_empty()) {
+                return None;
+            }
+            continue;
+        }
         v = match *ann {
             "base64" => match string_arg("base64_decode", &v) {
                 Ok(s) => Value::bytes(base64_lenient(s.as_bytes())),
@@ -146,11 +155,6 @@ fn param(
             },
             _ => v,
         };
-    }
-    if annotations.contains(&"optional")
-        && (v.is_null() || matches!(&v, Value::Str(s) if s.is_empty()))
-    {
-        return None;
     }
     Some((name.to_owned(), v))
 }

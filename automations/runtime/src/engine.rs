@@ -82,9 +82,11 @@ pub fn run(
         crate::prepared::Prepared::Ready { inputs, tree } => (inputs, tree),
     };
     let resuming = matches!(dict.get_str("__state"), Some(Value::Array(_)));
+    // Cerb validates `inputs` on every first run, with or without an
+    // `inputs:` section (without one, any given input is unknown).
     if !resuming
-        && let Some(decls) = inputs
-        && let Err(e) = crate::inputs::validate(decls.clone(), &mut dict, scripting)
+        && let Err(e) =
+            crate::inputs::validate(inputs.clone().unwrap_or_default(), &mut dict, scripting)
     {
         return early_failure(dict, e, host, simulate);
     }

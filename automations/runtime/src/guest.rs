@@ -30,7 +30,13 @@ struct Runtime;
 /// data) survive from one run to the next.
 fn engine() -> &'static katabox_twig::Engine {
     static ENGINE: std::sync::OnceLock<katabox_twig::Engine> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| katabox_twig::Engine::new(katabox_twig::Config::default()))
+    ENGINE.get_or_init(|| {
+        // The host passes `serve --public-url` as a WASI variable.
+        if let Ok(url) = std::env::var("KATABOX_PUBLIC_URL") {
+            katabox_twig::set_public_url(&url);
+        }
+        katabox_twig::Engine::new(katabox_twig::Config::default())
+    })
 }
 
 impl Guest for Runtime {

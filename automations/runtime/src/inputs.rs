@@ -60,7 +60,8 @@ pub fn validate(
             }
         }
     }
-    if !out.is_empty() || dict.get_str("inputs").is_some() {
+    // Cerb writes only the inputs it sets: a given `inputs: null` stays null.
+    if !out.is_empty() || matches!(dict.get_str("inputs"), Some(Value::Array(_))) {
         dict.insert("inputs", Value::array(out));
     }
     Ok(())

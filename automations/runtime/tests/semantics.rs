@@ -561,3 +561,27 @@ fn simulation_without_on_simulate_runs_the_command() {
     assert_eq!(o.exit(), "exit");
     assert_eq!(host.storage.get("k"), Some(&Value::str("v")));
 }
+
+#[test]
+fn optional_applies_where_it_stands_among_the_annotations() {
+    let o = run(
+        "start:\n  return:\n    a@optional,int:\n    b@int,optional:\n    c@optional,bool: {{ '' }}\n    d@optional: x\n",
+        "{}",
+    );
+    assert_eq!(ret(&o, "a"), Value::str("<absent>"));
+    assert_eq!(ret(&o, "b"), Value::Int(0));
+    assert_eq!(ret(&o, "c"), Value::str("<absent>"));
+    assert_eq!(ret(&o, "d"), Value::str("x"));
+}
+
+#[test]
+fn inputs_are_checked_without_an_inputs_section() {
+    let o = run(
+        "start:\n  return:\n    a: 1\n",
+        r#"{"inputs": {"x": 1, "y": 2}}"#,
+    );
+    assert_eq!(failure(&o), "Unknown inputs: x, y");
+    let o = run("start:\n  return:\n    a: 1\n", r#"{"inputs": null}"#);
+    assert_eq!(o.exit(), "return");
+    assert_eq!(o.dict.get("inputs"), Some(&Value::Null));
+}

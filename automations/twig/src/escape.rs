@@ -46,7 +46,7 @@ fn utf8(b: &[u8]) -> Result<&str, CallError> {
         .map_err(|_| CallError::Twig("The string to escape is not a valid UTF-8 string.".into()))
 }
 
-fn html(b: &[u8]) -> String {
+pub(crate) fn html(b: &[u8]) -> String {
     let s = String::from_utf8_lossy(b);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {

@@ -33,6 +33,19 @@ mod pcre_lite;
 mod registry;
 
 pub use engine::{Config, Engine, Template, template_name};
+
+static PUBLIC_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the public base URL `cerb_url()` builds on (`serve --public-url`),
+/// once per process; later calls are ignored.
+pub fn set_public_url(url: &str) {
+    let _ = PUBLIC_URL.set(url.trim_end_matches('/').to_owned());
+}
+
+/// The configured public base URL, without a trailing slash.
+pub fn public_url() -> Option<&'static str> {
+    PUBLIC_URL.get().map(String::as_str)
+}
 pub use error::TwigError;
 pub use lexer::Delimiters;
 pub use limits::Limits;

@@ -79,9 +79,75 @@ pub fn format_float_json(f: f64) -> Option<String> {
     if f == 0.0 {
         return Some(if f.is_sign_negative() { "-0" } else { "0" }.into());
     }
-    // Rust's `{:e}` gives the shortest round-trip digits.
-    let sci = format!("{f:e}");
+    // Rust's `{:e}` gives the shortest round-trip digits; PHP's dtoa (mode
+    // 0) breaks an exact tie between two shortest candidates toward the even
+    // last digit, Rust does not always.
+    let sci = shortest_even(f);
     Some(layout_scientific(&sci, 'e', -4, 17))
+}
+
+/// The shortest round-trip digits of `f` as `d.ddde±X`, an exact tie
+/// between two candidates going to the even last digit (dtoa mode 0).
+fn shortest_even(f: f64) -> String {
+    let sci = format!("{f:e}");
+    let (mantissa, _) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let neg = mantissa.starts_with('-');
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let n = digits.len();
+    // A tie needs the exact expansion to be those n digits (give or take
+    // one in the last place) followed by exactly one 5.
+    let probe = format!("{:.*e}", n + 20, f.abs());
+    let probe_digits: Vec<u8> = probe
+        .split_once('e')
+        .map_or("", |(m, _)| m)
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .collect();
+    if probe_digits.get(n) != Some(&b'5') || probe_digits[n + 1..].iter().any(|d| *d != b'0') {
+        return sci;
+    }
+    let exact = format!("{:.*e}", 800, f.abs());
+    let (em, ee) = exact.split_once('e').unwrap_or((&exact, "0"));
+    let exact_digits: Vec<u8> = em.bytes().filter(u8::is_ascii_digit).collect();
+    if exact_digits.get(n) != Some(&b'5') || exact_digits[n + 1..].iter().any(|d| *d != b'0') {
+        return sci;
+    }
+    // Candidates: the truncation and one more in the last place.
+    let low = exact_digits[..n].to_vec();
+    let mut high = low.clone();
+    let mut i = n;
+    while i > 0 {
+        i -= 1;
+        if high[i] == b'9' {
+            high[i] = b'0';
+        } else {
+            high[i] += 1;
+            break;
+        }
+        if i == 0 {
+            return sci;
+        }
+    }
+    let pick = if (low[n - 1] - b'0').is_multiple_of(2) {
+        low
+    } else {
+        high
+    };
+    let mut m = String::new();
+    if neg {
+        m.push('-');
+    }
+    m.push(char::from(pick[0]));
+    if n > 1 {
+        m.push('.');
+        m.extend(pick[1..].iter().map(|d| char::from(*d)));
+    }
+    let out = format!("{m}e{ee}");
+    if out.parse::<f64>().ok() == Some(f) {
+        out
+    } else {
+        sci
+    }
 }
 
 /// Formats with `digits` significant digits, PHP style.
@@ -96,7 +162,39 @@ fn format_float_digits(f: f64, digits: usize, e_char: char, low: i32, high: i32)
         return if f.is_sign_negative() { "-0" } else { "0" }.into();
     }
     let sci = format!("{:.*e}", digits.saturating_sub(1), f);
+    if digits == 14
+        && let Some(kept) = small_integer_tie(f)
+    {
+        // dtoa's "small integer" path rounds an exact tie down without
+        // dropping the zeros it wrote: 100000000000005 → 1.0000000000000E+14.
+        return layout_keep_zeros(&kept, e_char);
+    }
     layout_scientific(&sci, e_char, low, high)
+}
+
+/// For PHP's `precision = 14`: an integral `f` with 15 digits whose last
+/// digit is 5 and whose 14th is even is rounded down by dtoa's small
+/// integer path, which keeps the trailing zeros. Gives the 14 digits.
+fn small_integer_tie(f: f64) -> Option<String> {
+    let a = f.abs();
+    if f.fract() != 0.0 || !(1e14..1e15).contains(&a) {
+        return None;
+    }
+    let i = a as u64;
+    if i % 10 != 5 || !(i / 10).is_multiple_of(2) {
+        return None;
+    }
+    let sign = if f < 0.0 { "-" } else { "" };
+    Some(format!("{sign}{}", i / 10))
+}
+
+/// `d.ddddE+14` from 14 digits (with an optional sign), zeros kept.
+fn layout_keep_zeros(digits: &str, e_char: char) -> String {
+    let (sign, d) = match digits.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", digits),
+    };
+    format!("{sign}{}.{}{e_char}+14", &d[..1], &d[1..])
 }
 
 /// Turns Rust's `d.ddde±X` into PHP's plain or scientific layout.
@@ -148,9 +246,35 @@ fn layout_scientific(sci: &str, e_char: char, low: i32, high: i32) -> String {
     out
 }
 
-/// PHP's float-to-int cast: truncation toward zero; NAN and out-of-range
-/// values give 0 on PHP 8 (64-bit) for NAN/INF, and saturate otherwise here.
+/// PHP's float-to-int cast (`zend_dval_to_lval`, 64-bit): truncation
+/// toward zero; NAN and the infinities give 0; finite values outside the
+/// `i64` range wrap modulo 2^64.
 pub fn float_to_int(f: f64) -> i64 {
+    if !f.is_finite() {
+        return 0;
+    }
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&f) {
+        return f as i64;
+    }
+    let two_64 = TWO_63 * 2.0;
+    // `f` is integral here (its magnitude is at least 2^63), so the
+    // remainder is exact.
+    let mut m = f.trunc() % two_64;
+    if m < 0.0 {
+        m += two_64;
+    }
+    if m >= TWO_63 {
+        (m - two_64) as i64
+    } else {
+        m as i64
+    }
+}
+
+/// PHP's saturating conversion of a numeric string's float value to int
+/// (`zend_dval_to_lval_cap`): NAN and the infinities give 0, values out of
+/// range the nearest bound.
+pub fn float_to_int_cap(f: f64) -> i64 {
     if !f.is_finite() {
         return 0;
     }
@@ -256,7 +380,7 @@ pub fn to_int(v: &Value) -> i64 {
         Value::Float(f) => float_to_int(*f),
         Value::Str(s) => match parse_leading_numeric(s.as_bytes()) {
             Some(Number::Int(i)) => i,
-            Some(Number::Float(f)) => float_to_int(f),
+            Some(Number::Float(f)) => float_to_int_cap(f),
             None => 0,
         },
         Value::Array(a) => i64::from(!a.is_empty()),
@@ -340,5 +464,29 @@ mod tests {
         assert!(truthy(&Value::str("0.0")));
         assert!(!truthy(&Value::empty_array()));
         assert!(truthy(&Value::Float(f64::NAN)));
+    }
+
+    #[test]
+    fn floats_wrap_to_int_and_numeric_strings_saturate() {
+        assert_eq!(float_to_int(1e25), 1_590_897_979_265_384_448);
+        assert_eq!(float_to_int(-2.5), -2);
+        assert_eq!(float_to_int(f64::INFINITY), 0);
+        assert_eq!(float_to_int_cap(1e25), i64::MAX);
+        assert_eq!(to_int(&Value::str("1e19")), i64::MAX);
+    }
+
+    #[test]
+    fn json_floats_break_ties_to_even_and_precision_14_keeps_tie_zeros() {
+        assert_eq!(
+            format_float_json(1000000000000000.2).as_deref(),
+            Some("1000000000000000.2")
+        );
+        assert_eq!(
+            format_float_json(0.1 + 0.2).as_deref(),
+            Some("0.30000000000000004")
+        );
+        assert_eq!(format_float(100000000000005.0), "1.0000000000000E+14");
+        assert_eq!(format_float(100000000000015.0), "1.0000000000002E+14");
+        assert_eq!(format_float(100000000000001.0), "1.0E+14");
     }
 }

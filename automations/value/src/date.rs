@@ -62,10 +62,11 @@ struct Phrase {
     zone: Option<Zone>,
     reset_time: bool,
     rel: Rel,
-    /// Weeks that came from `this/next/last week` (ISO-week arithmetic
-    /// when a weekday is also given).
+    /// Weeks that came from `this/next/last week`.
     text_weeks: Option<i64>,
-    /// (weekday 0=Monday, behaviour: 0 this/none, 1 next, -1 last).
+    /// timelib's weekday relative: (weekday, 0=Sunday, negated by `ago`;
+    /// behaviour: 0 after `next`/`last`, 1 for a bare name or `this`, 2
+    /// with `this/next/last week`).
     weekday: Option<(i64, i64)>,
     /// `first day of` (true) / `last day of` (false).
     first_last_day_of: Option<bool>,
@@ -436,6 +437,11 @@ fn add_rel(p: &mut Phrase, (field, mult): (char, i64), n: i64, from_text: bool) 
         _ => {
             if from_text && mult == 7 {
                 p.text_weeks = Some(p.text_weeks.unwrap_or(0) + n);
+                // `this/next/last week`: Monday unless a day is named.
+                p.weekday = Some(match p.weekday {
+                    Some((wd, _)) => (wd, 2),
+                    None => (1, 2),
+                });
             } else {
                 r.d = r.d.saturating_add(v);
             }
@@ -443,7 +449,23 @@ fn add_rel(p: &mut Phrase, (field, mult): (char, i64), n: i64, from_text: bool) 
     }
 }
 
+/// A Monday-based weekday (0 = Monday) as timelib counts (0 = Sunday).
+fn sunday_based(wd: i64) -> i64 {
+    (wd + 1) % 7
+}
+
 fn number_piece(c: &Cur<'_>, p: &mut Phrase, n: &str) -> Option<usize> {
+    // GNU short date: YYYY-MM (the first of the month).
+    if n.len() == 4
+        && c.punct(1, '-')
+        && let Some(m) = c.num(2)
+        && m.len() <= 2
+        && !c.punct(3, '-')
+        && !c.punct(3, ':')
+    {
+        p.date = Some((int(n)?, int(m)?, 1));
+        return Some(3);
+    }
     // ISO date: YYYY-MM-DD or YYYY/MM/DD, optionally followed by T/space time.
     if n.len() == 4
         && (c.punct(1, '-') || c.punct(1, '/'))
@@ -570,6 +592,9 @@ fn word_piece(c: &Cur<'_>, p: &mut Phrase, w: &str) -> Option<usize> {
             if let Some(tw) = p.text_weeks.as_mut() {
                 *tw = -*tw;
             }
+            if let Some((wd, _)) = p.weekday.as_mut() {
+                *wd = if *wd == 0 { -7 } else { -*wd };
+            }
             return Some(1);
         }
         "of" | "at" | "on" | "the" | "and" => return Some(1),
@@ -597,7 +622,13 @@ fn word_piece(c: &Cur<'_>, p: &mut Phrase, w: &str) -> Option<usize> {
             _ => -1,
         };
         if let Some(wd) = c.word(2).and_then(weekday_of) {
-            p.weekday = Some((wd, n));
+            // timelib: `next` is +1 behaviour 0, `last` -1 (a week back)
+            // behaviour 0, `this` 0 behaviour 1; the time is unset.
+            if n < 0 {
+                p.rel.d = p.rel.d.saturating_sub(7);
+            }
+            p.weekday = Some((sunday_based(wd), if n == 0 { 1 } else { 0 }));
+            p.time = None;
             p.reset_time = true;
             return Some(3);
         }
@@ -607,11 +638,21 @@ fn word_piece(c: &Cur<'_>, p: &mut Phrase, w: &str) -> Option<usize> {
         }
         return None;
     }
-    if let Some(wd) = weekday_of(w) {
-        if p.weekday.is_none() && p.date.is_none() {
-            p.weekday = Some((wd, 0));
-            p.reset_time = true;
-        }
+    // A day name (`weekday` alone is Monday in timelib): a weekday
+    // relative that unsets the time given so far.
+    let bare = if matches!(w, "weekday" | "weekdays") {
+        Some(0)
+    } else {
+        weekday_of(w)
+    };
+    if let Some(wd) = bare {
+        let behaviour = match p.weekday {
+            Some((_, 2)) => 2,
+            _ => 1,
+        };
+        p.weekday = Some((sunday_based(wd), behaviour));
+        p.time = None;
+        p.reset_time = true;
         return Some(if c.punct(1, '.') { 2 } else { 1 });
     }
     if let Some(m) = month_of(w) {
@@ -761,7 +802,10 @@ fn local_to_utc(zone: Zone, local: i64) -> Option<i64> {
 impl Phrase {
     fn resolve(&self, now: i64, default_zone: Tz) -> Option<i64> {
         let zone = self.zone.unwrap_or(Zone::Named(default_zone));
-        let now_local = now.checked_add(zone_offset_at(zone, now))?;
+        // timelib fills the unset fields from `now` in the default zone,
+        // then reads them in the phrase's zone: `a` (UTC+1) is an hour
+        // before now.
+        let now_local = now.checked_add(zone_offset_at(Zone::Named(default_zone), now))?;
         let (ny, nm, nd) = civil_from_days(now_local.div_euclid(86_400));
         let now_secs = now_local.rem_euclid(86_400);
         let (mut y, mut m, mut d) = (ny, nm, nd);
@@ -813,26 +857,30 @@ impl Phrase {
                 days = last - (weekday_of_days(last) - wd).rem_euclid(7);
             }
         }
-        let mut weeks = self.text_weeks.unwrap_or(0);
+        let weeks = self.text_weeks.unwrap_or(0);
         if let Some((wd, behaviour)) = self.weekday {
-            if self.text_weeks.is_some() {
-                // `monday next week`: ISO week arithmetic.
-                let monday = days - weekday_of_days(days);
-                days = monday + weeks * 7 + wd;
-                weeks = 0;
+            // timelib's do_adjust_for_weekday, before the relative offsets.
+            let cur = (weekday_of_days(days) + 1) % 7;
+            if behaviour == 2 {
+                let mut w = wd;
+                if cur == 0 && w != 0 {
+                    w -= 7;
+                }
+                if w == 0 && cur != 0 {
+                    w = 7;
+                }
+                days = days - cur + w;
             } else {
-                let cur = weekday_of_days(days);
-                days += match behaviour {
-                    1 => {
-                        let delta = (wd - cur).rem_euclid(7);
-                        if delta == 0 { 7 } else { delta }
-                    }
-                    -1 => {
-                        let delta = (cur - wd).rem_euclid(7);
-                        -(if delta == 0 { 7 } else { delta })
-                    }
-                    _ => (wd - cur).rem_euclid(7),
-                };
+                let rel_days = r.d.saturating_add(weeks.saturating_mul(7));
+                let mut diff = wd - cur;
+                if (rel_days < 0 && diff < 0) || (rel_days >= 0 && diff <= -behaviour) {
+                    diff += 7;
+                }
+                if wd >= 0 {
+                    days += diff;
+                } else {
+                    days -= 7 - (wd.abs() - cur);
+                }
             }
         }
         days = days.checked_add(r.d)?.checked_add(weeks.checked_mul(7)?)?;
@@ -1015,5 +1063,44 @@ mod tests {
         ] {
             assert_eq!(at(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn weekday_relatives_follow_timelib() {
+        // A day name after a date moves to that day (time unset).
+        assert_eq!(
+            at("2024-03-13 10:00 friday"),
+            Some(ymd_hms(2024, 3, 15, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-13 friday 10:00"),
+            Some(ymd_hms(2024, 3, 15, 10, 0, 0))
+        );
+        // `this/next week` with a day: that day of the (next) week.
+        assert_eq!(
+            at("2024-03-06 monday next week"),
+            Some(ymd_hms(2024, 3, 11, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-10 saturday next week"),
+            Some(ymd_hms(2024, 3, 16, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-13 this week"),
+            Some(ymd_hms(2024, 3, 11, 0, 0, 0))
+        );
+        // `ago` turns the weekday around.
+        assert_eq!(
+            at("2024-03-13 monday 2 weeks ago"),
+            Some(ymd_hms(2024, 2, 19, 0, 0, 0))
+        );
+        assert_eq!(
+            at("third wednesday of 2023-05"),
+            Some(ymd_hms(2023, 5, 17, 0, 0, 0))
+        );
+        assert_eq!(
+            at("2024-03-13 weekday"),
+            Some(ymd_hms(2024, 3, 18, 0, 0, 0))
+        );
     }
 }

@@ -36,6 +36,9 @@ pub enum AutomationCommand {
         /// answers from these and opens no connection.
         #[arg(long = "http-fixtures")]
         http_fixtures: Option<PathBuf>,
+        /// The public base URL `cerb_url()` builds on (as `serve --public-url`).
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// Lists the stored automations (a table; the API's JSON with --json).
     List {
@@ -92,14 +95,15 @@ fn read_text(path: &PathBuf) -> anyhow::Result<String> {
 
 /// Runs `katabox automation ...`.
 pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
-    let (file, inputs, policy, trigger, http_fixtures) = match c {
+    let (file, inputs, policy, trigger, http_fixtures, public_url) = match c {
         AutomationCommand::Run {
             file,
             inputs,
             policy,
             trigger,
             http_fixtures,
-        } => (file, inputs, policy, trigger, http_fixtures),
+            public_url,
+        } => (file, inputs, policy, trigger, http_fixtures, public_url),
         AutomationCommand::List { json, target } => {
             return super::history::automation_list(&target, json);
         }
@@ -142,7 +146,10 @@ pub fn automation(c: AutomationCommand) -> anyhow::Result<()> {
         .build()?;
     let result = runtime.block_on(async {
         let sandbox = Sandbox::new(
-            SandboxConfig::default(),
+            SandboxConfig {
+                public_url,
+                ..SandboxConfig::default()
+            },
             Arc::new(MemoryStore::new()),
             Arc::new(NoAutomations),
             http,

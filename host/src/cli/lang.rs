@@ -29,6 +29,9 @@ pub enum TemplateCommand {
         /// A JSON file with the dictionary to render against (default: empty).
         #[arg(long)]
         vars: Option<PathBuf>,
+        /// The public base URL `cerb_url()` builds on (as `serve --public-url`).
+        #[arg(long)]
+        public_url: Option<String>,
     },
 }
 
@@ -46,7 +49,14 @@ pub fn kata(c: KataCommand) -> anyhow::Result<()> {
 
 /// Runs a `template` command.
 pub fn template(c: TemplateCommand) -> anyhow::Result<()> {
-    let TemplateCommand::Render { file, vars } = c;
+    let TemplateCommand::Render {
+        file,
+        vars,
+        public_url,
+    } = c;
+    if let Some(url) = &public_url {
+        katabox_twig::set_public_url(url);
+    }
     let text = read_text(&file)?;
     let dict = read_vars(vars.as_deref())?;
     let answer = match crate::lang::render_template(&text, &dict) {

@@ -34,8 +34,9 @@ pub struct ServeArgs {
     /// A package to import at start (skipped when already imported).
     #[arg(long)]
     package: Vec<PathBuf>,
-    /// The public base URL (default http://LISTEN/).
-    #[arg(long)]
+    /// The public base URL (default http://LISTEN/); also what
+    /// `cerb_url()` builds on.
+    #[arg(long, alias = "public-url")]
     base_url: Option<String>,
     /// Proxies allowed to set the client address with X-Forwarded-For
     /// (comma-separated addresses or CIDR networks).

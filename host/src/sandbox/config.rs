@@ -22,6 +22,9 @@ pub struct SandboxConfig {
     /// the 2-core test machine), so that the time limit, not the fuel, is
     /// what normally stops a runaway script (issue 20).
     pub fuel_per_second: u64,
+    /// The public base URL given to the guest for `cerb_url()` (the
+    /// `KATABOX_PUBLIC_URL` WASI variable). Default none.
+    pub public_url: Option<String>,
     /// A ceiling on any run's fuel budget, whatever its time limit
     /// (`serve --fuel`, the flag from before the budget followed the time
     /// limit). Default none.
@@ -91,6 +94,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             fuel_per_second: 100_000_000_000,
+            public_url: None,
             max_fuel: None,
             memory_limit: 64 << 20,
             max_time_limit_ms: MAX_TIME_LIMIT_MS,

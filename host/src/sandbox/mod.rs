@@ -351,7 +351,13 @@ impl Sandbox {
     fn new_store(&self) -> wasmtime::Result<Store<RunState>> {
         let cfg = &self.inner.config;
         let state = RunState {
-            wasi: wasmtime_wasi::WasiCtx::builder().build(),
+            wasi: {
+                let mut b = wasmtime_wasi::WasiCtx::builder();
+                if let Some(url) = &cfg.public_url {
+                    b.env("KATABOX_PUBLIC_URL", url);
+                }
+                b.build()
+            },
             table: wasmtime::component::ResourceTable::new(),
             limiter: MemoryLimiter::new(cfg.memory_limit),
             sandbox: None,

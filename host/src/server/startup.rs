@@ -125,6 +125,12 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
     let verifier = Arc::new(verifier);
     // The same secrets serve the guests' `secrets` capability (HMAC).
     let mut sandbox_config = config.sandbox.clone();
+    // `cerb_url()` builds on the public base URL, in the host's engines and
+    // (through a WASI variable) in the guest's.
+    katabox_twig::set_public_url(&base_url);
+    if sandbox_config.public_url.is_none() {
+        sandbox_config.public_url = Some(base_url.clone());
+    }
     if sandbox_config.secrets.is_empty() {
         sandbox_config.secrets = crate::sandbox::Secrets::from((*verifier.secrets).clone());
     }

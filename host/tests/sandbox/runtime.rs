@@ -115,7 +115,7 @@ async fn function_runs_the_callee_with_its_own_policy() {
     let callee = AutomationRecord {
         name: "double".into(),
         extension_id: "cerb.trigger.automation.function".into(),
-        script: "start:\n  return:\n    doubled: {{inputs.n * 2}}\n".into(),
+        script: "inputs:\n  text/n:\n    type: number\nstart:\n  return:\n    doubled: {{inputs.n * 2}}\n".into(),
         policy_kata: String::new(),
         component: None,
     };

@@ -109,9 +109,21 @@ impl Renderer<'_> {
                 self.eval_json_encode_pretty(input)
             }
             ExprKind::Filter {
-                input, func, args, ..
+                name,
+                input,
+                func,
+                args,
             } => {
-                let v = self.eval(input)?;
+                let mut v = self.eval(input)?;
+                // `pre_escape => 'html'`: Twig escapes the input of these
+                // filters unless it is statically safe for HTML, whatever
+                // the autoescape setting; a captured string passes as is.
+                if matches!(*name, "nl2br" | "spaceless")
+                    && !html_safe(input)
+                    && let Value::Str(s) = &v
+                {
+                    v = Value::str(crate::escape::html(s.as_bytes()));
+                }
                 let args = self.eval_args(args)?;
                 self.apply_filter(*func, v, &args)
             }
@@ -179,9 +191,20 @@ impl Renderer<'_> {
             }
             _ => {}
         }
-        let x = self.eval(a)?;
-        let y = self.eval(b)?;
+        let mut x = self.eval(a)?;
+        let mut y = self.eval(b)?;
         let max_str = self.cfg.limits.max_string_bytes;
+        // PHP's VM puts a constant left operand of a commutative operator
+        // (`*`, `&`, `|`, `^`; not `+`, array union is not) on the right, so
+        // its type errors name the operands that way round.
+        if matches!(
+            op,
+            BinOp::Mul | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor
+        ) && php_const(a).is_some()
+            && php_const(b).is_none()
+        {
+            std::mem::swap(&mut x, &mut y);
+        }
         match op {
             BinOp::Add => ops::arith(Arith::Add, &x, &y),
             BinOp::Sub => ops::arith(Arith::Sub, &x, &y),
@@ -213,6 +236,20 @@ impl Renderer<'_> {
     }
 
     fn matches(&mut self, subject: &Value, pattern: &Value) -> R<Value> {
+        // `twig_matches(string $regexp, ?string $str)`, a user function in
+        // coercive mode (PHP adds ", called in <file> on line <n>").
+        let bad = |pos: u8, name: &str, ty: &str, v: &Value| {
+            CallError::Php(format!(
+                "twig_matches(): Argument #{pos} (${name}) must be of type {ty}, {} given",
+                crate::library::type_or_class(v)
+            ))
+        };
+        if matches!(pattern, Value::Array(_) | Value::Null) {
+            return Err(bad(1, "regexp", "string", pattern));
+        }
+        if matches!(subject, Value::Array(_)) {
+            return Err(bad(2, "str", "?string", subject));
+        }
         let p = ops::to_pstr(pattern)?;
         let s = ops::to_pstr(subject)?;
         let re = crate::pcre_lite::compile(p.as_bytes()).map_err(|m| {
@@ -337,4 +374,133 @@ fn no_args(args: &[Option<Expr>]) -> bool {
 /// `X|json_encode` with no arguments.
 fn is_plain_json_encode(e: &Expr) -> bool {
     matches!(&e.kind, ExprKind::Filter { name: "json_encode", args, .. } if no_args(args))
+}
+
+/// The value PHP's compiler gives `e` at compile time, when the compiled
+/// Twig expression is a PHP constant: literals, arrays of constants, and
+/// unary and binary operators on constants that PHP folds (those that
+/// raise no error, warning or deprecation). Filters, functions, names,
+/// `//`, `..` and the tests are never constant.
+pub(crate) fn php_const(e: &Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Const(v) => Some(v.clone()),
+        ExprKind::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                out.push(php_const(i)?);
+            }
+            Some(Value::list(out))
+        }
+        ExprKind::Hash(pairs) => {
+            let mut out = katabox_value::Array::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                let k = katabox_value::Key::from_value(&php_const(k)?)?;
+                out.insert(k, php_const(v)?);
+            }
+            Some(Value::array(out))
+        }
+        ExprKind::Unary(UnOp::Not, x) => Some(Value::Bool(!ops::truthy(&php_const(x)?))),
+        ExprKind::Unary(UnOp::Neg | UnOp::Pos, x) => {
+            let v = php_const(x)?;
+            quiet_number(&v)?;
+            match &e.kind {
+                ExprKind::Unary(UnOp::Neg, _) => ops::neg(&v).ok(),
+                _ => ops::pos(&v).ok(),
+            }
+        }
+        ExprKind::Binary(op, a, b) => {
+            let (x, y) = (php_const(a)?, php_const(b)?);
+            match op {
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Pow => {
+                    if *op == BinOp::Add && matches!((&x, &y), (Value::Array(_), Value::Array(_))) {
+                        return ops::arith(Arith::Add, &x, &y).ok();
+                    }
+                    quiet_number(&x)?;
+                    quiet_number(&y)?;
+                    match op {
+                        BinOp::Add => ops::arith(Arith::Add, &x, &y).ok(),
+                        BinOp::Sub => ops::arith(Arith::Sub, &x, &y).ok(),
+                        BinOp::Mul => ops::arith(Arith::Mul, &x, &y).ok(),
+                        BinOp::Div => ops::div(&x, &y).ok(),
+                        _ => ops::pow(&x, &y).ok(),
+                    }
+                }
+                BinOp::Mod | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {
+                    let both_text = matches!((&x, &y), (Value::Str(_), Value::Str(_)));
+                    if !both_text || *op == BinOp::Mod {
+                        quiet_int(&x)?;
+                        quiet_int(&y)?;
+                    }
+                    match op {
+                        BinOp::Mod => ops::modulo(&x, &y).ok(),
+                        BinOp::BitAnd => ops::bitwise("&", &x, &y).ok(),
+                        BinOp::BitOr => ops::bitwise("|", &x, &y).ok(),
+                        _ => ops::bitwise("^", &x, &y).ok(),
+                    }
+                }
+                BinOp::Concat => {
+                    if matches!(x, Value::Array(_) | Value::Object(_))
+                        || matches!(y, Value::Array(_) | Value::Object(_))
+                    {
+                        return None;
+                    }
+                    ops::concat(&x, &y, usize::MAX).ok()
+                }
+                BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Gt
+                | BinOp::Le
+                | BinOp::Ge
+                | BinOp::Spaceship => Some(ops::compare(*op, &x, &y)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `Some` when PHP converts `v` to a number without a warning or error.
+fn quiet_number(v: &Value) -> Option<()> {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => Some(()),
+        Value::Str(s) => katabox_value::convert::parse_numeric(s.as_bytes()).map(|_| ()),
+        _ => None,
+    }
+}
+
+/// `Some` when PHP converts `v` to an int without a warning, error or
+/// deprecation (a float must be integral and in range).
+fn quiet_int(v: &Value) -> Option<()> {
+    let f = match v {
+        Value::Float(f) => *f,
+        Value::Str(s) => match katabox_value::convert::parse_numeric(s.as_bytes())? {
+            katabox_value::convert::Number::Int(_) => return Some(()),
+            katabox_value::convert::Number::Float(f) => f,
+        },
+        other => return quiet_number(other),
+    };
+    (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(())
+}
+
+/// Twig's safe analysis for the `html` strategy: constants, conditionals
+/// whose both branches are safe, and the filters declared safe (`raw`,
+/// `escape`/`e` with the `html` strategy, `nl2br`, `spaceless`).
+fn html_safe(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(_) => true,
+        ExprKind::Cond(_, a, b) | ExprKind::Elvis(a, b) => html_safe(a) && html_safe(b),
+        ExprKind::Binary(BinOp::Coalesce, a, b) => html_safe(a) && html_safe(b),
+        ExprKind::Filter { name, args, .. } => match *name {
+            "raw" | "nl2br" | "spaceless" => true,
+            "escape" | "e" => match args.first() {
+                None | Some(None) => true,
+                Some(Some(a)) => {
+                    matches!(&a.kind, ExprKind::Const(Value::Str(s)) if s.as_bytes() == b"html")
+                }
+            },
+            _ => false,
+        },
+        _ => false,
+    }
 }

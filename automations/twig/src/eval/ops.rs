@@ -130,8 +130,11 @@ pub fn floor_div(a: &Value, b: &Value) -> R<Value> {
 }
 
 fn int_operand(v: &Value, a: &Value, op: &str, b: &Value) -> R<i64> {
+    let from_text = matches!(v, Value::Str(_)) || markup_text(v).is_some();
     Ok(match operand(v, a, op, b)? {
         Number::Int(i) => i,
+        // A numeric string's float saturates; a float wraps (PHP 8, 64-bit).
+        Number::Float(f) if from_text => convert::float_to_int_cap(f),
         Number::Float(f) => convert::float_to_int(f),
     })
 }
@@ -180,8 +183,27 @@ pub fn pos(v: &Value) -> R<Value> {
     Ok(num_value(n))
 }
 
-/// Bitwise operators.
+/// Bitwise operators. Two strings combine byte by byte, as in PHP: `|`
+/// keeps the longer string's tail, `&` and `^` stop at the shorter one.
 pub fn bitwise(op: &str, a: &Value, b: &Value) -> R<Value> {
+    let text = |v: &Value| match v {
+        Value::Str(s) => Some(s.clone()),
+        other => markup_text(other).cloned(),
+    };
+    if let (Some(x), Some(y)) = (text(a), text(b)) {
+        let (x, y) = (x.as_bytes(), y.as_bytes());
+        let (long, short) = if x.len() >= y.len() { (x, y) } else { (y, x) };
+        let out: Vec<u8> = match op {
+            "|" => long
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c | short.get(i).copied().unwrap_or(0))
+                .collect(),
+            "&" => short.iter().zip(long).map(|(p, q)| p & q).collect(),
+            _ => short.iter().zip(long).map(|(p, q)| p ^ q).collect(),
+        };
+        return Ok(Value::Str(PStr::from(out)));
+    }
     let x = int_operand(a, a, op, b)?;
     let y = int_operand(b, a, op, b)?;
     Ok(Value::Int(match op {
@@ -297,7 +319,8 @@ pub fn affix(a: &Value, b: &Value, start: bool) -> bool {
     }
 }
 
-/// `a .. b`: PHP `range(a, b)` with step 1, bounded by `max` elements.
+/// `a .. b`: PHP 8.2's `range(a, b)` with step 1, bounded by `max`
+/// elements (after PHP's own size check).
 pub fn range(a: &Value, b: &Value, max: usize) -> R<Value> {
     let limit = |n: f64| -> R<()> {
         if n > max as f64 {
@@ -307,54 +330,80 @@ pub fn range(a: &Value, b: &Value, max: usize) -> R<Value> {
         }
         Ok(())
     };
-    // Two single-byte non-numeric strings: characters.
+    let too_big = |lo: String, hi: String| {
+        CallError::Php(format!(
+            "The supplied range exceeds the maximum array size: start={lo} end={hi}"
+        ))
+    };
+    let step_error = || {
+        CallError::Php("range(): Argument #3 ($step) must not exceed the specified range".into())
+    };
+    // PHP's HT_MAX_SIZE on 64-bit.
+    const HT_MAX_SIZE: u64 = 0x4000_0000;
+    let mut double = matches!(a, Value::Float(_)) || matches!(b, Value::Float(_));
     if let (Value::Str(x), Value::Str(y)) = (a, b)
         && !x.is_empty()
         && !y.is_empty()
-        && convert::parse_numeric(x.as_bytes()).is_none()
-        && convert::parse_numeric(y.as_bytes()).is_none()
     {
-        let (s, e) = (x.as_bytes()[0], y.as_bytes()[0]);
+        let (tx, ty) = (
+            convert::parse_numeric(x.as_bytes()),
+            convert::parse_numeric(y.as_bytes()),
+        );
+        if matches!(tx, Some(Number::Float(_))) || matches!(ty, Some(Number::Float(_))) {
+            double = true;
+        } else if tx.is_none() && ty.is_none() {
+            // Two non-numeric strings: characters.
+            let (s, e) = (x.as_bytes()[0], y.as_bytes()[0]);
+            let items: Vec<Value> = if s <= e {
+                (s..=e).map(|c| Value::bytes([c])).collect()
+            } else {
+                (e..=s).rev().map(|c| Value::bytes([c])).collect()
+            };
+            return Ok(Value::list(items));
+        }
+    }
+    if !double {
+        let (s, e) = (convert::to_int(a), convert::to_int(b));
+        let diff = (i128::from(e) - i128::from(s)).unsigned_abs();
+        if diff >= u128::from(HT_MAX_SIZE - 1) {
+            return Err(too_big(s.min(e).to_string(), s.max(e).to_string()));
+        }
+        limit(diff as f64 + 1.0)?;
         let items: Vec<Value> = if s <= e {
-            (s..=e).map(|c| Value::bytes([c])).collect()
+            (s..=e).map(Value::Int).collect()
         } else {
-            (e..=s).rev().map(|c| Value::bytes([c])).collect()
+            (e..=s).rev().map(Value::Int).collect()
         };
         return Ok(Value::list(items));
     }
-    let num = |v: &Value| -> Number {
-        match v {
-            Value::Str(s) => convert::parse_numeric(s.as_bytes()).unwrap_or(Number::Int(0)),
-            Value::Float(f) => Number::Float(*f),
-            other => Number::Int(convert::to_int(other)),
-        }
-    };
-    let (x, y) = (num(a), num(b));
-    match (x, y) {
-        (Number::Int(s), Number::Int(e)) => {
-            let count = (i128::from(e) - i128::from(s)).unsigned_abs() + 1;
-            limit(count as f64)?;
-            let items: Vec<Value> = if s <= e {
-                (s..=e).map(Value::Int).collect()
-            } else {
-                (e..=s).rev().map(Value::Int).collect()
-            };
-            Ok(Value::list(items))
-        }
-        _ => {
-            let (s, e) = (x.as_f64(), y.as_f64());
-            if !s.is_finite() || !e.is_finite() {
-                return Err(CallError::Php(
-                    "range(): Argument #1 ($start) must be a finite number, INF provided".into(),
-                ));
-            }
-            let count = (e - s).abs().floor() + 1.0;
-            limit(count)?;
-            let n = count as usize;
-            let step = if s <= e { 1.0 } else { -1.0 };
-            Ok(Value::list(
-                (0..n).map(|i| Value::Float(s + step * i as f64)),
-            ))
-        }
+    let (s, e) = (convert::to_float(a), convert::to_float(b));
+    if s.is_nan() || e.is_nan() || s.is_infinite() || e.is_infinite() {
+        return Err(CallError::Php(format!(
+            "Invalid range supplied: start={} end={}",
+            fixed0(s),
+            fixed0(e)
+        )));
     }
+    if s == e {
+        return Ok(Value::list([Value::Float(s)]));
+    }
+    let diff = (e - s).abs();
+    if diff < 1.0 {
+        return Err(step_error());
+    }
+    let count = diff + 1.0;
+    if count >= HT_MAX_SIZE as f64 {
+        return Err(too_big(fixed0(s.min(e)), fixed0(s.max(e))));
+    }
+    limit(count.floor())?;
+    let n = count as usize;
+    let step = if s <= e { 1.0 } else { -1.0 };
+    Ok(Value::list(
+        (0..n).map(|i| Value::Float(s + step * i as f64)),
+    ))
+}
+
+/// C's `%0.0f`.
+fn fixed0(f: f64) -> String {
+    format!("{f:.0}")
 }

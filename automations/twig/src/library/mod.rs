@@ -30,7 +30,9 @@ pub mod xml;
 
 mod date_parse;
 mod sort;
+mod stats;
 mod util;
+pub(crate) use util::type_or_class;
 
 #[cfg(test)]
 mod e2e;
@@ -200,6 +202,27 @@ static FUNCTIONS: &[Callable<FunctionFn>] = &[
     ),
     c!("clamp_float", ["string", "min", "max"], misc::clamp_float),
     c!("clamp_int", ["string", "min", "max"], misc::clamp_int),
+    c!("cerb_url", ["url", "full", "proxy"], misc::cerb_url),
+    c!(
+        "cerb_record_readable",
+        [
+            "record_context",
+            "record_id",
+            "actor_context",
+            "actor_context_id"
+        ],
+        misc::cerb_record_access
+    ),
+    c!(
+        "cerb_record_writeable",
+        [
+            "record_context",
+            "record_id",
+            "actor_context",
+            "actor_context_id"
+        ],
+        misc::cerb_record_access
+    ),
     c!(
         "date_lerp",
         ["date_string", "unit", "step", "limit"],
@@ -280,9 +303,6 @@ pub const HELPDESK_ONLY_FUNCTIONS: &[&str] = &[
     "cerb_extract_uris",
     "cerb_file_url",
     "cerb_has_priv",
-    "cerb_record_readable",
-    "cerb_record_writeable",
-    "cerb_url",
     "dns_get_record",
     "dns_host_by_ip",
 ];

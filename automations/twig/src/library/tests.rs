@@ -25,6 +25,8 @@ fn modulo_int(v: &Value, op: &Value) -> Result<i64, CallError> {
     let v = util::unmark(v.clone());
     match convert::to_number(&v) {
         Some(Number::Int(i)) => Ok(i),
+        // A numeric string's float saturates, a float wraps (PHP 8, 64-bit).
+        Some(Number::Float(f)) if matches!(v, Value::Str(_)) => Ok(convert::float_to_int_cap(f)),
         Some(Number::Float(f)) => Ok(convert::float_to_int(f)),
         None => Err(CallError::Php(format!(
             "Unsupported operand types: {} % {}",

@@ -32,6 +32,40 @@ pub(crate) fn string_param(func: &str, pos: u8, name: &str, v: &Value) -> Result
 
 /// The string a Cerb filter sees: strings and captured strings; anything
 /// else (numbers included) is `None`.
+/// A PHP `int` (or `?int` with `nullable`) parameter in weak mode: numeric
+/// strings and in-range floats convert (truncating), anything else is
+/// PHP 8's `TypeError`. Null gives `None`.
+pub(crate) fn int_param(
+    func: &str,
+    pos: u8,
+    name: &str,
+    nullable: bool,
+    v: &Value,
+) -> Result<Option<i64>, CallError> {
+    let bad = |given: &str| {
+        let q = if nullable { "?" } else { "" };
+        CallError::Php(format!(
+            "{func}(): Argument #{pos} (${name}) must be of type {q}int, {given} given"
+        ))
+    };
+    let fits = |f: f64| {
+        f.is_finite() && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f)
+    };
+    match v {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(i64::from(*b))),
+        Value::Int(i) => Ok(Some(*i)),
+        Value::Float(f) if fits(*f) => Ok(Some(*f as i64)),
+        Value::Float(_) => Err(bad("float")),
+        Value::Str(s) => match katabox_value::convert::parse_numeric(s.as_bytes()) {
+            Some(katabox_value::convert::Number::Int(i)) => Ok(Some(i)),
+            Some(katabox_value::convert::Number::Float(f)) if fits(f) => Ok(Some(f as i64)),
+            _ => Err(bad("string")),
+        },
+        other => Err(bad(&type_or_class(other))),
+    }
+}
+
 pub(crate) fn cerb_str(v: &Value) -> Option<PStr> {
     match v {
         Value::Str(s) => Some(s.clone()),

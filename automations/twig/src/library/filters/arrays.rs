@@ -209,8 +209,17 @@ pub fn array_slice(a: &Array, start: i64, length: Option<i64>, preserve: bool) -
 
 /// `slice(start, length=null, preserve_keys=false)`.
 pub fn slice(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
-    let start = convert::to_int(args.required(0)?);
-    let length = opt(args, 1).map(convert::to_int);
+    // `array_slice` for arrays, `mb_substr` for the rest: PHP's int params.
+    let func = if v.as_array().is_some() {
+        ("array_slice", "offset", "length")
+    } else {
+        ("mb_substr", "start", "length")
+    };
+    let start = util::int_param(func.0, 2, func.1, false, args.required(0)?)?.unwrap_or(0);
+    let length = match opt(args, 1) {
+        Some(l) => util::int_param(func.0, 3, func.2, true, l)?,
+        None => None,
+    };
     slice_value(&v, start, length, util::bool_arg(args, 2, false))
 }
 

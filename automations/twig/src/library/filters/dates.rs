@@ -84,40 +84,42 @@ pub fn date_pretty(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, Ca
 
 /// `secs_pretty(precision=0)`.
 pub fn secs_pretty(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
+    // Cerb's `strSecsToString`: `is_numeric`, `empty`, `intval`, then
+    // PHP's float arithmetic per unit.
     let v = util::unmark(v);
-    let secs = match &v {
-        Value::Int(i) => *i,
-        Value::Float(f) => convert::float_to_int(*f),
-        Value::Str(s) => match convert::parse_numeric(s.as_bytes()) {
-            Some(n) => convert::to_int(&n.to_value()),
-            None => return Ok(Value::str("")),
-        },
-        _ => return Ok(Value::str("")),
+    let numeric = match &v {
+        Value::Int(_) | Value::Float(_) => true,
+        Value::Str(s) => convert::parse_numeric(s.as_bytes()).is_some(),
+        _ => false,
     };
-    if secs == 0 {
+    if !numeric {
+        return Ok(Value::str(""));
+    }
+    if !convert::truthy(&v) {
         return Ok(Value::str("0 secs"));
     }
-    let precision = opt(args, 0).map_or(0, convert::to_int);
-    let units: [(i64, &str); 7] = [
-        (31_449_600, "year"),
-        (2_628_000, "month"),
-        (604_800, "week"),
-        (86_400, "day"),
-        (3_600, "hour"),
-        (60, "min"),
-        (1, "sec"),
+    let units: [(f64, &str); 7] = [
+        (31_449_600.0, "year"),
+        (2_628_000.0, "month"),
+        (604_800.0, "week"),
+        (86_400.0, "day"),
+        (3_600.0, "hour"),
+        (60.0, "min"),
+        (1.0, "sec"),
     ];
-    let mut rest = secs;
+    let mut rest = convert::to_int(&v) as f64;
     let mut parts = Vec::new();
     for (size, name) in units {
-        if rest >= size {
-            let n = rest / size;
-            rest %= size;
-            parts.push(plural(n, name));
+        let n = (rest / size).floor();
+        rest -= n * size;
+        if n != 0.0 {
+            parts.push(plural(convert::float_to_int(n), name));
         }
     }
-    if precision > 0 {
-        parts.truncate(precision as usize);
+    let length = opt(args, 0).map_or(0, convert::to_int);
+    if length != 0 {
+        let (from, to) = super::arrays::slice_bounds(parts.len(), 0, Some(length));
+        parts = parts[from..to].to_vec();
     }
     Ok(Value::str(parts.join(", ")))
 }

@@ -6,11 +6,17 @@ use crate::library::util::{self, check_str_len, opt, to_str};
 use katabox_value::Value;
 use katabox_value::convert::{self, Number};
 
-/// A PHP `int|float` parameter (numeric strings coerced, null → 0).
+/// A PHP `int|float` parameter (numeric strings coerced, null → 0). A
+/// leading-numeric string (`"3abc"`) is a type error, as in PHP 8.
 pub fn num_param(func: &str, arg: &str, v: &Value) -> Result<Number, CallError> {
+    num_param_at(func, 1, arg, v)
+}
+
+/// [`num_param`] for argument number `pos`.
+pub fn num_param_at(func: &str, pos: u8, arg: &str, v: &Value) -> Result<Number, CallError> {
     let bad = |t: &str| {
         CallError::Php(format!(
-            "{func}(): Argument #1 (${arg}) must be of type int|float, {t} given"
+            "{func}(): Argument #{pos} (${arg}) must be of type int|float, {t} given"
         ))
     };
     match v {
@@ -18,7 +24,7 @@ pub fn num_param(func: &str, arg: &str, v: &Value) -> Result<Number, CallError> 
         Value::Bool(b) => Ok(Number::Int(i64::from(*b))),
         Value::Int(i) => Ok(Number::Int(*i)),
         Value::Float(f) => Ok(Number::Float(*f)),
-        Value::Str(s) => convert::parse_leading_numeric(s.as_bytes()).ok_or_else(|| bad("string")),
+        Value::Str(s) => convert::parse_numeric(s.as_bytes()).ok_or_else(|| bad("string")),
         Value::Array(_) => Err(bad("array")),
         Value::Object(o) => Err(bad(o.class_name())),
     }
@@ -106,24 +112,21 @@ pub fn number_format(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, 
     )))
 }
 
-/// `round(precision=0, method='common')`.
+/// `round(precision=0, method='common')`: Twig's `twig_round`, which
+/// casts the value with `(float)` first (arrays give 0 or 1, strings their
+/// numeric prefix).
 pub fn round(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
     let precision = opt(args, 0).map_or(0, convert::to_int).clamp(-400, 400);
     let method = util::str_arg(args, 1, "common")?;
+    let n = match util::unmark(v) {
+        Value::Object(_) => 1.0,
+        other => convert::to_float(&other),
+    };
     match method.as_bytes() {
-        b"common" => {
-            let n = num_param("round", "num", &v)?;
-            Ok(Value::Float(php_round(n.as_f64(), precision)))
-        }
+        b"common" => Ok(Value::Float(php_round(n, precision))),
         b"ceil" | b"floor" => {
-            let n = convert::to_number(&util::unmark(v.clone())).ok_or_else(|| {
-                CallError::Php(format!(
-                    "Unsupported operand types: {} * int",
-                    v.type_name()
-                ))
-            })?;
             let scale = 10f64.powi(precision as i32);
-            let x = n.as_f64() * scale;
+            let x = n * scale;
             let r = if method.as_bytes() == b"ceil" {
                 x.ceil()
             } else {
@@ -140,19 +143,18 @@ pub fn round(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallErr
 
 /// `bytes_pretty(precision='0')`.
 pub fn bytes_pretty(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
+    // Cerb's `strPrettyBytes`: `is_numeric`, then `abs(intval(...))`.
     let v = util::unmark(v);
-    let n = match &v {
-        Value::Int(_) | Value::Float(_) => convert::to_float(&v),
-        Value::Str(s) => match convert::parse_numeric(s.as_bytes()) {
-            Some(n) => n.as_f64(),
-            None => return Ok(Value::str("")),
-        },
+    let int = match &v {
+        Value::Int(_) | Value::Float(_) => convert::to_int(&v),
+        Value::Str(s) if convert::parse_numeric(s.as_bytes()).is_some() => convert::to_int(&v),
         _ => return Ok(Value::str("")),
     };
-    let precision = opt(args, 0).map_or(0, convert::to_int).clamp(0, 100);
-    let int = n.trunc();
-    let abs = int.abs();
-    let sign = if int < 0.0 { "-" } else { "" };
+    let precision = opt(args, 0)
+        .map_or(0, |p| convert::float_to_int(convert::to_float(p)))
+        .clamp(0, 100);
+    let abs = (int as f64).abs();
+    let sign = if int < 0 { "-" } else { "" };
     let fmt = |x: f64, unit: &str| {
         let s = number_format_raw(x, precision, b".", b",");
         format!("{sign}{} {unit}", String::from_utf8_lossy(&s))
@@ -166,7 +168,7 @@ pub fn bytes_pretty(_env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, 
     } else if abs >= 1e3 {
         fmt(abs / 1e3, "KB")
     } else {
-        format!("{sign}{} bytes", abs as i64)
+        format!("{sign}{} bytes", int.unsigned_abs())
     };
     Ok(Value::str(out))
 }

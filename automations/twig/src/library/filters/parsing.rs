@@ -271,76 +271,24 @@ pub fn parse_url(_env: &mut dyn Env, v: Value, _args: &Args) -> Result<Value, Ca
     ))
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return 0.0;
-    }
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
-/// `stat(measure=null, decimals=2)`.
+/// `stat(measure=null, decimals=2)`: Cerb's `filter_stat` over the
+/// stats service; a numeric result is rounded with PHP's `round`.
 pub fn stat(env: &mut dyn Env, v: Value, args: &Args) -> Result<Value, CallError> {
     let Some(a) = v.as_array() else {
         return Ok(Value::Null);
     };
-    let Some(measure) = opt(args, 0) else {
-        return Ok(Value::Null);
+    let measure = match opt(args, 0) {
+        Some(m) => util::to_str(m)?.to_string_lossy().to_ascii_lowercase(),
+        None => String::new(),
     };
-    let measure = util::to_str(measure)?
-        .to_string_lossy()
-        .to_ascii_lowercase();
     let decimals = opt(args, 1).map_or(2, convert::to_int);
     charge_for(env, a.len())?;
-    let nums: Vec<f64> = a
-        .values()
-        .map(|x| convert::to_float(&util::unmark(x.clone())))
-        .collect();
-    let n = nums.len();
-    let r = |x: f64| Value::Float(php_round(x, decimals));
-    let sum: f64 = nums.iter().sum();
-    let mean = if n > 0 { sum / n as f64 } else { 0.0 };
-    let var = |sample: bool| -> Option<f64> {
-        let d = if sample { n.checked_sub(1)? } else { n };
-        if d == 0 {
-            return None;
-        }
-        Some(nums.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / d as f64)
-    };
-    Ok(match measure.as_str() {
-        "count" => Value::Int(n as i64),
-        "sum" => r(sum),
-        "mean" | "average" if n > 0 => r(mean),
-        "max" if n > 0 => r(nums.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
-        "min" if n > 0 => r(nums.iter().copied().fold(f64::INFINITY, f64::min)),
-        "median" => {
-            let mut s = nums.clone();
-            s.sort_by(f64::total_cmp);
-            r(median(&s))
-        }
-        "mode" if n > 0 => {
-            let mut counts: Vec<(f64, usize)> = Vec::new();
-            for x in &nums {
-                match counts.iter_mut().find(|(v, _)| v == x) {
-                    Some(c) => c.1 += 1,
-                    None => counts.push((*x, 1)),
-                }
-            }
-            let best = counts.iter().map(|c| c.1).max().unwrap_or(0);
-            counts
-                .iter()
-                .find(|c| c.1 == best)
-                .map_or(Value::Null, |c| r(c.0))
-        }
-        "varp" => var(false).map_or(Value::Null, r),
-        "vars" => var(true).map_or(Value::Null, r),
-        "stdevp" => var(false).map_or(Value::Null, |x| r(x.sqrt())),
-        "stdevs" => var(true).map_or(Value::Null, |x| r(x.sqrt())),
-        _ => Value::Null,
+    let values: Vec<Value> = a.values().cloned().collect();
+    Ok(match crate::library::stats::measure(&measure, &values)? {
+        Some(Value::Int(i)) => Value::Float(php_round(i as f64, decimals)),
+        Some(Value::Float(f)) => Value::Float(php_round(f, decimals)),
+        Some(other) => other,
+        None => Value::Null,
     })
 }
 

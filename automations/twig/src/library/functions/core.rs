@@ -20,14 +20,15 @@ pub fn attribute(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
 /// `cycle(values, position)`.
 pub fn cycle(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
     let values = args.required(0)?;
-    let pos = convert::to_int(args.required(1)?);
+    let pos = args.required(1)?;
     let Some(a) = values.as_array() else {
         return Ok(values.clone());
     };
-    if a.is_empty() {
-        return Err(CallError::Php("Modulo by zero".into()));
-    }
-    let idx = pos.wrapping_rem(a.len() as i64);
+    // `$values[$position % count($values)]`: PHP's `%`, type errors included.
+    let idx = match crate::eval::ops::modulo(pos, &Value::Int(a.len() as i64))? {
+        Value::Int(i) => i,
+        _ => 0,
+    };
     Ok(a.get(&Key::Int(idx)).cloned().unwrap_or(Value::Null))
 }
 
@@ -147,6 +148,7 @@ pub fn range(env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
     let low = util::unmark(args.required(0)?.clone());
     let high = util::unmark(args.required(1)?.clone());
     let step_v = args.get(2).cloned().unwrap_or(Value::Int(1));
+    crate::library::filters::numbers::num_param_at("range", 3, "step", &step_v)?;
     let step_is_float = match &step_v {
         Value::Float(_) => true,
         Value::Str(s) => matches!(convert::parse_numeric(s.as_bytes()), Some(Number::Float(_))),

@@ -17,38 +17,70 @@ fn numeric(v: &Value) -> Option<Number> {
     }
 }
 
-/// `clamp_float(string, min, max)`.
-pub fn clamp_float(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
-    let Some(n) = numeric(args.required(0)?) else {
-        return Ok(Value::Bool(false));
+/// `cerb_url(url, full=true, proxy=true)`: Cerb's URL writer with URL
+/// rewriting on: the values of the `a=b&c=d` query joined with `/`, after
+/// the public base URL (`serve --public-url`) when `full`, or after `/`.
+pub fn cerb_url(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
+    let q = match opt(args, 0) {
+        Some(v) => to_str(&util::unmark(v.clone()))?,
+        None => Default::default(),
     };
-    let min = opt(args, 1).map_or(f64::MIN_POSITIVE, convert::to_float);
-    let max = opt(args, 2).map_or(f64::MAX, convert::to_float);
-    let x = n.as_f64();
-    Ok(Value::Float(if x < min {
-        min
-    } else if x > max {
-        max
+    let full = opt(args, 1).is_none_or(convert::truthy);
+    let q = q.to_string_lossy();
+    let parts: Vec<&str> = q
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').map_or("", |(_, v)| v))
+        .collect();
+    let path = parts.join("/");
+    let base = if full {
+        crate::public_url().unwrap_or("")
     } else {
-        x
-    }))
+        ""
+    };
+    Ok(Value::str(format!("{base}/{path}")))
 }
 
-/// `clamp_int(string, min, max)`.
-pub fn clamp_int(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
-    let Some(n) = numeric(args.required(0)?) else {
+/// `cerb_record_readable(...)` / `cerb_record_writeable(...)`: katabox
+/// has no records, so no actor can read or write one.
+pub fn cerb_record_access(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
+    args.required(0)?;
+    args.required(1)?;
+    Ok(Value::Bool(false))
+}
+
+/// PHP's `min(max($x, $min), $max)`: loose comparison, and the bound
+/// itself (not converted) when it wins.
+fn clamp(x: Value, min: Value, max: Value) -> Value {
+    use katabox_value::compare::spaceship;
+    let lo = if spaceship(&min, &x) == 1 { min } else { x };
+    if spaceship(&max, &lo) == -1 { max } else { lo }
+}
+
+/// `clamp_float(string, min=PHP_FLOAT_MIN, max=PHP_FLOAT_MAX)`:
+/// `floatClamp` (`floatval`, then PHP's `max`/`min`).
+pub fn clamp_float(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
+    let v = util::unmark(args.required(0)?.clone());
+    if numeric(&v).is_none() {
         return Ok(Value::Bool(false));
-    };
-    let min = opt(args, 1).map_or(i64::MIN, convert::to_int);
-    let max = opt(args, 2).map_or(i64::MAX, convert::to_int);
-    let x = convert::to_int(&n.to_value());
-    Ok(Value::Int(if x < min {
-        min
-    } else if x > max {
-        max
-    } else {
-        x
-    }))
+    }
+    let min = opt(args, 1)
+        .cloned()
+        .unwrap_or(Value::Float(f64::MIN_POSITIVE));
+    let max = opt(args, 2).cloned().unwrap_or(Value::Float(f64::MAX));
+    Ok(clamp(Value::Float(convert::to_float(&v)), min, max))
+}
+
+/// `clamp_int(string, min=PHP_INT_MIN, max=PHP_INT_MAX)`: `intClamp`
+/// (`intval`, then PHP's `max`/`min`).
+pub fn clamp_int(_env: &mut dyn Env, args: &Args) -> Result<Value, CallError> {
+    let v = util::unmark(args.required(0)?.clone());
+    if numeric(&v).is_none() {
+        return Ok(Value::Bool(false));
+    }
+    let min = opt(args, 1).cloned().unwrap_or(Value::Int(i64::MIN));
+    let max = opt(args, 2).cloned().unwrap_or(Value::Int(i64::MAX));
+    Ok(clamp(Value::Int(convert::to_int(&v)), min, max))
 }
 
 /// `json_decode(str)`.
