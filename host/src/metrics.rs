@@ -43,6 +43,8 @@ pub const SIGNATURE_FAILURES: &str = "katabox_signature_failures_total";
 pub const DEDUPE_HITS: &str = "katabox_dedupe_hits_total";
 /// Runs queued for the history writer, not yet committed (gauge).
 pub const HISTORY_QUEUE_DEPTH: &str = "katabox_history_queue_depth";
+/// Statements sent to PostgreSQL (`--store postgres://…`; 0 on redb).
+pub const STORE_ROUND_TRIPS: &str = "katabox_store_round_trips_total";
 /// Warm runtime instances parked for reuse (gauge).
 pub const WARM_INSTANCES: &str = "katabox_warm_instances";
 /// How late the most recent timer run started after it was due (gauge, seconds).
@@ -143,6 +145,10 @@ fn describe() {
         "Runs queued for the history, not yet committed."
     );
     describe_gauge!(WARM_INSTANCES, "Warm runtime instances parked for reuse.");
+    describe_counter!(
+        STORE_ROUND_TRIPS,
+        "Statements sent to PostgreSQL (0 on redb)."
+    );
     describe_gauge!(
         TIMER_LAG,
         metrics::Unit::Seconds,
@@ -182,6 +188,7 @@ pub fn render(sampled: Sampled) -> String {
     gauge!(HISTORY_QUEUE_DEPTH).set(sampled.history_queue_depth as f64);
     gauge!(WARM_INSTANCES).set(sampled.warm_instances as f64);
     gauge!(CONTINUATIONS_WAITING).set(sampled.continuations_waiting as f64);
+    metrics::counter!(STORE_ROUND_TRIPS).absolute(crate::store::postgres::round_trips());
     process::record();
     handle.run_upkeep();
     handle.render()

@@ -13,6 +13,7 @@ mod harness_selftest;
 mod history;
 mod observability;
 mod otel;
+mod scale_out;
 mod security_admission;
 mod security_crash;
 mod security_disk;

@@ -8,5 +8,6 @@ pub mod cases;
 pub mod compare;
 pub mod expected;
 pub mod http;
+pub mod postgres;
 pub mod runner;
 pub mod server;

@@ -2,7 +2,7 @@
 
 use super::blocking;
 use crate::server::{ApiError, AppState};
-use crate::store::{AutomationChange, Store};
+use crate::store::AutomationChange;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value as JsonValue, json};

@@ -29,7 +29,7 @@ mod timers;
 
 use crate::packages::{self, ImportOptions};
 use crate::server::{ApiError, AppState};
-use crate::store::{ListenerInput, ListenerRecord, Store};
+use crate::store::{ListenerInput, ListenerRecord};
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};

@@ -3,7 +3,7 @@
 
 use super::blocking;
 use crate::server::{ApiError, AppState};
-use crate::store::{RunCursor, RunFilter, RunRecord, Store};
+use crate::store::{RunCursor, RunFilter, RunRecord};
 use crate::webhooks::replay::{self, ReplayError, ReplayVersion};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;

@@ -2,7 +2,6 @@
 
 use super::{blocking, parse_body};
 use crate::server::{ApiError, AppState};
-use crate::store::Store;
 use crate::timers::{self, TimerError, input};
 use axum::Json;
 use axum::extract::{Path, State};

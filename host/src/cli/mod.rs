@@ -12,6 +12,7 @@ mod automation;
 mod history;
 mod lang;
 mod server;
+mod store;
 mod timers;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,10 @@ enum Command {
     /// Automation timers: list, create, update, enable, disable, run, delete.
     #[command(subcommand)]
     Timers(timers::TimersCommand),
+    /// The store: copy a redb data directory into PostgreSQL, or show
+    /// what each backend holds.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 /// Runs the command line.
@@ -70,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Runs(a) => history::runs(a),
         Command::Secrets(c) => server::secrets(c),
         Command::Timers(c) => timers::timers(c),
+        Command::Store(c) => store::store(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

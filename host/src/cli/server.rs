@@ -23,6 +23,11 @@ pub struct ServeArgs {
     /// The data directory (created when missing).
     #[arg(long, default_value = "katabox-data")]
     data: PathBuf,
+    /// A PostgreSQL store shared by several hosts,
+    /// postgres://USER[:PASS]@HOST:PORT/DB (also KATABOX_STORE); without
+    /// it, redb in --data. The admin token and secrets stay in --data.
+    #[arg(long)]
+    store: Option<String>,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -294,6 +299,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Runs `katabox serve`.
 pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(a.data, a.listen);
+    config.store = store_url(a.store.as_deref())?;
     config.packages = a.package;
     config.base_url = a.base_url;
     config.trusted_proxies = TrustedProxies::parse(&a.trusted_proxies).map_err(|e| anyhow!(e))?;
@@ -365,6 +371,21 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         );
     }
     runtime()?.block_on(server::run(config))
+}
+
+/// `--store`, else `KATABOX_STORE`, parsed (the error hides the password).
+pub(super) fn store_url(flag: Option<&str>) -> anyhow::Result<Option<crate::store::StoreUrl>> {
+    let env = std::env::var("KATABOX_STORE").ok();
+    let Some(url) = flag
+        .or(env.as_deref())
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        crate::store::StoreUrl::parse(url).map_err(|e| anyhow!("{e}"))?,
+    ))
 }
 
 pub(super) fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {

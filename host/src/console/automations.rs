@@ -8,7 +8,7 @@ use super::csrf::{CsrfForm, Fields};
 use super::layout::{self, duration_of, exit_badge, json_text, segment, time_of_secs};
 use super::{ConsoleError, blocking};
 use crate::server::AppState;
-use crate::store::{AutomationChange, AutomationRow, Store};
+use crate::store::{AutomationChange, AutomationRow};
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -5,7 +5,7 @@ use super::auth::Current;
 use super::layout::{self, duration_of};
 use super::{ConsoleError, blocking};
 use crate::server::AppState;
-use crate::store::{RunFilter, RunRecord, Store};
+use crate::store::{RunFilter, RunRecord};
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Html;

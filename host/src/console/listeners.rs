@@ -6,7 +6,7 @@ use super::csrf::CsrfForm;
 use super::layout;
 use super::{ConsoleError, blocking};
 use crate::server::AppState;
-use crate::store::{ListenerInput, ListenerRecord, RunFilter, RunRecord, Store};
+use crate::store::{ListenerInput, ListenerRecord, RunFilter, RunRecord};
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -7,7 +7,7 @@ use super::csrf::CsrfForm;
 use super::layout::{self, duration_of, exit_badge, json_text, time_of};
 use super::{ConsoleError, blocking};
 use crate::server::AppState;
-use crate::store::{HeaderList, RecordedBody, RunCursor, RunFilter, RunRecord, Store};
+use crate::store::{HeaderList, RecordedBody, RunCursor, RunFilter, RunRecord};
 use crate::webhooks::replay::{self, ReplayDiff, ReplayError, ReplayVersion};
 use axum::Extension;
 use axum::extract::{Path, Query, State};

@@ -8,7 +8,6 @@
 use super::ConsoleError;
 use super::runs::{RunsForm, row_json};
 use crate::server::AppState;
-use crate::store::Store;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;

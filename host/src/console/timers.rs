@@ -5,7 +5,6 @@ use super::csrf::CsrfForm;
 use super::layout::{self, time_of_secs};
 use super::{ConsoleError, blocking};
 use crate::server::AppState;
-use crate::store::Store;
 use crate::timers::{self, TimerError};
 use axum::Extension;
 use axum::extract::{Path, Query, State};

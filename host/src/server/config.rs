@@ -82,6 +82,10 @@ pub struct ServerConfig {
     /// How long a shutdown keeps accepting after `/readyz` turned 503, so a
     /// balancer sees it (default 0: stop accepting at once).
     pub drain: Duration,
+    /// A shared PostgreSQL store (`--store`, `KATABOX_STORE`); `None`:
+    /// redb in the data directory. The data directory still holds this
+    /// host's admin token and secrets.
+    pub store: Option<crate::store::StoreUrl>,
     /// Whether the operator console is served under `/console` (default
     /// yes; `serve --no-console`).
     pub console: bool,
@@ -109,6 +113,7 @@ impl ServerConfig {
             log_format: super::LogFormat::Text,
             otlp_endpoint: None,
             drain: Duration::ZERO,
+            store: None,
             console: true,
         }
     }

@@ -27,7 +27,7 @@ pub use observe::{Health, LogFormat};
 pub use runner::{SandboxRunner, record_of};
 pub use startup::{MIN_ADMIN_TOKEN_CHARS, TOKEN_FILE, WeakAdminToken, admin_token, open_state};
 
-use crate::store::RedbStore;
+use crate::store::Backend;
 use crate::webhooks::WebhookContext;
 use axum::Router;
 use axum::routing::any;
@@ -40,7 +40,8 @@ use tokio::sync::Semaphore;
 #[derive(Clone)]
 pub struct AppState {
     pub webhooks: WebhookContext,
-    pub store: Arc<RedbStore>,
+    /// The store (redb in the data directory, or PostgreSQL with `--store`).
+    pub store: Arc<dyn Backend>,
     pub limits: Limits,
     /// Webhook requests in flight.
     pub concurrency: Arc<Semaphore>,
@@ -144,7 +145,7 @@ pub async fn serve_with_shutdown(
 /// Deletes expired data now and then every `every` (off the async
 /// workers, in bounded batches) until `stop` resolves.
 async fn sweep_expired(
-    store: Arc<RedbStore>,
+    store: Arc<dyn Backend>,
     every: Option<std::time::Duration>,
     stop: impl std::future::Future<Output = ()>,
 ) {

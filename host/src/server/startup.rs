@@ -2,7 +2,7 @@
 
 use super::{AppState, SandboxRunner, ServerConfig};
 use crate::packages::{self, ImportOptions};
-use crate::store::{RedbStore, StoreConfig};
+use crate::store::StoreConfig;
 use crate::webhooks::WebhookContext;
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -86,15 +86,19 @@ pub fn admin_token(data_dir: &Path) -> anyhow::Result<(String, bool)> {
 /// Opens the data directory and builds the server state (also imports the
 /// `--package` files that are not imported yet).
 pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<AppState> {
-    let store = Arc::new(
-        RedbStore::open(
-            &config.data_dir,
-            StoreConfig {
-                history: config.history.clone(),
-            },
-        )
-        .with_context(|| format!("opening the data directory {}", config.data_dir.display()))?,
-    );
+    let store_config = StoreConfig {
+        history: config.history.clone(),
+    };
+    let store = crate::store::open_backend(config.store.as_ref(), &config.data_dir, store_config)
+        .with_context(|| match &config.store {
+        Some(url) => format!("opening the store {url}"),
+        None => format!("opening the data directory {}", config.data_dir.display()),
+    })?;
+    if config.store.is_some() {
+        // The admin token and the secrets stay in the data directory.
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
     let base_url = config
         .base_url
         .clone()
@@ -140,7 +144,7 @@ pub fn open_state(config: &ServerConfig, addr: SocketAddr) -> anyhow::Result<App
     let runner = Arc::new(SandboxRunner::lazy(
         sandbox_config,
         store.clone(),
-        store.clone(),
+        store.clone().automation_source(),
         http,
     ));
     let webhooks = WebhookContext {

@@ -2,7 +2,7 @@
 //! automation runs, then dedupe by delivery id (docs/verified-webhooks.md).
 
 use super::AppState;
-use crate::store::{RedbStore, RunRecord, now_unix, now_unix_ms};
+use crate::store::{Backend, RunRecord, now_unix, now_unix_ms};
 use crate::webhooks::{WebhookRequest, WebhookResponse, capture, redact, request};
 use anyhow::Context;
 use katabox_verify::outbound::Accounts;
@@ -51,7 +51,7 @@ impl Verifier {
     }
 
     /// Purges expired dedupe records at most once a minute.
-    fn maybe_purge(&self, store: &RedbStore, now: i64) {
+    fn maybe_purge(&self, store: &dyn Backend, now: i64) {
         let last = self.last_purge.load(Ordering::Relaxed);
         if now - last >= PURGE_INTERVAL_SECS
             && self
@@ -68,7 +68,7 @@ impl Verifier {
 /// released (so that a retry runs) when dropped unfinished, e.g. when the
 /// client went away mid-run.
 pub struct Claim {
-    store: Arc<RedbStore>,
+    store: Arc<dyn Backend>,
     key: Option<DedupeKey>,
 }
 
@@ -135,7 +135,7 @@ pub fn gate(
     ) else {
         return Gate::Run(None);
     };
-    state.verifier.maybe_purge(&state.store, now);
+    state.verifier.maybe_purge(state.store.as_ref(), now);
     let decision = match state.store.claim_delivery(&key, id, now) {
         Ok(d) => d,
         // The dedupe table failing must not block deliveries: run without it.

@@ -21,9 +21,9 @@ use std::time::Duration;
 /// Runs the queue holds before senders wait for the writer (backpressure).
 const QUEUE: usize = 8192;
 /// Runs one transaction writes at most.
-const BATCH: usize = 1024;
+pub(super) const BATCH: usize = 1024;
 /// Runs (and, separately, payloads) one prune deletes at most.
-const PRUNE_BATCH: usize = 2000;
+pub(super) const PRUNE_BATCH: usize = 2000;
 /// How often an idle writer prunes by age.
 const IDLE_PRUNE: Duration = Duration::from_secs(60);
 
@@ -41,18 +41,49 @@ pub(super) struct HistoryWriter {
     depth: Arc<AtomicUsize>,
 }
 
+/// Where a [`HistoryWriter`] commits its batches (redb or PostgreSQL).
+pub(super) trait HistorySink: Send + 'static {
+    /// Appends `runs` in one durable transaction, numbering them.
+    fn write(&self, runs: &mut [RunRecord]) -> StoreResult<Vec<u64>>;
+    /// One bounded prune by age and count.
+    fn prune(&self) -> StoreResult<()>;
+}
+
+struct RedbSink {
+    db: Arc<Database>,
+    config: HistoryConfig,
+}
+
+impl HistorySink for RedbSink {
+    fn write(&self, runs: &mut [RunRecord]) -> StoreResult<Vec<u64>> {
+        write_batch(&self.db, runs, &self.config)
+    }
+    fn prune(&self) -> StoreResult<()> {
+        prune(&self.db, &self.config)
+    }
+}
+
 impl HistoryWriter {
     /// Starts the writer thread on `db`, keeping what `config` says.
     pub(super) fn start(
         db: Arc<Database>,
         config: HistoryConfig,
     ) -> std::io::Result<HistoryWriter> {
+        let window = config.batch_window;
+        HistoryWriter::start_with(Box::new(RedbSink { db, config }), window)
+    }
+
+    /// Starts the writer thread on any sink, gathering runs for `window`.
+    pub(super) fn start_with(
+        sink: Box<dyn HistorySink>,
+        window: Duration,
+    ) -> std::io::Result<HistoryWriter> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
         let written = depth.clone();
         let thread = std::thread::Builder::new()
             .name("katabox-history".into())
-            .spawn(move || write_loop(&db, &rx, &config, &written))?;
+            .spawn(move || write_loop(sink.as_ref(), &rx, window, &written))?;
         Ok(HistoryWriter {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
@@ -118,7 +149,7 @@ impl Drop for HistoryWriter {
     }
 }
 
-fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig, depth: &AtomicUsize) {
+fn write_loop(sink: &dyn HistorySink, rx: &Receiver<Msg>, window: Duration, depth: &AtomicUsize) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut runs = Vec::new();
     let mut flushes = Vec::new();
@@ -127,7 +158,7 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig, depth: 
             Ok(msg) => msg,
             Err(RecvTimeoutError::Timeout) => {
                 // No traffic: runs still age out.
-                if let Err(e) = prune(db, config) {
+                if let Err(e) = sink.prune() {
                     eprintln!("katabox: warning: pruning the run history failed: {e}");
                 }
                 continue;
@@ -141,7 +172,7 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig, depth: 
         let urgent = matches!(first, Msg::Flush(_));
         take(first, &mut runs, &mut flushes);
         if !urgent {
-            std::thread::sleep(config.batch_window);
+            std::thread::sleep(window);
         }
         while runs.len() < BATCH {
             match rx.try_recv() {
@@ -151,7 +182,7 @@ fn write_loop(db: &Database, rx: &Receiver<Msg>, config: &HistoryConfig, depth: 
         }
         if !runs.is_empty() {
             let count = runs.len();
-            if let Err(e) = write_batch(db, &mut runs, config) {
+            if let Err(e) = sink.write(&mut runs) {
                 // Never the run's data: only the count and the store's error.
                 eprintln!("katabox: warning: {count} runs were not recorded in the history: {e}");
             }

@@ -22,16 +22,18 @@
 //! for the queue, and a crash loses at most the batch being written.
 
 mod data;
-mod deliveries;
-mod history;
-mod lookup_cache;
+pub(crate) mod deliveries;
+pub(crate) mod history;
+pub(crate) mod lookup_cache;
+pub mod postgres;
 mod records;
 mod redb_store;
-mod runs;
+pub(crate) mod runs;
 mod sweep;
 pub mod tables;
 mod timers;
 
+pub use postgres::{Inventory, PgStore, StoreUrl};
 pub use records::{
     AutomationChange, AutomationRow, ChildRecord, ContinuationChange, CreatedRecord, HeaderList,
     ListenerInput, ListenerRecord, PackageRecord, RecordedBody, RecordedRequest, RecordedResponse,
@@ -222,6 +224,125 @@ pub trait Store: Send + Sync {
     fn resource(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Stores a resource.
     fn put_resource(&self, name: &str, bytes: &[u8]) -> StoreResult<()>;
+}
+
+/// Everything the server needs of its store: the [`Store`] boundary, the
+/// sandbox's [`DataStore`](crate::capabilities::DataStore), automation
+/// lookups, and the few operations around them (dedupe, the expiry
+/// sweep, the history queue). [`RedbStore`] and [`PgStore`] implement it;
+/// the server holds an `Arc<dyn Backend>`.
+pub trait Backend: Store + crate::capabilities::DataStore + Send + Sync {
+    /// `redb` or `postgres` (for logs and `/metrics`).
+    fn kind(&self) -> &'static str;
+    /// The store as the sandbox's source of automations (`automation.*`).
+    fn automation_source(
+        self: std::sync::Arc<Self>,
+    ) -> std::sync::Arc<dyn crate::sandbox::AutomationSource>;
+    /// Looks a webhook delivery up and decides; on `Run` the key is claimed.
+    fn claim_delivery(
+        &self,
+        key: &katabox_verify::DedupeKey,
+        delivery_id: &str,
+        now: i64,
+    ) -> StoreResult<katabox_verify::DedupeDecision>;
+    /// Stores the first delivery's response for replay, or releases the claim.
+    fn complete_delivery(
+        &self,
+        key: &katabox_verify::DedupeKey,
+        response: Option<katabox_verify::StoredResponse>,
+    ) -> StoreResult<()>;
+    /// Removes expired dedupe records; returns how many.
+    fn purge_deliveries(&self, now: i64) -> StoreResult<u64>;
+    /// The number of dedupe records.
+    fn delivery_count(&self) -> StoreResult<u64>;
+    /// Every imported package, by key.
+    fn packages(&self) -> StoreResult<Vec<PackageRecord>>;
+    /// Deletes expired resources, storage keys and continuations.
+    fn sweep_expired(&self, now: i64, batch: usize) -> StoreResult<SweepReport>;
+    /// Commits the queued history runs and stops the writer.
+    fn flush_history(&self);
+    /// Runs queued for the history and not yet committed.
+    fn history_queue_depth(&self) -> usize;
+    /// Defines a queue (queues are operator-defined).
+    fn define_queue(&self, name: &str) -> Result<(), crate::capabilities::DataError>;
+    /// Defines a metric and its dimension names.
+    fn define_metric(
+        &self,
+        name: &str,
+        dimensions: &[&str],
+    ) -> Result<(), crate::capabilities::DataError>;
+    /// The sum of all increments of `metric`.
+    fn metric_total(&self, metric: &str) -> Result<f64, crate::capabilities::DataError>;
+}
+
+impl Backend for RedbStore {
+    fn kind(&self) -> &'static str {
+        "redb"
+    }
+    fn automation_source(
+        self: std::sync::Arc<Self>,
+    ) -> std::sync::Arc<dyn crate::sandbox::AutomationSource> {
+        self
+    }
+    fn claim_delivery(
+        &self,
+        key: &katabox_verify::DedupeKey,
+        delivery_id: &str,
+        now: i64,
+    ) -> StoreResult<katabox_verify::DedupeDecision> {
+        RedbStore::claim_delivery(self, key, delivery_id, now)
+    }
+    fn complete_delivery(
+        &self,
+        key: &katabox_verify::DedupeKey,
+        response: Option<katabox_verify::StoredResponse>,
+    ) -> StoreResult<()> {
+        RedbStore::complete_delivery(self, key, response)
+    }
+    fn purge_deliveries(&self, now: i64) -> StoreResult<u64> {
+        RedbStore::purge_deliveries(self, now)
+    }
+    fn delivery_count(&self) -> StoreResult<u64> {
+        RedbStore::delivery_count(self)
+    }
+    fn packages(&self) -> StoreResult<Vec<PackageRecord>> {
+        RedbStore::packages(self)
+    }
+    fn sweep_expired(&self, now: i64, batch: usize) -> StoreResult<SweepReport> {
+        RedbStore::sweep_expired(self, now, batch)
+    }
+    fn flush_history(&self) {
+        RedbStore::flush_history(self)
+    }
+    fn history_queue_depth(&self) -> usize {
+        RedbStore::history_queue_depth(self)
+    }
+    fn define_queue(&self, name: &str) -> Result<(), crate::capabilities::DataError> {
+        RedbStore::define_queue(self, name)
+    }
+    fn define_metric(
+        &self,
+        name: &str,
+        dimensions: &[&str],
+    ) -> Result<(), crate::capabilities::DataError> {
+        RedbStore::define_metric(self, name, dimensions)
+    }
+    fn metric_total(&self, metric: &str) -> Result<f64, crate::capabilities::DataError> {
+        RedbStore::metric_total(self, metric)
+    }
+}
+
+/// Opens the store `serve` was given: PostgreSQL when `url` is set (see
+/// [`StoreUrl`]), else redb in `data_dir`.
+pub fn open_backend(
+    url: Option<&StoreUrl>,
+    data_dir: &std::path::Path,
+    config: StoreConfig,
+) -> StoreResult<std::sync::Arc<dyn Backend>> {
+    Ok(match url {
+        Some(url) => std::sync::Arc::new(PgStore::open(url, config)?),
+        None => std::sync::Arc::new(RedbStore::open(data_dir, config)?),
+    })
 }
 
 /// Current Unix time in seconds.

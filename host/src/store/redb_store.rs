@@ -343,7 +343,7 @@ pub fn truncate_cerb(s: &str, max: usize) -> String {
 
 /// Checks and normalises a listener input (name required, guid generated
 /// when blank, lengths as Cerb truncates them).
-fn listener_from_input(id: u64, input: ListenerInput) -> StoreResult<ListenerRecord> {
+pub(super) fn listener_from_input(id: u64, input: ListenerInput) -> StoreResult<ListenerRecord> {
     let name = input.name.trim().to_string();
     if name.is_empty() {
         return Err(StoreError::Rejected("'name' is required.".into()));
@@ -365,7 +365,7 @@ fn listener_from_input(id: u64, input: ListenerInput) -> StoreResult<ListenerRec
     })
 }
 
-fn duplicate_guid(guid: &str) -> StoreError {
+pub(super) fn duplicate_guid(guid: &str) -> StoreError {
     StoreError::Rejected(format!(
         "A webhook listener already exists with this 'guid' ({guid}). It must be unique."
     ))

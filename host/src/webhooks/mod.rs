@@ -145,7 +145,9 @@ pub fn route(
         Ok(Some(l)) if !l.is_disabled => Ok((l, request_path)),
         Ok(Some(_)) => Err(finish(WebhookResponse::not_found())),
         Ok(None) => Err(finish(WebhookResponse::not_found())),
-        Err(_) => Err(finish(WebhookResponse::plain(500, Vec::new()))),
+        // The store is unreachable (e.g. PostgreSQL restarting): fail fast
+        // and let the sender retry.
+        Err(_) => Err(finish(WebhookResponse::plain(503, Vec::new()))),
     }
 }
 

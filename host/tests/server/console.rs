@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use katabox::server::{self, AppState, ServerConfig};
 use katabox::store::{
-    HeaderList, RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord, Store,
+    HeaderList, RecordedBody, RecordedRequest, RecordedResponse, RunPayload, RunRecord,
 };
 use std::net::SocketAddr;
 use tower::ServiceExt;

@@ -7,6 +7,9 @@
 
 mod support;
 
+#[path = "../../../tests/support/postgres.rs"]
+mod pg_support;
+
 mod binary;
 mod console;
 mod fuzz;
@@ -19,6 +22,7 @@ mod response;
 mod router;
 mod seed;
 mod store_redb;
+mod store_suite;
 mod timers;
 mod verify_cli;
 mod verify_dedupe;

@@ -325,7 +325,6 @@ async fn a_claimed_timer_is_not_run_twice_and_a_stale_outcome_is_dropped() {
         .await;
     let id = t["id"].as_u64().expect("id");
     let store = &f.server.state.store;
-    use katabox::store::Store;
     // Another scheduler holds the lease: this one skips the timer.
     let other = store
         .claim_timer(id, "other-host", 1_900_000_000, 1_900_000_300, false)
