@@ -12,6 +12,8 @@ use redb::{ReadableTable, TableDefinition};
 
 /// A table of byte values keyed by text.
 type Table = TableDefinition<'static, &'static str, &'static [u8]>;
+/// Reads the expiry (Unix seconds, 0: never) out of a stored value.
+type Expiry = fn(&[u8]) -> Option<i64>;
 
 /// Entries deleted per transaction.
 pub const SWEEP_BATCH: usize = 256;
@@ -63,7 +65,7 @@ impl RedbStore {
         let mut report = SweepReport::default();
         // (the table read for the expiry, how to read it, a table keyed the
         // same whose entries go too, the count).
-        let sweeps: [(Table, fn(&[u8]) -> Option<i64>, Option<Table>, &mut usize); 3] = [
+        let sweeps: [(Table, Expiry, Option<Table>, &mut usize); 3] = [
             (
                 RESOURCE_META,
                 meta_expiry,
@@ -95,7 +97,7 @@ impl RedbStore {
     fn sweep_batch(
         &self,
         table: Table,
-        expiry: fn(&[u8]) -> Option<i64>,
+        expiry: Expiry,
         paired: Option<Table>,
         now: i64,
         batch: usize,
