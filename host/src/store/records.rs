@@ -81,6 +81,26 @@ pub struct AutomationChange {
     pub description: Option<String>,
 }
 
+impl AutomationChange {
+    /// The next version of `current`: the given fields replaced, the
+    /// version one up, `updated_at` set to `now`.
+    pub fn apply(&self, current: &AutomationRow, now: i64) -> AutomationRow {
+        let mut next = current.clone();
+        if let Some(script) = &self.script {
+            next.script = script.clone();
+        }
+        if let Some(policy) = &self.policy_kata {
+            next.policy_kata = policy.clone();
+        }
+        if let Some(description) = &self.description {
+            next.description = description.clone();
+        }
+        next.version = current.version + 1;
+        next.updated_at = now;
+        next
+    }
+}
+
 /// An automation timer (packages.md §6.3), run by the scheduler
 /// (`host/src/timers`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -552,18 +552,7 @@ impl Store for RedbStore {
             match current {
                 None => None,
                 Some(current) => {
-                    let mut next = current.clone();
-                    if let Some(script) = &change.script {
-                        next.script = script.clone();
-                    }
-                    if let Some(policy) = &change.policy_kata {
-                        next.policy_kata = policy.clone();
-                    }
-                    if let Some(description) = &change.description {
-                        next.description = description.clone();
-                    }
-                    next.version = current.version + 1;
-                    next.updated_at = now_unix();
+                    let next = change.apply(&current, now_unix());
                     let mut versions = txn.open_table(AUTOMATION_VERSIONS)?;
                     versions.insert((name, current.version), to_json(&current)?.as_slice())?;
                     autos.insert(name, to_json(&next)?.as_slice())?;

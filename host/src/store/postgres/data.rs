@@ -28,55 +28,35 @@ fn key_listener(key: &DedupeKey) -> i64 {
 
 impl DataStore for PgStore {
     fn storage_get(&self, key: &str, now: i64) -> Result<Option<Value>, DataError> {
-        let found = self.with(|c| async move {
-            match opt(
-                &c,
-                "SELECT value, expires_at FROM kb_storage WHERE key = $1",
-                &[&key],
-            )
-            .await?
-            {
-                Some(r) => Ok(Some((get::<Vec<u8>>(&r, 0)?, get::<i64>(&r, 1)?))),
-                None => Ok(None),
-            }
-        })?;
-        match found {
-            Some((bytes, exp)) if live(exp, now) => Ok(Some(decode(&bytes)?)),
-            _ => Ok(None),
-        }
+        self.live_value(
+            "SELECT value, expires_at FROM kb_storage WHERE key = $1",
+            key,
+            now,
+        )
     }
 
     fn storage_set(&self, key: &str, value: Value, expires_at: i64) -> Result<(), DataError> {
         let bytes = wire::encode(&value);
-        self.with(|c| async move {
-            exec(
-                &c,
-                "INSERT INTO kb_storage (key, expires_at, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, value = EXCLUDED.value",
-                &[&key, &expires_at, &bytes],
-            )
-            .await?;
-            Ok(())
-        })?;
+        self.execute(
+            "INSERT INTO kb_storage (key, expires_at, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, value = EXCLUDED.value",
+            &[&key, &expires_at, &bytes],
+        )?;
         Ok(())
     }
 
     fn storage_delete(&self, key: &str) -> Result<(), DataError> {
-        self.with(|c| async move {
-            exec(&c, "DELETE FROM kb_storage WHERE key = $1", &[&key]).await?;
-            Ok(())
-        })?;
+        self.execute("DELETE FROM kb_storage WHERE key = $1", &[&key])?;
         Ok(())
     }
 
     fn queue_exists(&self, queue: &str) -> Result<bool, DataError> {
-        Ok(self.with(|c| async move {
-            Ok(
-                opt(&c, "SELECT 1 FROM kb_queue_defs WHERE name = $1", &[&queue])
-                    .await?
-                    .is_some(),
-            )
-        })?)
+        let found = self.query_opt(
+            "SELECT 1 FROM kb_queue_defs WHERE name = $1",
+            &[&queue],
+            |_| Ok(()),
+        )?;
+        Ok(found.is_some())
     }
 
     fn queue_push(&self, queue: &str, messages: Vec<QueueMessage>) -> Result<(), DataError> {
@@ -158,18 +138,11 @@ impl DataStore for PgStore {
     }
 
     fn metric_dimensions(&self, metric: &str) -> Result<Option<Vec<String>>, DataError> {
-        let found = self.with(|c| async move {
-            match opt(
-                &c,
-                "SELECT dimensions FROM kb_metric_defs WHERE name = $1",
-                &[&metric],
-            )
-            .await?
-            {
-                Some(r) => Ok(Some(get::<String>(&r, 0)?)),
-                None => Ok(None),
-            }
-        })?;
+        let found = self.query_opt(
+            "SELECT dimensions FROM kb_metric_defs WHERE name = $1",
+            &[&metric],
+            |r| get::<String>(r, 0),
+        )?;
         found
             .map(|d| serde_json::from_str(&d).map_err(|e| DataError(format!("store: {e}"))))
             .transpose()
@@ -183,60 +156,45 @@ impl DataStore for PgStore {
         timestamp: i64,
     ) -> Result<(), DataError> {
         let dims = serde_json::to_string(dimensions).map_err(|e| DataError(e.to_string()))?;
-        self.with(|c| async move {
-            exec(
-                &c,
-                "INSERT INTO kb_metrics (metric, dimensions, ts, value) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (metric, dimensions, ts) DO UPDATE SET value = kb_metrics.value + EXCLUDED.value",
-                &[&metric, &dims, &timestamp, &value],
-            )
-            .await?;
-            Ok(())
-        })?;
+        self.execute(
+            "INSERT INTO kb_metrics (metric, dimensions, ts, value) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (metric, dimensions, ts) DO UPDATE SET value = kb_metrics.value + EXCLUDED.value",
+            &[&metric, &dims, &timestamp, &value],
+        )?;
         Ok(())
     }
 
     fn resource_read(&self, token: &str, now: i64) -> Result<Option<Resource>, DataError> {
-        let found = self.with(|c| async move {
-            match opt(
-                &c,
-                "SELECT name, mime_type, expires_at, bytes FROM kb_resources WHERE token = $1",
-                &[&token],
-            )
-            .await?
-            {
-                Some(r) => Ok(Some(Resource {
+        let found = self.query_opt(
+            "SELECT name, mime_type, expires_at, bytes FROM kb_resources WHERE token = $1",
+            &[&token],
+            |r| {
+                Ok(Resource {
                     token: token.to_string(),
-                    name: get(&r, 0)?,
-                    mime_type: get(&r, 1)?,
-                    expires_at: get(&r, 2)?,
-                    bytes: get(&r, 3)?,
-                })),
-                None => Ok(None),
-            }
-        })?;
+                    name: get(r, 0)?,
+                    mime_type: get(r, 1)?,
+                    expires_at: get(r, 2)?,
+                    bytes: get(r, 3)?,
+                })
+            },
+        )?;
         Ok(found.filter(|r| live(r.expires_at, now)))
     }
 
     fn resource_write(&self, resource: Resource) -> Result<(), DataError> {
-        self.with(|c| async move {
-            exec(
-                &c,
-                "INSERT INTO kb_resources (token, name, mime_type, expires_at, bytes) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO UPDATE SET \
-                 name = EXCLUDED.name, mime_type = EXCLUDED.mime_type, \
-                 expires_at = EXCLUDED.expires_at, bytes = EXCLUDED.bytes",
-                &[
-                    &resource.token,
-                    &resource.name,
-                    &resource.mime_type,
-                    &resource.expires_at,
-                    &resource.bytes,
-                ],
-            )
-            .await?;
-            Ok(())
-        })?;
+        self.execute(
+            "INSERT INTO kb_resources (token, name, mime_type, expires_at, bytes) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO UPDATE SET \
+             name = EXCLUDED.name, mime_type = EXCLUDED.mime_type, \
+             expires_at = EXCLUDED.expires_at, bytes = EXCLUDED.bytes",
+            &[
+                &resource.token,
+                &resource.name,
+                &resource.mime_type,
+                &resource.expires_at,
+                &resource.bytes,
+            ],
+        )?;
         Ok(())
     }
 
@@ -247,31 +205,29 @@ impl DataStore for PgStore {
         expires_at: i64,
     ) -> Result<(), DataError> {
         let bytes = wire::encode(&dict);
-        self.with(|c| async move {
-            exec(
-                &c,
-                "INSERT INTO kb_continuations (token, expires_at, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT (token) DO UPDATE SET expires_at = EXCLUDED.expires_at, value = EXCLUDED.value",
-                &[&token, &expires_at, &bytes],
-            )
-            .await?;
-            Ok(())
-        })?;
+        self.execute(
+            "INSERT INTO kb_continuations (token, expires_at, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (token) DO UPDATE SET expires_at = EXCLUDED.expires_at, value = EXCLUDED.value",
+            &[&token, &expires_at, &bytes],
+        )?;
         Ok(())
     }
 
     fn continuation_load(&self, token: &str, now: i64) -> Result<Option<Value>, DataError> {
-        let found = self.with(|c| async move {
-            match opt(
-                &c,
-                "SELECT value, expires_at FROM kb_continuations WHERE token = $1",
-                &[&token],
-            )
-            .await?
-            {
-                Some(r) => Ok(Some((get::<Vec<u8>>(&r, 0)?, get::<i64>(&r, 1)?))),
-                None => Ok(None),
-            }
+        self.live_value(
+            "SELECT value, expires_at FROM kb_continuations WHERE token = $1",
+            token,
+            now,
+        )
+    }
+}
+
+impl PgStore {
+    /// The value `sql` (selecting `value, expires_at` by one key) finds,
+    /// unless it expired by `now`.
+    fn live_value(&self, sql: &str, key: &str, now: i64) -> Result<Option<Value>, DataError> {
+        let found = self.query_opt(sql, &[&key], |r| {
+            Ok((get::<Vec<u8>>(r, 0)?, get::<i64>(r, 1)?))
         })?;
         match found {
             Some((bytes, exp)) if live(exp, now) => Ok(Some(decode(&bytes)?)),

@@ -568,6 +568,21 @@ impl PgStore {
         })
     }
 
+    /// Runs one statement on a pooled connection; the rows it changed.
+    pub(super) fn execute(&self, sql: &str, p: Params<'_>) -> StoreResult<u64> {
+        self.with(|c| async move { exec(&c, sql, p).await })
+    }
+
+    /// The row one query finds, if any, through `map`.
+    pub(super) fn query_opt<T: Send>(
+        &self,
+        sql: &str,
+        p: Params<'_>,
+        map: impl FnOnce(&Row) -> StoreResult<T> + Send,
+    ) -> StoreResult<Option<T>> {
+        self.with(|c| async move { opt(&c, sql, p).await?.map(|r| map(&r)).transpose() })
+    }
+
     /// The next run id from this host's block (a new block of
     /// [`RUN_ID_BLOCK`] ids is reserved when it runs out).
     fn next_run_id(&self) -> StoreResult<u64> {
@@ -1038,18 +1053,7 @@ impl Store for PgStore {
                 return Ok(None);
             };
             let current: AutomationRow = json(get::<&str>(&r, 0)?)?;
-            let mut next = current.clone();
-            if let Some(script) = &change.script {
-                next.script = script.clone();
-            }
-            if let Some(policy) = &change.policy_kata {
-                next.policy_kata = policy.clone();
-            }
-            if let Some(description) = &change.description {
-                next.description = description.clone();
-            }
-            next.version = current.version + 1;
-            next.updated_at = now_unix();
+            let next = change.apply(&current, now_unix());
             let version = current.version as i64;
             let old = to_text(&current)?;
             exec(
