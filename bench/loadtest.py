@@ -228,6 +228,10 @@ def main():
                     help="connections of the scheduler on/off comparison (0: skip it)")
     ap.add_argument("--log-conns", type=int, default=32,
                     help="connections of the request log json/off comparison (0: skip it)")
+    ap.add_argument("--fair-conns", type=int, default=32,
+                    help="connections of the fairness comparison, 8 spinning automations or none (0: skip it)")
+    ap.add_argument("--fair-spinners", type=int, default=8,
+                    help="concurrent clients of the spinning automation in the fairness comparison")
     ap.add_argument("--log-rounds", type=int, default=3,
                     help="wrk runs per mode in the request log comparison")
     a = ap.parse_args()
@@ -284,6 +288,7 @@ def run(a, conns, work):
     history = history_compare(a, work, lua) if a.history_conns else None
     timers = timers_compare(a, work, lua) if a.timer_conns else None
     logging = logging_compare(a, work, lua) if a.log_conns else None
+    fairness = fairness_compare(a, work, lua) if a.fair_conns else None
     load_after = loadavg()
     report = render(a, machine(), load_before, load_after, startup_s, warm_s, body,
                     len(bare_body), idle_kb, idle_bare, results, micro_rows(a.micro))
@@ -293,6 +298,8 @@ def run(a, conns, work):
         report += timers
     if logging:
         report += logging
+    if fairness:
+        report += fairness
     with open(a.out, "w") as f:
         f.write(report)
     print(f"wrote {a.out}")
@@ -414,6 +421,80 @@ def logging_compare(a, work, lua):
     return ab_report("Request log json vs off (issue 16)", note, "--log-format", stats, "json", "off",
                      [("log on within 3% of off (throughput)", "rps", 0.97),
                       ("log on within 3% of off (CPU per request)", "cpu_us", 1.03)])
+
+
+SPIN_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "packages", "spin.json")
+SPIN_GUID = "5f1a5e5f1a5e5f1a5e5f1a5e5f1a5e5f1a5e5f1a"
+
+
+class Spinners:
+    """`n` clients, each POSTing to the spinning automation again as soon as
+    its previous run answers (the run loops until its 2 s time limit)."""
+
+    def __init__(self, port, n):
+        self.port, self.stop, self.answers = port, threading.Event(), 0
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                c.request("POST", f"/webhooks/{SPIN_GUID}", body=b"")
+                c.getresponse().read()
+                self.answers += 1
+            except OSError:
+                self.stop.wait(0.05)
+            finally:
+                c.close()
+
+    def done(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+        return self.answers
+
+
+def fairness_compare(a, work, lua):
+    """The seed webhook's latency alone and while `--fair-spinners` clients
+    keep the spinning automation (bench/packages/spin.json) running to its
+    time limit, one server, A B A B."""
+    c, n = a.fair_conns, a.fair_spinners
+    port = free_port()
+    log = open(os.path.join(work, "server-fair.log"), "w")
+    p, _, _ = start_katabox(a.katabox, a.package, os.path.join(work, "fair"), port, log,
+                            ("--package", SPIN_PACKAGE))
+    stats = {"alone": [], "spinners": []}
+    spun = 0
+    for _ in range(2):
+        for mode in stats:
+            sp = Spinners(port, n) if mode == "spinners" else None
+            if sp:
+                time.sleep(0.5)  # every spinner is inside its run
+            r = wrk(port, c, a.duration, lua)
+            if sp:
+                spun += sp.done()
+            stats[mode].append(r)
+            print(f"fair {mode:8} c={c:<4} {r['rps']:>10.0f} req/s  p50 {ms(r['p50'])}  p99 {ms(r['p99'])}"
+                  f"  errors {r['errors']}", flush=True)
+    p.kill()
+    p.wait()
+    agg = {m: {"rps": sum(r["rps"] for r in v) / len(v), "p50": max(r["p50"] for r in v),
+               "p99": max(r["p99"] for r in v), "errors": sum(r["errors"] for r in v)}
+           for m, v in stats.items()}
+    ratio = agg["spinners"]["p99"] / agg["alone"]["p99"] if agg["alone"]["p99"] else 0.0
+    L = ["## Fairness under spinning automations (issue 18)\n",
+         f"Seed webhook, wrk -c{c} -d{a.duration}s, one server, alone and while {n} clients keep "
+         "`bench.spin` (an endless `while:` stopped by its 2 s time limit) running, each mode twice "
+         f"(A B A B); the spinners' runs answered: {spun}.\n",
+         "| mode | req/s (mean) | worst p50 | worst p99 | errors |", "| --- | ---: | ---: | ---: | ---: |"]
+    for m, st in agg.items():
+        L.append(f"| {m} | {st['rps']:.0f} | {ms(st['p50'])} | {ms(st['p99'])} | {st['errors']} |")
+    L.append("")
+    L.append("| target | figure | verdict |\n| --- | --- | --- |")
+    L.append(f"| p99 with spinners at most 2× alone | {ratio:.2f}× | {verdict(ratio <= 2.0)} |")
+    return "\n".join(L) + "\n\n"
 
 
 def verdict(ok):

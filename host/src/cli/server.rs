@@ -111,6 +111,14 @@ pub struct ServeArgs {
     /// Ceiling in ms on a policy's `settings: time_limit_ms`.
     #[arg(long, default_value_t = SandboxConfig::default().max_time_limit_ms)]
     max_time_limit_ms: u64,
+    /// Milliseconds of execution after which a run counts as long: long
+    /// runs take turns in the long-run lane, so automations that spin to
+    /// their time limit cannot crowd out short ones.
+    #[arg(long, default_value_t = SandboxConfig::default().long_run_after.as_millis() as u64)]
+    long_run_after_ms: u64,
+    /// Long runs that may execute at once (each about one core).
+    #[arg(long, default_value_t = SandboxConfig::default().long_run_lanes)]
+    long_run_lanes: usize,
     /// Warm KATA runtime instances kept for reuse between runs (0: a fresh
     /// instance for every run).
     #[arg(long, default_value_t = SandboxConfig::default().warm_instances)]
@@ -335,6 +343,8 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     config.sandbox.admission_wait = std::time::Duration::from_millis(a.admission_wait_ms);
     config.sandbox.max_time_limit_ms = a.max_time_limit_ms.max(1);
     config.sandbox.warm_instances = a.warm_instances;
+    config.sandbox.long_run_after = std::time::Duration::from_millis(a.long_run_after_ms);
+    config.sandbox.long_run_lanes = a.long_run_lanes.max(1);
     config.sandbox.max_log_bytes = a.log_limit;
     config.sweep_interval = (a.sweep_interval_ms > 0)
         .then(|| std::time::Duration::from_millis(a.sweep_interval_ms.max(100)));

@@ -61,6 +61,13 @@ pub struct SandboxConfig {
     /// Default 4 (twice the cores of the machine it was tuned on: CPU-bound
     /// runs rarely overlap more; more runs in flight get fresh instances).
     pub warm_instances: usize,
+    /// Execution time after which a run counts as long and has to share the
+    /// long-run lane (`sandbox/lane.rs`). Default 10 ms; counted in epoch
+    /// ticks of execution, so time spent waiting on host calls is not.
+    pub long_run_after: Duration,
+    /// Long runs that may execute at once (each about one core). Default 1,
+    /// so spinning automations leave the other workers to short runs.
+    pub long_run_lanes: usize,
     /// Nesting limit for `function:` calls. Default 32.
     pub max_call_depth: u32,
     /// Fuel charged for each host call on top of its own work. Default 10,000.
@@ -105,6 +112,8 @@ impl Default for SandboxConfig {
             admission_wait: Duration::from_secs(1),
             request_memory_limit: 256 << 20,
             warm_instances: 4,
+            long_run_after: Duration::from_millis(10),
+            long_run_lanes: 1,
             max_call_depth: 32,
             host_call_fuel: 10_000,
             host_byte_fuel: 1,

@@ -35,6 +35,7 @@ mod component_cache;
 mod config;
 mod engine;
 mod guests;
+pub mod lane;
 mod state;
 mod warm;
 
@@ -201,6 +202,7 @@ struct Inner {
     warm: Option<WarmPool>,
     /// Instance permits (taken before instantiating).
     admission: Admission,
+    lane: lane::LongRunLane,
     _ticker: engine::EpochTicker,
 }
 
@@ -273,6 +275,7 @@ impl Sandbox {
         };
         let ticker = engine::EpochTicker::start(engine.clone(), config.epoch_tick)?;
         let admission = admission_of(&config, 0);
+        let lane = lane_of(&config);
         let http = HttpClient::new(http).map_err(anyhow::Error::msg)?;
         Ok(Sandbox {
             inner: Arc::new(Inner {
@@ -291,6 +294,7 @@ impl Sandbox {
                 policies: Mutex::new(HashMap::new()),
                 warm: None,
                 admission,
+                lane,
                 _ticker: ticker,
             }),
         })
@@ -520,15 +524,19 @@ impl Sandbox {
             return failed(dict, msg, None, Vec::new(), started, 0);
         }
         // Every epoch tick, a guest that is still running yields its tokio
-        // worker (so a few spinning guests cannot starve the server), and
-        // traps with `Interrupt` once its wall-clock time limit has passed.
+        // worker (so a few spinning guests cannot starve the server), goes
+        // on only through the long-run lane once it has run long
+        // (`lane.rs`), and traps with `Interrupt` once its wall-clock time
+        // limit has passed.
         let deadline = started + Duration::from_millis(limit_ms);
+        let mut ticket = self.inner.lane.ticket();
+        let _lane_release = ticket.releaser();
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_ctx| {
             if Instant::now() >= deadline {
                 Err(wasmtime::Trap::Interrupt.into())
             } else {
-                Ok(wasmtime::UpdateDeadline::Yield(1))
+                Ok(ticket.on_tick())
             }
         });
         let request = bindings::exports::katabox::automation::run::Request {
@@ -663,6 +671,15 @@ fn admission_of(cfg: &SandboxConfig, warm: usize) -> Admission {
         warm,
         cfg.listener_instances,
         cfg.admission_wait,
+    )
+}
+
+fn lane_of(cfg: &SandboxConfig) -> lane::LongRunLane {
+    let tick = cfg.epoch_tick.as_micros().max(1);
+    let after_ticks = cfg.long_run_after.as_micros().div_ceil(tick);
+    lane::LongRunLane::new(
+        cfg.long_run_lanes,
+        u64::try_from(after_ticks).unwrap_or(u64::MAX),
     )
 }
 
