@@ -12,6 +12,7 @@
 //! [`SandboxConfig::long_run_after`]: super::config::SandboxConfig::long_run_after
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::UpdateDeadline;
 
@@ -32,11 +33,14 @@ impl LongRunLane {
         }
     }
 
-    /// The per-run state the epoch callback keeps.
-    pub fn ticket(&self) -> LaneTicket {
+    /// The per-run state the epoch callback keeps; `deadline` is the
+    /// run's time limit (waiting for the lane ends there, so the next tick
+    /// can stop the run).
+    pub fn ticket(&self, deadline: Instant) -> LaneTicket {
         LaneTicket {
             lane: self.clone(),
             ticks: 0,
+            deadline,
             held: Arc::new(Mutex::new(None)),
         }
     }
@@ -53,6 +57,7 @@ impl LongRunLane {
 pub struct LaneTicket {
     lane: LongRunLane,
     ticks: u64,
+    deadline: Instant,
     held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
 }
 
@@ -68,12 +73,14 @@ impl LaneTicket {
         self.release();
         let held = self.held.clone();
         let permits = self.lane.permits.clone();
+        let deadline = tokio::time::Instant::from_std(self.deadline);
         UpdateDeadline::YieldCustom(
             1,
             Box::pin(async move {
-                // The semaphore is never closed; should it be, the run goes
-                // on without a permit rather than stall.
-                if let Ok(permit) = permits.acquire_owned().await {
+                // Past the run's time limit it goes on without a permit, for
+                // the one tick that stops it (the semaphore is never closed).
+                let wait = tokio::time::timeout_at(deadline, permits.acquire_owned());
+                if let Ok(Ok(permit)) = wait.await {
                     *held.lock().unwrap_or_else(PoisonError::into_inner) = Some(permit);
                 }
                 // The permit's release woke this task on the releasing
@@ -82,6 +89,14 @@ impl LaneTicket {
                 tokio::task::yield_now().await;
             }),
         )
+    }
+
+    /// A handle for the run's host calls: a run gives its permit back when
+    /// it leaves the guest for a host call (which epochs do not interrupt:
+    /// a slow `http.request`, or a nested `function:` run that must be able
+    /// to take the lane itself), and takes it again at its next tick.
+    pub fn handle(&self) -> LaneHandle {
+        LaneHandle(self.held.clone())
     }
 
     /// A handle that gives the permit back when the run ends (the callback
@@ -100,6 +115,17 @@ impl LaneTicket {
     }
 }
 
+/// Gives a run's lane permit back for the length of a host call.
+#[derive(Debug, Clone)]
+pub struct LaneHandle(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl LaneHandle {
+    /// Gives the permit back, if the run holds one.
+    pub fn release(&self) {
+        drop(self.0.lock().unwrap_or_else(PoisonError::into_inner).take());
+    }
+}
+
 /// Gives a run's lane permit back; dropped at the end of the run.
 #[derive(Debug)]
 pub struct LaneRelease(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
@@ -114,10 +140,50 @@ impl Drop for LaneRelease {
 mod tests {
     use super::*;
 
+    fn far() -> Instant {
+        Instant::now() + std::time::Duration::from_secs(60)
+    }
+
+    #[tokio::test]
+    async fn a_host_call_gives_the_permit_back_for_a_nested_run() {
+        let lane = LongRunLane::new(1, 0);
+        let (mut caller, mut callee) = (lane.ticket(far()), lane.ticket(far()));
+        let UpdateDeadline::YieldCustom(_, slice) = caller.on_tick() else {
+            panic!("long at once");
+        };
+        slice.await;
+        assert_eq!(lane.available(), 0);
+        caller.handle().release();
+        let UpdateDeadline::YieldCustom(_, nested) = callee.on_tick() else {
+            panic!("long at once");
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), nested)
+            .await
+            .expect("the nested run gets the lane its caller gave back");
+    }
+
+    #[tokio::test]
+    async fn waiting_for_the_lane_ends_at_the_time_limit() {
+        let lane = LongRunLane::new(1, 0);
+        let mut holder = lane.ticket(far());
+        let UpdateDeadline::YieldCustom(_, slice) = holder.on_tick() else {
+            panic!("long at once");
+        };
+        slice.await;
+        let soon = Instant::now() + std::time::Duration::from_millis(50);
+        let UpdateDeadline::YieldCustom(_, wait) = lane.ticket(soon).on_tick() else {
+            panic!("long at once");
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), wait)
+            .await
+            .expect("the wait ends at the run's deadline although the lane stays taken");
+        assert_eq!(lane.available(), 0, "the holder keeps its permit");
+    }
+
     #[tokio::test]
     async fn a_short_run_never_takes_a_permit_and_a_long_one_gives_it_back() {
         let lane = LongRunLane::new(1, 2);
-        let mut t = lane.ticket();
+        let mut t = lane.ticket(far());
         assert!(matches!(t.on_tick(), UpdateDeadline::Yield(1)));
         assert!(matches!(t.on_tick(), UpdateDeadline::Yield(1)));
         assert_eq!(lane.available(), 1);
@@ -134,7 +200,7 @@ mod tests {
     #[tokio::test]
     async fn a_second_long_run_waits_until_the_first_yields() {
         let lane = LongRunLane::new(1, 0);
-        let (mut a, mut b) = (lane.ticket(), lane.ticket());
+        let (mut a, mut b) = (lane.ticket(far()), lane.ticket(far()));
         let UpdateDeadline::YieldCustom(_, first) = a.on_tick() else {
             panic!("long at once");
         };

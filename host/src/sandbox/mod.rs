@@ -378,6 +378,7 @@ impl Sandbox {
             depth: 0,
             seq: 0,
             request: None,
+            lane: None,
             logs: Vec::new(),
             fuel_debt: 0,
             fuel_exhausted: false,
@@ -529,8 +530,9 @@ impl Sandbox {
         // (`lane.rs`), and traps with `Interrupt` once its wall-clock time
         // limit has passed.
         let deadline = started + Duration::from_millis(limit_ms);
-        let mut ticket = self.inner.lane.ticket();
+        let mut ticket = self.inner.lane.ticket(deadline);
         let _lane_release = ticket.releaser();
+        store.data_mut().lane = Some(ticket.handle());
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_ctx| {
             if Instant::now() >= deadline {

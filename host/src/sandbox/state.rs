@@ -127,6 +127,8 @@ pub struct RunState {
     pub(super) seq: usize,
     /// What the run's request shares with its other runs (group, memory).
     pub(super) request: Option<Arc<RequestBudget>>,
+    /// The run's standing in the long-run lane (given back in host calls).
+    pub(super) lane: Option<super::lane::LaneHandle>,
     pub(super) logs: Vec<LogEntry>,
     /// Fuel owed for host work, charged when the host call returns.
     pub(super) fuel_debt: u64,
@@ -185,6 +187,11 @@ impl RunState {
                 message: format!("invalid command inputs: {e}"),
             })?;
         let sandbox = self.sandbox()?;
+        // A host call can take long (outbound HTTP, a nested run): a long
+        // run leaves the long-run lane to others meanwhile (`lane.rs`).
+        if let Some(lane) = &self.lane {
+            lane.release();
+        }
         let policy = self.policy.clone();
         let ctx = CallContext {
             policy: &policy,
