@@ -7,7 +7,8 @@
 //!
 //! The lane is only consulted at epoch ticks, where the guest yields to
 //! tokio anyway: a run that finishes within its first ticks never touches
-//! it, so the normal path pays one counter increment per tick.
+//! it, so the normal path pays one counter increment per tick. A run gives
+//! its permit back in host calls and at its end ([`LaneSlot::release`]).
 //!
 //! [`SandboxConfig::long_run_after`]: super::config::SandboxConfig::long_run_after
 
@@ -41,24 +42,25 @@ impl LongRunLane {
             lane: self.clone(),
             ticks: 0,
             deadline,
-            held: Arc::new(Mutex::new(None)),
+            slot: LaneSlot::default(),
         }
     }
 
-    /// Permits free now (tests, metrics).
-    pub fn available(&self) -> usize {
+    /// Permits free now.
+    #[cfg(test)]
+    fn available(&self) -> usize {
         self.permits.available_permits()
     }
 }
 
-/// One run's standing in the lane: its ticks so far and the permit it
-/// holds for its current slice.
+/// One run's standing in the lane: its ticks so far and the slot for the
+/// permit of its current slice.
 #[derive(Debug)]
 pub struct LaneTicket {
     lane: LongRunLane,
     ticks: u64,
     deadline: Instant,
-    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    slot: LaneSlot,
 }
 
 impl LaneTicket {
@@ -70,8 +72,8 @@ impl LaneTicket {
         if self.ticks <= self.lane.after_ticks {
             return UpdateDeadline::Yield(1);
         }
-        self.release();
-        let held = self.held.clone();
+        self.slot.release();
+        let slot = self.slot.clone();
         let permits = self.lane.permits.clone();
         let deadline = tokio::time::Instant::from_std(self.deadline);
         UpdateDeadline::YieldCustom(
@@ -81,7 +83,7 @@ impl LaneTicket {
                 // the one tick that stops it (the semaphore is never closed).
                 let wait = tokio::time::timeout_at(deadline, permits.acquire_owned());
                 if let Ok(Ok(permit)) = wait.await {
-                    *held.lock().unwrap_or_else(PoisonError::into_inner) = Some(permit);
+                    slot.hold(permit);
                 }
                 // The permit's release woke this task on the releasing
                 // worker's LIFO slot, ahead of every request queued there:
@@ -91,48 +93,34 @@ impl LaneTicket {
         )
     }
 
-    /// A handle for the run's host calls: a run gives its permit back when
-    /// it leaves the guest for a host call (which epochs do not interrupt:
-    /// a slow `http.request`, or a nested `function:` run that must be able
-    /// to take the lane itself), and takes it again at its next tick.
-    pub fn handle(&self) -> LaneHandle {
-        LaneHandle(self.held.clone())
-    }
-
-    /// A handle that gives the permit back when the run ends (the callback
-    /// holding the ticket can outlive the run in a parked warm store).
-    pub fn releaser(&self) -> LaneRelease {
-        LaneRelease(self.held.clone())
-    }
-
-    fn release(&self) {
-        drop(
-            self.held
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+    /// The run's permit slot, for its host calls: a run gives its permit
+    /// back when it leaves the guest for a host call (which epochs do not
+    /// interrupt: a slow `http.request`, or a nested `function:` run that
+    /// must be able to take the lane itself), and takes it again at its
+    /// next tick. The run gives it back at its end as well: the callback
+    /// holding the ticket can outlive the run in a parked warm store.
+    pub fn slot(&self) -> LaneSlot {
+        self.slot.clone()
     }
 }
 
-/// Gives a run's lane permit back for the length of a host call.
-#[derive(Debug, Clone)]
-pub struct LaneHandle(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+/// Where a run keeps the lane permit of its current slice (shared by its
+/// epoch callback and its host calls).
+#[derive(Debug, Clone, Default)]
+pub struct LaneSlot(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
 
-impl LaneHandle {
+impl LaneSlot {
     /// Gives the permit back, if the run holds one.
     pub fn release(&self) {
-        drop(self.0.lock().unwrap_or_else(PoisonError::into_inner).take());
+        drop(self.lock().take());
     }
-}
 
-/// Gives a run's lane permit back; dropped at the end of the run.
-#[derive(Debug)]
-pub struct LaneRelease(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+    fn hold(&self, permit: OwnedSemaphorePermit) {
+        *self.lock() = Some(permit);
+    }
 
-impl Drop for LaneRelease {
-    fn drop(&mut self) {
-        drop(self.0.lock().unwrap_or_else(PoisonError::into_inner).take());
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<OwnedSemaphorePermit>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -144,20 +132,22 @@ mod tests {
         Instant::now() + std::time::Duration::from_secs(60)
     }
 
+    /// The wait a long run's tick returns (panics if the run is not long).
+    fn wait_of(t: &mut LaneTicket) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        match t.on_tick() {
+            UpdateDeadline::YieldCustom(1, wait) => wait,
+            _ => panic!("a long run waits for the lane"),
+        }
+    }
+
     #[tokio::test]
     async fn a_host_call_gives_the_permit_back_for_a_nested_run() {
         let lane = LongRunLane::new(1, 0);
         let (mut caller, mut callee) = (lane.ticket(far()), lane.ticket(far()));
-        let UpdateDeadline::YieldCustom(_, slice) = caller.on_tick() else {
-            panic!("long at once");
-        };
-        slice.await;
+        wait_of(&mut caller).await;
         assert_eq!(lane.available(), 0);
-        caller.handle().release();
-        let UpdateDeadline::YieldCustom(_, nested) = callee.on_tick() else {
-            panic!("long at once");
-        };
-        tokio::time::timeout(std::time::Duration::from_secs(5), nested)
+        caller.slot().release();
+        tokio::time::timeout(std::time::Duration::from_secs(5), wait_of(&mut callee))
             .await
             .expect("the nested run gets the lane its caller gave back");
     }
@@ -166,14 +156,9 @@ mod tests {
     async fn waiting_for_the_lane_ends_at_the_time_limit() {
         let lane = LongRunLane::new(1, 0);
         let mut holder = lane.ticket(far());
-        let UpdateDeadline::YieldCustom(_, slice) = holder.on_tick() else {
-            panic!("long at once");
-        };
-        slice.await;
+        wait_of(&mut holder).await;
         let soon = Instant::now() + std::time::Duration::from_millis(50);
-        let UpdateDeadline::YieldCustom(_, wait) = lane.ticket(soon).on_tick() else {
-            panic!("long at once");
-        };
+        let wait = wait_of(&mut lane.ticket(soon));
         tokio::time::timeout(std::time::Duration::from_secs(5), wait)
             .await
             .expect("the wait ends at the run's deadline although the lane stays taken");
@@ -187,13 +172,9 @@ mod tests {
         assert!(matches!(t.on_tick(), UpdateDeadline::Yield(1)));
         assert!(matches!(t.on_tick(), UpdateDeadline::Yield(1)));
         assert_eq!(lane.available(), 1);
-        let UpdateDeadline::YieldCustom(1, wait) = t.on_tick() else {
-            panic!("a long run waits for the lane");
-        };
-        wait.await;
+        wait_of(&mut t).await;
         assert_eq!(lane.available(), 0, "the slice holds the permit");
-        let release = t.releaser();
-        drop(release);
+        t.slot().release();
         assert_eq!(lane.available(), 1, "the end of the run gives it back");
     }
 
@@ -201,25 +182,17 @@ mod tests {
     async fn a_second_long_run_waits_until_the_first_yields() {
         let lane = LongRunLane::new(1, 0);
         let (mut a, mut b) = (lane.ticket(far()), lane.ticket(far()));
-        let UpdateDeadline::YieldCustom(_, first) = a.on_tick() else {
-            panic!("long at once");
-        };
-        first.await;
-        let UpdateDeadline::YieldCustom(_, second) = b.on_tick() else {
-            panic!("long at once");
-        };
-        let mut second = tokio::spawn(second);
+        wait_of(&mut a).await;
+        let mut second = tokio::spawn(wait_of(&mut b));
         tokio::task::yield_now().await;
         assert!(!second.is_finished(), "b waits while a holds the lane");
         // a's next tick gives its permit back before queueing again.
-        let UpdateDeadline::YieldCustom(_, a_next) = a.on_tick() else {
-            panic!("still long");
-        };
+        let a_next = wait_of(&mut a);
         (&mut second).await.expect("b gets the lane");
         let mut a_next = tokio::spawn(a_next);
         tokio::task::yield_now().await;
         assert!(!a_next.is_finished(), "now a waits for b");
-        drop(b.releaser());
+        b.slot().release();
         (&mut a_next).await.expect("a gets it back");
     }
 }

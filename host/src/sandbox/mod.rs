@@ -35,7 +35,7 @@ mod component_cache;
 mod config;
 mod engine;
 mod guests;
-pub mod lane;
+mod lane;
 mod state;
 mod warm;
 
@@ -531,8 +531,7 @@ impl Sandbox {
         // limit has passed.
         let deadline = started + Duration::from_millis(limit_ms);
         let mut ticket = self.inner.lane.ticket(deadline);
-        let _lane_release = ticket.releaser();
-        store.data_mut().lane = Some(ticket.handle());
+        store.data_mut().lane = Some(ticket.slot());
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_ctx| {
             if Instant::now() >= deadline {
@@ -563,6 +562,11 @@ impl Sandbox {
             Ok::<_, wasmtime::Error>((instance, out))
         })
         .await;
+        // The run gives its lane permit back (a parked warm store keeps the
+        // callback and its slot; a dropped one would release it anyway).
+        if let Some(slot) = store.data_mut().lane.take() {
+            slot.release();
+        }
         let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let logs = std::mem::take(&mut store.data_mut().logs);
         let memory_peak = store.data().limiter.largest as u64;

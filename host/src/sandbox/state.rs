@@ -128,7 +128,7 @@ pub struct RunState {
     /// What the run's request shares with its other runs (group, memory).
     pub(super) request: Option<Arc<RequestBudget>>,
     /// The run's standing in the long-run lane (given back in host calls).
-    pub(super) lane: Option<super::lane::LaneHandle>,
+    pub(super) lane: Option<super::lane::LaneSlot>,
     pub(super) logs: Vec<LogEntry>,
     /// Fuel owed for host work, charged when the host call returns.
     pub(super) fuel_debt: u64,
