@@ -6,7 +6,9 @@
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use katabox::policy::{self, Policy};
-use katabox::store::{HistoryConfig, RedbStore, RunFilter, RunRecord, Store, StoreConfig};
+use katabox::store::{
+    HistoryConfig, RedbStore, RunFilter, RunPayload, RunRecord, Store, StoreConfig,
+};
 use katabox_value::{Array, Value};
 
 /// A run record shaped like the seed webhook's.
@@ -54,6 +56,47 @@ fn store(c: &mut Criterion) {
     group.throughput(Throughput::Elements(RUNS));
     group.sample_size(10);
     group.bench_function("queue_run x1000 then runs(1)", |b| {
+        b.iter(|| {
+            for _ in 0..RUNS {
+                db.queue_run(black_box(run.clone()));
+            }
+            db.runs(1)
+        })
+    });
+    group.finish();
+    writer_cost(c);
+}
+
+/// The history writer's own cost per run, with the seed webhook's real
+/// payload (request, pretty-JSON response, `return`): the writer commits
+/// without its gathering window, so the time per 1,000 runs is what the
+/// writer thread spends on them (encoding, redb inserts, commits).
+fn writer_cost(c: &mut Criterion) {
+    let Ok(dir) = tempfile::tempdir() else {
+        return;
+    };
+    // No pruning: the load test's history stays under the count cap too.
+    let history = HistoryConfig {
+        batch_window: std::time::Duration::ZERO,
+        max_runs: usize::MAX,
+        ..HistoryConfig::default()
+    };
+    let Ok(db) = RedbStore::open(dir.path(), StoreConfig { history }) else {
+        return;
+    };
+    let payload: RunPayload = match serde_json::from_str(include_str!("seed_payload.json")) {
+        Ok(p) => p,
+        Err(e) => panic!("bench fixture: {e}"),
+    };
+    let run = RunRecord {
+        payload: Some(payload),
+        ..seed_run()
+    };
+    const RUNS: u64 = 1000;
+    let mut group = c.benchmark_group("store/history writer");
+    group.throughput(Throughput::Elements(RUNS));
+    group.sample_size(20);
+    group.bench_function("seed run with payload x1000", |b| {
         b.iter(|| {
             for _ in 0..RUNS {
                 db.queue_run(black_box(run.clone()));

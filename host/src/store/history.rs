@@ -238,9 +238,9 @@ pub(super) fn write_batch(
                 run.id = next;
                 next += 1;
             }
-            tables.insert(run)?;
             ids.push(run.id);
         }
+        tables.insert_all(runs)?;
         if let Some(highest) = runs.iter().map(|r| r.id).max() {
             raise_counter(&txn, highest)?;
         }

@@ -25,6 +25,7 @@ mod data;
 pub(crate) mod deliveries;
 pub(crate) mod history;
 pub(crate) mod lookup_cache;
+mod payloads;
 pub mod postgres;
 mod records;
 mod redb_store;

@@ -9,6 +9,7 @@
 //! a page; runs that arrive while a client pages are newer than its cursor
 //! and never shift the pages after it.
 
+use super::payloads::{PayloadTables, resolve};
 use super::tables::*;
 use super::{RunPayload, RunRecord, StoreError, StoreResult};
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
@@ -157,7 +158,7 @@ const SCAN_LIMIT: usize = 20_000;
 /// The run tables of a write transaction, opened once.
 pub(super) struct RunTables<'t> {
     runs: Table<'t, u64, &'static [u8]>,
-    payloads: Table<'t, u64, &'static [u8]>,
+    payloads: PayloadTables<'t>,
     by_time: Table<'t, (i64, u64), ()>,
     by_automation: Table<'t, (&'static str, i64, u64), ()>,
     by_listener: Table<'t, (u64, i64, u64), ()>,
@@ -169,7 +170,7 @@ impl<'t> RunTables<'t> {
     pub(super) fn open(txn: &'t WriteTransaction) -> StoreResult<RunTables<'t>> {
         Ok(RunTables {
             runs: txn.open_table(RUNS)?,
-            payloads: txn.open_table(RUN_PAYLOADS)?,
+            payloads: PayloadTables::open(txn)?,
             by_time: txn.open_table(RUNS_BY_TIME)?,
             by_automation: txn.open_table(RUNS_BY_AUTOMATION)?,
             by_listener: txn.open_table(RUNS_BY_LISTENER)?,
@@ -178,15 +179,19 @@ impl<'t> RunTables<'t> {
         })
     }
 
-    /// Stores `run` (already numbered) with its payload and index entries.
-    pub(super) fn insert(&mut self, run: &RunRecord) -> StoreResult<()> {
-        let id = run.id;
-        self.runs.insert(id, serde_json::to_vec(run)?.as_slice())?;
-        if let Some(payload) = &run.payload {
-            self.payloads
-                .insert(id, serde_json::to_vec(payload)?.as_slice())?;
+    /// Stores `runs` (already numbered) with their index entries, and
+    /// their payloads together (see `payloads.rs`).
+    pub(super) fn insert_all(&mut self, runs: &[RunRecord]) -> StoreResult<()> {
+        let mut payloads = Vec::new();
+        for run in runs {
+            self.runs
+                .insert(run.id, serde_json::to_vec(run)?.as_slice())?;
+            if let Some(payload) = &run.payload {
+                payloads.push((run.id, serde_json::to_vec(payload)?));
+            }
+            self.index(run, true)?;
         }
-        self.index(run, true)
+        self.payloads.insert_all(&payloads)
     }
 
     fn index(&mut self, run: &RunRecord, add: bool) -> StoreResult<()> {
@@ -253,7 +258,7 @@ impl<'t> RunTables<'t> {
         let payload_cutoff = now_ms.saturating_sub(config.payload_age_ms);
         let mut payloads = 0;
         while payloads < budget {
-            let Some(id) = self.payloads.first()?.map(|(k, _)| k.value()) else {
+            let Some(id) = self.payloads.first_id()? else {
                 break;
             };
             let at = match self.runs.get(id)? {
@@ -317,10 +322,14 @@ pub(super) fn get(txn: &ReadTransaction, id: u64) -> StoreResult<Option<RunRecor
     };
     let mut run: RunRecord = serde_json::from_slice(raw.value())?;
     let payloads = txn.open_table(RUN_PAYLOADS)?;
-    run.payload = payloads
-        .get(id)?
-        .map(|v| serde_json::from_slice::<RunPayload>(v.value()))
-        .transpose()?;
+    let blobs = txn.open_table(RUN_PAYLOAD_BLOBS)?;
+    run.payload = match payloads.get(id)? {
+        Some(row) => Some(serde_json::from_slice::<RunPayload>(&resolve(
+            row.value(),
+            &blobs,
+        )?)?),
+        None => None,
+    };
     Ok(Some(run))
 }
 

@@ -44,9 +44,18 @@ pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
 /// Run history by run id (JSON [`super::RunRecord`], without its payload);
 /// ids grow with time.
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
-/// Run payloads by run id (JSON [`super::RunPayload`]): request, response,
-/// inputs, return. They may expire before the run itself.
+/// Run payloads by run id: request, response, inputs, return. A row is a
+/// reference into [`RUN_PAYLOAD_BLOBS`] (or, when written before blobs
+/// existed, the JSON [`super::RunPayload`] itself); see `payloads.rs`.
+/// They may expire before the run itself.
 pub const RUN_PAYLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_payloads");
+/// The JSON payloads of one history batch, concatenated, by the batch's
+/// smallest run id.
+pub const RUN_PAYLOAD_BLOBS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("run_payload_blobs");
+/// How many runs still refer to each blob of [`RUN_PAYLOAD_BLOBS`].
+pub const RUN_PAYLOAD_BLOB_REFS: TableDefinition<u64, u64> =
+    TableDefinition::new("run_payload_blob_refs");
 /// Runs by (at_ms, id): the history in time order.
 pub const RUNS_BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("runs_by_time");
 /// Runs by (automation, at_ms, id).

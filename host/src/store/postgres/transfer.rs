@@ -324,6 +324,7 @@ impl Snapshot {
             }
         }
         let payloads = txn.open_table(RUN_PAYLOADS).map_err(redb_err)?;
+        let blobs = txn.open_table(RUN_PAYLOAD_BLOBS).map_err(redb_err)?;
         for item in txn.open_table(RUNS).map_err(redb_err)?.iter()? {
             let (k, v) = item?;
             let doc = text(v.value())?;
@@ -331,7 +332,7 @@ impl Snapshot {
             run.id = k.value();
             let payload = payloads
                 .get(k.value())?
-                .map(|p| text(p.value()))
+                .map(|p| crate::store::payloads::resolve(p.value(), &blobs).and_then(|j| text(&j)))
                 .transpose()?;
             s.runs.push((run, doc, payload));
         }

@@ -1,0 +1,289 @@
+//! Run payloads, written a batch at a time: the JSON payloads of one
+//! history batch are stored together as one value ("blob") of
+//! [`RUN_PAYLOAD_BLOBS`], and [`RUN_PAYLOADS`] maps each run to its slice
+//! of a blob.
+//!
+//! One large value per batch costs redb one allocation and one copy,
+//! where a payload per row (1–2 KiB each, two to a page) cost a leaf split
+//! every other run: the writer spent more on payload rows than on
+//! everything else (docs/performance.md, "Session 6"). A blob is deleted
+//! when the last run referring to it is pruned (its count in
+//! [`RUN_PAYLOAD_BLOB_REFS`]). Rows written before blobs existed hold the
+//! JSON itself (it starts with `{`) and are read as before.
+
+use super::tables::{RUN_PAYLOAD_BLOB_REFS, RUN_PAYLOAD_BLOBS, RUN_PAYLOADS};
+use super::{StoreError, StoreResult};
+use redb::{ReadableTable, Table, WriteTransaction};
+
+/// A blob is closed once it holds this many bytes (a larger payload gets
+/// a blob of its own), so reading one run's payload reads little more
+/// than it.
+pub(super) const BLOB_BYTES: usize = 256 * 1024;
+
+/// The first byte of a reference row (a JSON payload starts with `{`).
+const REF_TAG: u8 = 0;
+/// Tag, blob key, offset, length.
+const REF_LEN: usize = 1 + 8 + 8 + 8;
+
+/// Where a run's payload is: `len` bytes at `offset` of blob `blob`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PayloadRef {
+    blob: u64,
+    offset: u64,
+    len: u64,
+}
+
+impl PayloadRef {
+    fn encode(&self) -> [u8; REF_LEN] {
+        let mut out = [0u8; REF_LEN];
+        out[0] = REF_TAG;
+        out[1..9].copy_from_slice(&self.blob.to_be_bytes());
+        out[9..17].copy_from_slice(&self.offset.to_be_bytes());
+        out[17..25].copy_from_slice(&self.len.to_be_bytes());
+        out
+    }
+
+    /// The reference in a row, or `None` for a row holding the JSON itself.
+    fn decode(row: &[u8]) -> StoreResult<Option<PayloadRef>> {
+        if row.first() != Some(&REF_TAG) {
+            return Ok(None);
+        }
+        let field = |at: usize| -> StoreResult<u64> {
+            row.get(at..at + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("a run payload reference is cut short".into()))
+        };
+        Ok(Some(PayloadRef {
+            blob: field(1)?,
+            offset: field(9)?,
+            len: field(17)?,
+        }))
+    }
+}
+
+/// The payload JSON a [`RUN_PAYLOADS`] row stands for.
+pub(super) fn resolve(
+    row: &[u8],
+    blobs: &impl ReadableTable<u64, &'static [u8]>,
+) -> StoreResult<Vec<u8>> {
+    let Some(r) = PayloadRef::decode(row)? else {
+        return Ok(row.to_vec());
+    };
+    let missing = || StoreError::Corrupt(format!("run payload blob {} is missing", r.blob));
+    let blob = blobs.get(r.blob)?.ok_or_else(missing)?;
+    let (start, end) = (r.offset as usize, (r.offset + r.len) as usize);
+    blob.value()
+        .get(start..end)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(missing)
+}
+
+/// The payload tables of a write transaction.
+pub(super) struct PayloadTables<'t> {
+    rows: Table<'t, u64, &'static [u8]>,
+    blobs: Table<'t, u64, &'static [u8]>,
+    refs: Table<'t, u64, u64>,
+}
+
+impl<'t> PayloadTables<'t> {
+    pub(super) fn open(txn: &'t WriteTransaction) -> StoreResult<PayloadTables<'t>> {
+        Ok(PayloadTables {
+            rows: txn.open_table(RUN_PAYLOADS)?,
+            blobs: txn.open_table(RUN_PAYLOAD_BLOBS)?,
+            refs: txn.open_table(RUN_PAYLOAD_BLOB_REFS)?,
+        })
+    }
+
+    /// Stores the payloads of a batch, `(run id, JSON)` each, in blobs of
+    /// about [`BLOB_BYTES`].
+    pub(super) fn insert_all(&mut self, payloads: &[(u64, Vec<u8>)]) -> StoreResult<()> {
+        let mut rest = payloads;
+        while !rest.is_empty() {
+            let mut size = 0;
+            let mut n = 0;
+            while n < rest.len() && (n == 0 || size + rest[n].1.len() <= BLOB_BYTES) {
+                size += rest[n].1.len();
+                n += 1;
+            }
+            let (chunk, tail) = rest.split_at(n);
+            self.insert_blob(chunk, size)?;
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    fn insert_blob(&mut self, chunk: &[(u64, Vec<u8>)], size: usize) -> StoreResult<()> {
+        // Keyed by its smallest run id: unique, since a run id is in one blob.
+        let Some(key) = chunk.iter().map(|(id, _)| *id).min() else {
+            return Ok(());
+        };
+        let mut blob = Vec::with_capacity(size);
+        for (id, json) in chunk {
+            let r = PayloadRef {
+                blob: key,
+                offset: blob.len() as u64,
+                len: json.len() as u64,
+            };
+            blob.extend_from_slice(json);
+            self.rows.insert(*id, r.encode().as_slice())?;
+        }
+        self.blobs.insert(key, blob.as_slice())?;
+        self.refs.insert(key, chunk.len() as u64)?;
+        Ok(())
+    }
+
+    /// The oldest run that still has a payload.
+    pub(super) fn first_id(&self) -> StoreResult<Option<u64>> {
+        Ok(self.rows.first()?.map(|(k, _)| k.value()))
+    }
+
+    /// Deletes run `id`'s payload, and its blob when no other run refers
+    /// to it.
+    pub(super) fn remove(&mut self, id: u64) -> StoreResult<()> {
+        let r = match self.rows.remove(id)? {
+            Some(row) => PayloadRef::decode(row.value()),
+            None => return Ok(()),
+        };
+        // An unreadable reference leaves its blob to the others' counts.
+        let Ok(Some(r)) = r else {
+            return Ok(());
+        };
+        let left = self.refs.get(r.blob)?.map(|v| v.value()).unwrap_or(0);
+        if left <= 1 {
+            self.refs.remove(r.blob)?;
+            self.blobs.remove(r.blob)?;
+        } else {
+            self.refs.insert(r.blob, left - 1)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+
+    fn db(dir: &std::path::Path) -> Database {
+        let db = Database::create(dir.join("p.redb")).expect("db");
+        let txn = db.begin_write().expect("txn");
+        PayloadTables::open(&txn).expect("tables");
+        txn.commit().expect("commit");
+        db
+    }
+
+    fn read(db: &Database, id: u64) -> Option<Vec<u8>> {
+        let txn = db.begin_read().expect("read");
+        let rows = txn.open_table(RUN_PAYLOADS).expect("rows");
+        let blobs = txn.open_table(RUN_PAYLOAD_BLOBS).expect("blobs");
+        rows.get(id)
+            .expect("get")
+            .map(|row| resolve(row.value(), &blobs).expect("resolve"))
+    }
+
+    fn blob_count(db: &Database) -> u64 {
+        let txn = db.begin_read().expect("read");
+        txn.open_table(RUN_PAYLOAD_BLOBS)
+            .expect("blobs")
+            .len()
+            .expect("len")
+    }
+
+    #[test]
+    fn each_run_reads_back_exactly_its_payload_and_big_ones_get_their_own_blob() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = db(dir.path());
+        let big = vec![b'b'; BLOB_BYTES + 10];
+        let batch: Vec<(u64, Vec<u8>)> = vec![
+            (3, b"{\"a\":1}".to_vec()),
+            (1, b"{\"b\":\"two\"}".to_vec()),
+            (2, big.clone()),
+            (4, b"{}".to_vec()),
+        ];
+        let txn = db.begin_write().expect("txn");
+        PayloadTables::open(&txn)
+            .expect("tables")
+            .insert_all(&batch)
+            .expect("insert");
+        txn.commit().expect("commit");
+        for (id, json) in &batch {
+            assert_eq!(read(&db, *id).as_ref(), Some(json), "run {id}");
+        }
+        // [3, 1] fit one blob, the big one closes it and stands alone, then [4].
+        assert_eq!(blob_count(&db), 3);
+        assert_eq!(read(&db, 5), None);
+    }
+
+    #[test]
+    fn a_blob_goes_with_the_last_run_that_refers_to_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = db(dir.path());
+        let batch: Vec<(u64, Vec<u8>)> = (1..=3)
+            .map(|i| (i, format!("{{\"n\":{i}}}").into_bytes()))
+            .collect();
+        let txn = db.begin_write().expect("txn");
+        PayloadTables::open(&txn)
+            .expect("tables")
+            .insert_all(&batch)
+            .expect("insert");
+        txn.commit().expect("commit");
+        for id in [2, 1] {
+            let txn = db.begin_write().expect("txn");
+            PayloadTables::open(&txn)
+                .expect("tables")
+                .remove(id)
+                .expect("remove");
+            txn.commit().expect("commit");
+            assert_eq!(blob_count(&db), 1, "run 3 still refers to the blob");
+        }
+        assert_eq!(read(&db, 3), Some(b"{\"n\":3}".to_vec()));
+        let txn = db.begin_write().expect("txn");
+        let mut t = PayloadTables::open(&txn).expect("tables");
+        t.remove(3).expect("remove");
+        assert_eq!(t.first_id().expect("first"), None);
+        drop(t);
+        txn.commit().expect("commit");
+        assert_eq!(blob_count(&db), 0);
+    }
+
+    #[test]
+    fn rows_that_hold_their_json_are_read_as_they_are() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = db(dir.path());
+        let txn = db.begin_write().expect("txn");
+        txn.open_table(RUN_PAYLOADS)
+            .expect("rows")
+            .insert(7, b"{\"legacy\":true}".as_slice())
+            .expect("insert");
+        txn.commit().expect("commit");
+        assert_eq!(read(&db, 7), Some(b"{\"legacy\":true}".to_vec()));
+        let txn = db.begin_write().expect("txn");
+        PayloadTables::open(&txn)
+            .expect("tables")
+            .remove(7)
+            .expect("a legacy row is removed");
+        txn.commit().expect("commit");
+        assert_eq!(read(&db, 7), None);
+    }
+
+    #[test]
+    fn a_cut_reference_is_named_corrupt() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = db(dir.path());
+        let txn = db.begin_read().expect("read");
+        let blobs = txn.open_table(RUN_PAYLOAD_BLOBS).expect("blobs");
+        let err = resolve(&[0, 1, 2], &blobs).expect_err("cut");
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+        let dangling = PayloadRef {
+            blob: 9,
+            offset: 0,
+            len: 3,
+        }
+        .encode();
+        assert!(matches!(
+            resolve(&dangling, &blobs),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}
