@@ -2,7 +2,9 @@
 
 /// mimalloc: fast allocation from many threads, and cheap frees of memory
 /// another thread allocated (run records built on the request path are
-/// dropped by the history writer). docs/performance.md, "Run history".
+/// dropped by the history writer). Built with `no_thp`: mimalloc does not
+/// ask for transparent huge pages, whose first touch zeroed 2 MiB at a time
+/// (docs/performance.md, "Session 6").
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
