@@ -281,10 +281,14 @@ impl Drop for Browser {
             let _ = self.try_call("DELETE", &self.s(""), None);
         }
         // chromedriver leads its own process group: end the browser with it.
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.driver.id()))
-            .status();
+        // Not through `kill -KILL -PGID`: procps-ng 4.0.2 (Debian 12) turns
+        // that into kill(-1, SIGKILL), every process of the user.
+        let group = i32::try_from(self.driver.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(group) = group {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
