@@ -51,20 +51,26 @@ fn store(c: &mut Criterion) {
     // 1,000 runs queued as the webhook path queues them, then read back
     // (the read waits until the writer committed them): per-run cost of
     // the history as the server pays it, writer thread included.
-    const RUNS: u64 = 1000;
     let mut group = c.benchmark_group("store/history");
     group.throughput(Throughput::Elements(RUNS));
     group.sample_size(10);
     group.bench_function("queue_run x1000 then runs(1)", |b| {
-        b.iter(|| {
-            for _ in 0..RUNS {
-                db.queue_run(black_box(run.clone()));
-            }
-            db.runs(1)
-        })
+        b.iter(|| queue_then_read(&db, &run))
     });
     group.finish();
     writer_cost(c);
+}
+
+/// Runs queued per iteration of the history benches.
+const RUNS: u64 = 1000;
+
+/// Queues [`RUNS`] copies of `run` as the webhook path does, then reads the
+/// newest run (which waits until the writer committed them all).
+fn queue_then_read(db: &RedbStore, run: &RunRecord) -> katabox::store::StoreResult<Vec<RunRecord>> {
+    for _ in 0..RUNS {
+        db.queue_run(black_box(run.clone()));
+    }
+    db.runs(1)
 }
 
 /// The history writer's own cost per run, with the seed webhook's real
@@ -92,17 +98,11 @@ fn writer_cost(c: &mut Criterion) {
         payload: Some(payload),
         ..seed_run()
     };
-    const RUNS: u64 = 1000;
     let mut group = c.benchmark_group("store/history writer");
     group.throughput(Throughput::Elements(RUNS));
     group.sample_size(20);
     group.bench_function("seed run with payload x1000", |b| {
-        b.iter(|| {
-            for _ in 0..RUNS {
-                db.queue_run(black_box(run.clone()));
-            }
-            db.runs(1)
-        })
+        b.iter(|| queue_then_read(&db, &run))
     });
     group.finish();
 }

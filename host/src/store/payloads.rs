@@ -96,28 +96,25 @@ impl<'t> PayloadTables<'t> {
     }
 
     /// Stores the payloads of a batch, `(run id, JSON)` each, in blobs of
-    /// about [`BLOB_BYTES`].
+    /// at most [`BLOB_BYTES`] (a bigger payload gets a blob of its own).
     pub(super) fn insert_all(&mut self, payloads: &[(u64, Vec<u8>)]) -> StoreResult<()> {
-        let mut rest = payloads;
-        while !rest.is_empty() {
-            let mut size = 0;
-            let mut n = 0;
-            while n < rest.len() && (n == 0 || size + rest[n].1.len() <= BLOB_BYTES) {
-                size += rest[n].1.len();
-                n += 1;
+        let (mut start, mut size) = (0, 0);
+        for (i, (_, json)) in payloads.iter().enumerate() {
+            if i > start && size + json.len() > BLOB_BYTES {
+                self.insert_blob(&payloads[start..i])?;
+                (start, size) = (i, 0);
             }
-            let (chunk, tail) = rest.split_at(n);
-            self.insert_blob(chunk, size)?;
-            rest = tail;
+            size += json.len();
         }
-        Ok(())
+        self.insert_blob(&payloads[start..])
     }
 
-    fn insert_blob(&mut self, chunk: &[(u64, Vec<u8>)], size: usize) -> StoreResult<()> {
+    fn insert_blob(&mut self, chunk: &[(u64, Vec<u8>)]) -> StoreResult<()> {
         // Keyed by its smallest run id: unique, since a run id is in one blob.
         let Some(key) = chunk.iter().map(|(id, _)| *id).min() else {
             return Ok(());
         };
+        let size = chunk.iter().map(|(_, json)| json.len()).sum();
         let mut blob = Vec::with_capacity(size);
         for (id, json) in chunk {
             let r = PayloadRef {
@@ -173,6 +170,14 @@ mod tests {
         db
     }
 
+    /// Runs `change` on the payload tables in one committed transaction.
+    fn write<T>(db: &Database, change: impl FnOnce(&mut PayloadTables) -> T) -> T {
+        let txn = db.begin_write().expect("txn");
+        let out = change(&mut PayloadTables::open(&txn).expect("tables"));
+        txn.commit().expect("commit");
+        out
+    }
+
     fn read(db: &Database, id: u64) -> Option<Vec<u8>> {
         let txn = db.begin_read().expect("read");
         let rows = txn.open_table(RUN_PAYLOADS).expect("rows");
@@ -201,12 +206,7 @@ mod tests {
             (2, big.clone()),
             (4, b"{}".to_vec()),
         ];
-        let txn = db.begin_write().expect("txn");
-        PayloadTables::open(&txn)
-            .expect("tables")
-            .insert_all(&batch)
-            .expect("insert");
-        txn.commit().expect("commit");
+        write(&db, |t| t.insert_all(&batch)).expect("insert");
         for (id, json) in &batch {
             assert_eq!(read(&db, *id).as_ref(), Some(json), "run {id}");
         }
@@ -222,28 +222,14 @@ mod tests {
         let batch: Vec<(u64, Vec<u8>)> = (1..=3)
             .map(|i| (i, format!("{{\"n\":{i}}}").into_bytes()))
             .collect();
-        let txn = db.begin_write().expect("txn");
-        PayloadTables::open(&txn)
-            .expect("tables")
-            .insert_all(&batch)
-            .expect("insert");
-        txn.commit().expect("commit");
+        write(&db, |t| t.insert_all(&batch)).expect("insert");
         for id in [2, 1] {
-            let txn = db.begin_write().expect("txn");
-            PayloadTables::open(&txn)
-                .expect("tables")
-                .remove(id)
-                .expect("remove");
-            txn.commit().expect("commit");
+            write(&db, |t| t.remove(id)).expect("remove");
             assert_eq!(blob_count(&db), 1, "run 3 still refers to the blob");
         }
         assert_eq!(read(&db, 3), Some(b"{\"n\":3}".to_vec()));
-        let txn = db.begin_write().expect("txn");
-        let mut t = PayloadTables::open(&txn).expect("tables");
-        t.remove(3).expect("remove");
-        assert_eq!(t.first_id().expect("first"), None);
-        drop(t);
-        txn.commit().expect("commit");
+        let first = write(&db, |t| t.remove(3).and_then(|()| t.first_id()));
+        assert_eq!(first.expect("remove"), None);
         assert_eq!(blob_count(&db), 0);
     }
 
@@ -251,19 +237,15 @@ mod tests {
     fn rows_that_hold_their_json_are_read_as_they_are() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = db(dir.path());
-        let txn = db.begin_write().expect("txn");
-        txn.open_table(RUN_PAYLOADS)
-            .expect("rows")
-            .insert(7, b"{\"legacy\":true}".as_slice())
-            .expect("insert");
-        txn.commit().expect("commit");
+        // A row as written before blobs: the JSON itself.
+        write(&db, |t| {
+            t.rows
+                .insert(7, b"{\"legacy\":true}".as_slice())
+                .map(|_| ())
+        })
+        .expect("insert");
         assert_eq!(read(&db, 7), Some(b"{\"legacy\":true}".to_vec()));
-        let txn = db.begin_write().expect("txn");
-        PayloadTables::open(&txn)
-            .expect("tables")
-            .remove(7)
-            .expect("a legacy row is removed");
-        txn.commit().expect("commit");
+        write(&db, |t| t.remove(7)).expect("a legacy row is removed");
         assert_eq!(read(&db, 7), None);
     }
 
