@@ -48,8 +48,13 @@ pub fn send(
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
-    s.write_all(body).map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
+    if let Err(e) = s.write_all(body) {
+        // A server may answer before the body is all sent (413) and close:
+        // as a real client, read the answer it sent, if any.
+        let _ = s.read_to_end(&mut raw);
+        return parse_response(&raw).map_err(|_| e.to_string());
+    }
     s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
     parse_response(&raw)
 }
