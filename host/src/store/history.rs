@@ -9,7 +9,8 @@
 //! commits what is queued. A batch gathers runs for `batch_window` (default
 //! 10 ms), so a crash loses only the runs answered in the last window.
 
-use super::runs::{HistoryConfig, RunTables, allocate_ids, raise_counter};
+use super::runs::{HistoryConfig, allocate_ids, raise_counter};
+use super::segments;
 use super::{RunRecord, StoreResult};
 use redb::Database;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +23,7 @@ use std::time::Duration;
 const QUEUE: usize = 8192;
 /// Runs one transaction writes at most.
 pub(super) const BATCH: usize = 1024;
-/// Runs (and, separately, payloads) one prune deletes at most.
+/// Runs (and, separately, payloads) one PostgreSQL prune deletes at most.
 pub(super) const PRUNE_BATCH: usize = 2000;
 /// How often an idle writer prunes by age.
 const IDLE_PRUNE: Duration = Duration::from_secs(60);
@@ -195,11 +196,10 @@ fn write_loop(sink: &dyn HistorySink, rx: &Receiver<Msg>, window: Duration, dept
     }
 }
 
-/// One bounded prune in its own transaction.
+/// Retention in its own transaction.
 fn prune(db: &Database, config: &HistoryConfig) -> StoreResult<()> {
     let txn = db.begin_write()?;
-    let removed = RunTables::open(&txn)?.prune(config, super::now_unix_ms(), PRUNE_BATCH)?;
-    if removed > 0 {
+    if segments::retain(&txn, config, super::now_unix_ms())? {
         txn.commit()?;
     } else {
         txn.abort()?;
@@ -214,8 +214,8 @@ fn take(msg: Msg, runs: &mut Vec<RunRecord>, flushes: &mut Vec<SyncSender<()>>) 
     }
 }
 
-/// Appends `runs` in one durable transaction, numbering them, then prunes
-/// (a bounded batch) what `config` no longer keeps.
+/// Appends `runs` in one durable transaction, numbering them, then drops
+/// what `config` no longer keeps (whole segments: `segments.rs`).
 pub(super) fn write_batch(
     db: &Database,
     runs: &mut [RunRecord],
@@ -232,7 +232,6 @@ pub(super) fn write_batch(
         } else {
             0
         };
-        let mut tables = RunTables::open(&txn)?;
         for run in runs.iter_mut() {
             if run.id == 0 {
                 run.id = next;
@@ -240,14 +239,11 @@ pub(super) fn write_batch(
             }
             ids.push(run.id);
         }
-        tables.insert_all(runs)?;
+        segments::append(&txn, runs, config)?;
         if let Some(highest) = runs.iter().map(|r| r.id).max() {
             raise_counter(&txn, highest)?;
         }
-        // Pruning keeps pace with writing: a batch may delete up to twice
-        // what it wrote (plus a floor), so the history converges to its caps.
-        let budget = (runs.len() * 2).max(PRUNE_BATCH);
-        tables.prune(config, super::now_unix_ms(), budget)?;
+        segments::retain(&txn, config, super::now_unix_ms())?;
     }
     txn.commit()?;
     Ok(ids)
@@ -273,27 +269,21 @@ mod tests {
     }
 
     fn open(dir: &std::path::Path) -> Arc<Database> {
-        let db = Database::create(dir.join("h.redb")).expect("db");
-        let txn = db.begin_write().expect("txn");
-        RunTables::open(&txn).expect("run tables");
-        txn.open_table(super::super::tables::COUNTERS)
-            .expect("counters");
-        txn.commit().expect("commit");
-        Arc::new(db)
+        Arc::new(Database::create(dir.join("h.redb")).expect("db"))
     }
 
+    /// The kept runs, oldest first: `(id, path)`.
     fn stored(db: &Database) -> Vec<(u64, String)> {
-        use redb::{ReadableDatabase, ReadableTable};
+        use redb::ReadableDatabase;
         let txn = db.begin_read().expect("read");
-        let t = txn.open_table(super::super::tables::RUNS).expect("runs");
-        t.iter()
-            .expect("iter")
-            .map(|item| {
-                let (k, v) = item.expect("row");
-                let r: RunRecord = serde_json::from_slice(v.value()).expect("json");
-                (k.value(), r.request_path)
-            })
-            .collect()
+        let mut out = Vec::new();
+        super::super::runs::for_each_kept(&txn, |id, doc, _| {
+            let r: RunRecord = serde_json::from_slice(doc).expect("json");
+            out.push((id, r.request_path));
+            Ok(())
+        })
+        .expect("runs");
+        out
     }
 
     #[test]

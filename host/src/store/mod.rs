@@ -30,6 +30,7 @@ pub mod postgres;
 mod records;
 mod redb_store;
 pub(crate) mod runs;
+mod segments;
 mod sweep;
 pub mod tables;
 mod timers;

@@ -6,12 +6,15 @@
 //! One large value per batch costs redb one allocation and one copy,
 //! where a payload per row (1–2 KiB each, two to a page) cost a leaf split
 //! every other run: the writer spent more on payload rows than on
-//! everything else (docs/performance.md, "Session 6"). A blob is deleted
-//! when the last run referring to it is pruned (its count in
-//! [`RUN_PAYLOAD_BLOB_REFS`]). Rows written before blobs existed hold the
-//! JSON itself (it starts with `{`) and are read as before.
+//! everything else (docs/performance.md, "Session 6"). Blobs go with
+//! their segment's payload tables (`segments.rs`). Rows written before
+//! blobs existed hold the JSON itself (it starts with `{`) and are read as
+//! before.
+//!
+//! [`RUN_PAYLOADS`]: super::tables::RUN_PAYLOADS
+//! [`RUN_PAYLOAD_BLOBS`]: super::tables::RUN_PAYLOAD_BLOBS
 
-use super::tables::{RUN_PAYLOAD_BLOB_REFS, RUN_PAYLOAD_BLOBS, RUN_PAYLOADS};
+use super::segments::{SegmentNames, def};
 use super::{StoreError, StoreResult};
 use redb::{ReadableTable, Table, WriteTransaction};
 
@@ -62,7 +65,7 @@ impl PayloadRef {
     }
 }
 
-/// The payload JSON a [`RUN_PAYLOADS`] row stands for.
+/// The payload JSON a payload row stands for.
 pub(super) fn resolve(
     row: &[u8],
     blobs: &impl ReadableTable<u64, &'static [u8]>,
@@ -79,19 +82,21 @@ pub(super) fn resolve(
         .ok_or_else(missing)
 }
 
-/// The payload tables of a write transaction.
+/// The payload tables of a segment in a write transaction.
 pub(super) struct PayloadTables<'t> {
     rows: Table<'t, u64, &'static [u8]>,
     blobs: Table<'t, u64, &'static [u8]>,
-    refs: Table<'t, u64, u64>,
 }
 
 impl<'t> PayloadTables<'t> {
-    pub(super) fn open(txn: &'t WriteTransaction) -> StoreResult<PayloadTables<'t>> {
+    /// Opens (creating) the payload tables named in `names`.
+    pub(super) fn open(
+        txn: &'t WriteTransaction,
+        names: &SegmentNames,
+    ) -> StoreResult<PayloadTables<'t>> {
         Ok(PayloadTables {
-            rows: txn.open_table(RUN_PAYLOADS)?,
-            blobs: txn.open_table(RUN_PAYLOAD_BLOBS)?,
-            refs: txn.open_table(RUN_PAYLOAD_BLOB_REFS)?,
+            rows: txn.open_table(def(&names.payloads))?,
+            blobs: txn.open_table(def(&names.blobs))?,
         })
     }
 
@@ -126,33 +131,6 @@ impl<'t> PayloadTables<'t> {
             self.rows.insert(*id, r.encode().as_slice())?;
         }
         self.blobs.insert(key, blob.as_slice())?;
-        self.refs.insert(key, chunk.len() as u64)?;
-        Ok(())
-    }
-
-    /// The oldest run that still has a payload.
-    pub(super) fn first_id(&self) -> StoreResult<Option<u64>> {
-        Ok(self.rows.first()?.map(|(k, _)| k.value()))
-    }
-
-    /// Deletes run `id`'s payload, and its blob when no other run refers
-    /// to it.
-    pub(super) fn remove(&mut self, id: u64) -> StoreResult<()> {
-        let r = match self.rows.remove(id)? {
-            Some(row) => PayloadRef::decode(row.value()),
-            None => return Ok(()),
-        };
-        // An unreadable reference leaves its blob to the others' counts.
-        let Ok(Some(r)) = r else {
-            return Ok(());
-        };
-        let left = self.refs.get(r.blob)?.map(|v| v.value()).unwrap_or(0);
-        if left <= 1 {
-            self.refs.remove(r.blob)?;
-            self.blobs.remove(r.blob)?;
-        } else {
-            self.refs.insert(r.blob, left - 1)?;
-        }
         Ok(())
     }
 }
@@ -162,10 +140,14 @@ mod tests {
     use super::*;
     use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 
+    fn names() -> SegmentNames {
+        SegmentNames::of(1)
+    }
+
     fn db(dir: &std::path::Path) -> Database {
         let db = Database::create(dir.join("p.redb")).expect("db");
         let txn = db.begin_write().expect("txn");
-        PayloadTables::open(&txn).expect("tables");
+        PayloadTables::open(&txn, &names()).expect("tables");
         txn.commit().expect("commit");
         db
     }
@@ -173,15 +155,18 @@ mod tests {
     /// Runs `change` on the payload tables in one committed transaction.
     fn write<T>(db: &Database, change: impl FnOnce(&mut PayloadTables) -> T) -> T {
         let txn = db.begin_write().expect("txn");
-        let out = change(&mut PayloadTables::open(&txn).expect("tables"));
+        let out = change(&mut PayloadTables::open(&txn, &names()).expect("tables"));
         txn.commit().expect("commit");
         out
     }
 
     fn read(db: &Database, id: u64) -> Option<Vec<u8>> {
         let txn = db.begin_read().expect("read");
-        let rows = txn.open_table(RUN_PAYLOADS).expect("rows");
-        let blobs = txn.open_table(RUN_PAYLOAD_BLOBS).expect("blobs");
+        let n = names();
+        let rows = txn
+            .open_table(def::<u64, &[u8]>(&n.payloads))
+            .expect("rows");
+        let blobs = txn.open_table(def::<u64, &[u8]>(&n.blobs)).expect("blobs");
         rows.get(id)
             .expect("get")
             .map(|row| resolve(row.value(), &blobs).expect("resolve"))
@@ -189,7 +174,7 @@ mod tests {
 
     fn blob_count(db: &Database) -> u64 {
         let txn = db.begin_read().expect("read");
-        txn.open_table(RUN_PAYLOAD_BLOBS)
+        txn.open_table(def::<u64, &[u8]>(&names().blobs))
             .expect("blobs")
             .len()
             .expect("len")
@@ -216,24 +201,6 @@ mod tests {
     }
 
     #[test]
-    fn a_blob_goes_with_the_last_run_that_refers_to_it() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = db(dir.path());
-        let batch: Vec<(u64, Vec<u8>)> = (1..=3)
-            .map(|i| (i, format!("{{\"n\":{i}}}").into_bytes()))
-            .collect();
-        write(&db, |t| t.insert_all(&batch)).expect("insert");
-        for id in [2, 1] {
-            write(&db, |t| t.remove(id)).expect("remove");
-            assert_eq!(blob_count(&db), 1, "run 3 still refers to the blob");
-        }
-        assert_eq!(read(&db, 3), Some(b"{\"n\":3}".to_vec()));
-        let first = write(&db, |t| t.remove(3).and_then(|()| t.first_id()));
-        assert_eq!(first.expect("remove"), None);
-        assert_eq!(blob_count(&db), 0);
-    }
-
-    #[test]
     fn rows_that_hold_their_json_are_read_as_they_are() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = db(dir.path());
@@ -245,8 +212,6 @@ mod tests {
         })
         .expect("insert");
         assert_eq!(read(&db, 7), Some(b"{\"legacy\":true}".to_vec()));
-        write(&db, |t| t.remove(7)).expect("a legacy row is removed");
-        assert_eq!(read(&db, 7), None);
     }
 
     #[test]
@@ -254,7 +219,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let db = db(dir.path());
         let txn = db.begin_read().expect("read");
-        let blobs = txn.open_table(RUN_PAYLOAD_BLOBS).expect("blobs");
+        let blobs = txn
+            .open_table(def::<u64, &[u8]>(&names().blobs))
+            .expect("blobs");
         let err = resolve(&[0, 1, 2], &blobs).expect_err("cut");
         assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
         let dangling = PayloadRef {

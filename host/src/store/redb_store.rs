@@ -2,7 +2,7 @@
 
 use super::history::HistoryWriter;
 use super::lookup_cache::LookupCache;
-use super::runs::{HistoryConfig, RunFilter, RunPage, RunTables};
+use super::runs::{HistoryConfig, RunFilter, RunPage};
 use super::tables::*;
 use super::{
     AutomationChange, AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord,
@@ -78,7 +78,7 @@ impl RedbStore {
             txn.open_table(WEBHOOK_DELIVERIES)?;
             txn.open_table(AUTOMATION_VERSIONS)?;
             txn.open_table(TIMER_CONTINUATIONS)?;
-            RunTables::open(&txn)?.reindex_if_needed()?;
+            super::segments::adopt_legacy(&txn)?;
             index_timers_if_needed(&txn)?;
         }
         let last_run = txn
@@ -530,13 +530,13 @@ impl Store for RedbStore {
     ) -> StoreResult<RunPage> {
         self.history.flush();
         let txn = self.db.begin_read()?;
-        super::runs::page(&txn, filter, limit, cursor)
+        super::runs::page(&txn, filter, limit, cursor, &self.config.history)
     }
 
     fn run(&self, id: u64) -> StoreResult<Option<RunRecord>> {
         self.history.flush();
         let txn = self.db.begin_read()?;
-        super::runs::get(&txn, id)
+        super::runs::get(&txn, id, &self.config.history)
     }
 
     fn update_automation(

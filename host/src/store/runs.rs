@@ -1,17 +1,18 @@
-//! The run history's tables: runs written with their indexes, pages read by
-//! filter through an index (never a scan of the whole history), pruning by
-//! count and age in bounded batches.
+//! The run history's tables: runs written with their indexes into the
+//! newest segment (`segments.rs`), pages read by filter through an index
+//! (never a scan of the whole history).
 //!
 //! Every index is keyed `(…, at_ms, id)`, so a page is a reverse range
-//! over one index: the automation's, the listener's, the exit's, or time's
-//! when none of those is filtered. The other filters are checked on the
-//! runs the range yields. A cursor is the `(at_ms, id)` of the last run of
+//! over one index of each segment (the automation's, the listener's, the
+//! exit's, or time's when none of those is filtered), merged newest first.
+//! The other filters are checked on the runs the ranges yield. A cursor is the `(at_ms, id)` of the last run of
 //! a page; runs that arrive while a client pages are newer than its cursor
 //! and never shift the pages after it.
 
 use super::payloads::{PayloadTables, resolve};
+use super::segments::{self, Horizon, SegmentNames, def};
 use super::tables::*;
-use super::{RunPayload, RunRecord, StoreError, StoreResult};
+use super::{RunPayload, RunRecord, StoreError, StoreResult, now_unix_ms};
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 use std::fmt;
 use std::str::FromStr;
@@ -155,7 +156,7 @@ pub struct RunPage {
 /// than asked and a cursor to go on from) when the filters are rare.
 const SCAN_LIMIT: usize = 20_000;
 
-/// The run tables of a write transaction, opened once.
+/// The tables of one history segment in a write transaction.
 pub(super) struct RunTables<'t> {
     runs: Table<'t, u64, &'static [u8]>,
     payloads: PayloadTables<'t>,
@@ -167,15 +168,17 @@ pub(super) struct RunTables<'t> {
 }
 
 impl<'t> RunTables<'t> {
-    pub(super) fn open(txn: &'t WriteTransaction) -> StoreResult<RunTables<'t>> {
+    /// Opens (creating) the tables of segment `segment`.
+    pub(super) fn open(txn: &'t WriteTransaction, segment: u64) -> StoreResult<RunTables<'t>> {
+        let n = SegmentNames::of(segment);
         Ok(RunTables {
-            runs: txn.open_table(RUNS)?,
-            payloads: PayloadTables::open(txn)?,
-            by_time: txn.open_table(RUNS_BY_TIME)?,
-            by_automation: txn.open_table(RUNS_BY_AUTOMATION)?,
-            by_listener: txn.open_table(RUNS_BY_LISTENER)?,
-            by_exit: txn.open_table(RUNS_BY_EXIT)?,
-            by_parent: txn.open_table(RUNS_BY_PARENT)?,
+            runs: txn.open_table(def(&n.runs))?,
+            payloads: PayloadTables::open(txn, &n)?,
+            by_time: txn.open_table(def(&n.by_time))?,
+            by_automation: txn.open_table(def(&n.by_automation))?,
+            by_listener: txn.open_table(def(&n.by_listener))?,
+            by_exit: txn.open_table(def(&n.by_exit))?,
+            by_parent: txn.open_table(def(&n.by_parent))?,
         })
     }
 
@@ -189,91 +192,25 @@ impl<'t> RunTables<'t> {
             if let Some(payload) = &run.payload {
                 payloads.push((run.id, serde_json::to_vec(payload)?));
             }
-            self.index(run, true)?;
+            self.index(run)?;
         }
         self.payloads.insert_all(&payloads)
     }
 
-    fn index(&mut self, run: &RunRecord, add: bool) -> StoreResult<()> {
+    fn index(&mut self, run: &RunRecord) -> StoreResult<()> {
         let (at, id) = (run.at_ms, run.id);
-        if add {
-            self.by_time.insert((at, id), ())?;
-            if let Some(a) = &run.automation {
-                self.by_automation.insert((a.as_str(), at, id), ())?;
-            }
-            if let Some(l) = run.listener_id {
-                self.by_listener.insert((l, at, id), ())?;
-            }
-            self.by_exit.insert((run.exit.as_str(), at, id), ())?;
-            if let Some(p) = run.parent_id {
-                self.by_parent.insert((p, at, id), ())?;
-            }
-        } else {
-            self.by_time.remove((at, id))?;
-            if let Some(a) = &run.automation {
-                self.by_automation.remove((a.as_str(), at, id))?;
-            }
-            if let Some(l) = run.listener_id {
-                self.by_listener.remove((l, at, id))?;
-            }
-            self.by_exit.remove((run.exit.as_str(), at, id))?;
-            if let Some(p) = run.parent_id {
-                self.by_parent.remove((p, at, id))?;
-            }
+        self.by_time.insert((at, id), ())?;
+        if let Some(a) = &run.automation {
+            self.by_automation.insert((a.as_str(), at, id), ())?;
+        }
+        if let Some(l) = run.listener_id {
+            self.by_listener.insert((l, at, id), ())?;
+        }
+        self.by_exit.insert((run.exit.as_str(), at, id), ())?;
+        if let Some(p) = run.parent_id {
+            self.by_parent.insert((p, at, id), ())?;
         }
         Ok(())
-    }
-
-    /// Deletes the oldest runs beyond `config.max_runs` or older than
-    /// `max_age_ms`, then payloads older than `payload_age_ms`: at most
-    /// `budget` of each, so one call stays short.
-    pub(super) fn prune(
-        &mut self,
-        config: &HistoryConfig,
-        now_ms: i64,
-        budget: usize,
-    ) -> StoreResult<usize> {
-        let mut count = self.runs.len()?;
-        let max = config.max_runs.max(1) as u64;
-        let too_old = now_ms.saturating_sub(config.max_age_ms);
-        let mut removed = 0;
-        while removed < budget {
-            let oldest = match self.runs.first()? {
-                Some((k, v)) => (k.value(), serde_json::from_slice::<RunRecord>(v.value())),
-                None => break,
-            };
-            let (id, run) = oldest;
-            // A record that does not decode cannot be indexed: it is dropped.
-            if let Ok(run) = run {
-                if count <= max && run.at_ms >= too_old {
-                    break;
-                }
-                self.index(&run, false)?;
-            }
-            self.runs.remove(id)?;
-            self.payloads.remove(id)?;
-            count = count.saturating_sub(1);
-            removed += 1;
-        }
-        let payload_cutoff = now_ms.saturating_sub(config.payload_age_ms);
-        let mut payloads = 0;
-        while payloads < budget {
-            let Some(id) = self.payloads.first_id()? else {
-                break;
-            };
-            let at = match self.runs.get(id)? {
-                Some(v) => serde_json::from_slice::<RunRecord>(v.value())
-                    .map(|r| r.at_ms)
-                    .unwrap_or(i64::MIN),
-                None => i64::MIN,
-            };
-            if at >= payload_cutoff {
-                break;
-            }
-            self.payloads.remove(id)?;
-            payloads += 1;
-        }
-        Ok(removed + payloads)
     }
 
     /// Rebuilds the index entries of every stored run (a data directory
@@ -290,7 +227,7 @@ impl<'t> RunTables<'t> {
             }
         }
         for run in &all {
-            self.index(run, true)?;
+            self.index(run)?;
         }
         Ok(())
     }
@@ -314,36 +251,102 @@ pub(super) fn raise_counter(txn: &WriteTransaction, id: u64) -> StoreResult<()> 
     Ok(())
 }
 
-/// One run with its payload.
-pub(super) fn get(txn: &ReadTransaction, id: u64) -> StoreResult<Option<RunRecord>> {
-    let runs = txn.open_table(RUNS)?;
-    let Some(raw) = runs.get(id)? else {
+/// One kept run with its payload (when kept too).
+pub(super) fn get(
+    txn: &ReadTransaction,
+    id: u64,
+    config: &HistoryConfig,
+) -> StoreResult<Option<RunRecord>> {
+    let horizon = Horizon::read(txn, config, now_unix_ms())?;
+    if id < horizon.first_id {
         return Ok(None);
-    };
-    let mut run: RunRecord = serde_json::from_slice(raw.value())?;
-    let payloads = txn.open_table(RUN_PAYLOADS)?;
-    let blobs = txn.open_table(RUN_PAYLOAD_BLOBS)?;
-    run.payload = match payloads.get(id)? {
-        Some(row) => Some(serde_json::from_slice::<RunPayload>(&resolve(
-            row.value(),
-            &blobs,
-        )?)?),
-        None => None,
-    };
-    Ok(Some(run))
+    }
+    // Batches can interleave ids, so neighbouring segments may overlap.
+    for segment in segments::list(txn)?.iter().rev().filter(|s| s.may_hold(id)) {
+        let names = SegmentNames::of(segment.number);
+        let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
+        let Some(raw) = runs.get(id)? else {
+            continue;
+        };
+        let mut run: RunRecord = serde_json::from_slice(raw.value())?;
+        if !horizon.shows(id, run.at_ms) {
+            return Ok(None);
+        }
+        if segment.payloads && horizon.shows_payload(run.at_ms) {
+            run.payload = payload(txn, &names, id)?;
+        }
+        return Ok(Some(run));
+    }
+    Ok(None)
 }
 
-type Keys = Box<dyn Iterator<Item = StoreResult<(i64, u64)>>>;
+fn payload(
+    txn: &ReadTransaction,
+    names: &SegmentNames,
+    id: u64,
+) -> StoreResult<Option<RunPayload>> {
+    let Some(json) = payload_json(txn, names, id)? else {
+        return Ok(None);
+    };
+    Ok(Some(serde_json::from_slice(&json)?))
+}
 
-/// The newest `limit` runs passing `filter`, before `cursor`.
+/// The stored JSON of run `id`'s payload in the segment named `names`.
+pub(super) fn payload_json(
+    txn: &ReadTransaction,
+    names: &SegmentNames,
+    id: u64,
+) -> StoreResult<Option<Vec<u8>>> {
+    let payloads = txn.open_table(def::<u64, &[u8]>(&names.payloads))?;
+    let blobs = txn.open_table(def::<u64, &[u8]>(&names.blobs))?;
+    match payloads.get(id)? {
+        Some(row) => Ok(Some(resolve(row.value(), &blobs)?)),
+        None => Ok(None),
+    }
+}
+
+/// Every stored run past the count horizon, oldest segment first, with
+/// its stored JSON and payload JSON (what a transfer copies).
+pub(super) fn for_each_kept(
+    txn: &ReadTransaction,
+    mut each: impl FnMut(u64, &[u8], Option<Vec<u8>>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let first_id = segments::kept_from(txn)?;
+    for segment in segments::list(txn)? {
+        let names = SegmentNames::of(segment.number);
+        let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
+        for item in runs.range(first_id..)? {
+            let (k, v) = item?;
+            let payload = match segment.payloads {
+                true => payload_json(txn, &names, k.value())?,
+                false => None,
+            };
+            each(k.value(), v.value(), payload)?;
+        }
+    }
+    Ok(())
+}
+
+type Keys = std::iter::Peekable<Box<dyn Iterator<Item = StoreResult<(i64, u64)>>>>;
+
+/// One segment's keys in a page's range, and its runs.
+struct Source {
+    keys: Keys,
+    runs: redb::ReadOnlyTable<u64, &'static [u8]>,
+}
+
+/// The newest `limit` kept runs passing `filter`, before `cursor`.
 pub(super) fn page(
     txn: &ReadTransaction,
     filter: &RunFilter,
     limit: usize,
     cursor: Option<RunCursor>,
+    config: &HistoryConfig,
 ) -> StoreResult<RunPage> {
     let limit = limit.max(1);
-    let lo = (filter.since_ms.unwrap_or(i64::MIN), 0u64);
+    let horizon = Horizon::read(txn, config, now_unix_ms())?;
+    let since = filter.since_ms.unwrap_or(i64::MIN).max(horizon.min_at_ms);
+    let lo = (since, 0u64);
     let mut hi = (filter.until_ms.unwrap_or(i64::MAX), u64::MAX);
     if let Some(c) = cursor {
         // Exclusive of the cursor itself.
@@ -359,14 +362,24 @@ pub(super) fn page(
     if lo > hi {
         return Ok(RunPage::default());
     }
-    let keys = keys(txn, filter, lo, hi)?;
-    let runs = txn.open_table(RUNS)?;
+    let mut sources = Vec::new();
+    for segment in segments::list(txn)? {
+        if segment.last_id < horizon.first_id || segment.max_at_ms < lo.0 {
+            continue;
+        }
+        let names = SegmentNames::of(segment.number);
+        sources.push(Source {
+            keys: keys(txn, &names, filter, lo, hi)?,
+            runs: txn.open_table(def(&names.runs))?,
+        });
+    }
     let mut page = RunPage::default();
     let mut scanned = 0;
-    for key in keys {
-        let (at, id) = key?;
+    while let Some((source, (at, id))) = newest(&mut sources)? {
         scanned += 1;
-        if let Some(raw) = runs.get(id)? {
+        if id >= horizon.first_id
+            && let Some(raw) = sources[source].runs.get(id)?
+        {
             let run: RunRecord = serde_json::from_slice(raw.value())?;
             if filter.matches(&run) {
                 if page.runs.len() == limit {
@@ -398,9 +411,35 @@ pub(super) fn page(
     Ok(page)
 }
 
-/// The index keys in `lo..=hi`, newest first, through the most selective index.
+/// Takes the newest key of all sources: which source, and the key.
+fn newest(sources: &mut [Source]) -> StoreResult<Option<(usize, (i64, u64))>> {
+    let mut best: Option<(usize, (i64, u64))> = None;
+    for (i, source) in sources.iter_mut().enumerate() {
+        match source.keys.peek() {
+            None => {}
+            Some(Err(_)) => {
+                if let Some(Err(e)) = source.keys.next() {
+                    return Err(e);
+                }
+            }
+            Some(Ok(key)) => {
+                if best.is_none_or(|(_, b)| *key > b) {
+                    best = Some((i, *key));
+                }
+            }
+        }
+    }
+    if let Some((i, _)) = best {
+        sources[i].keys.next();
+    }
+    Ok(best)
+}
+
+/// A segment's index keys in `lo..=hi`, newest first, through the most
+/// selective index.
 fn keys(
     txn: &ReadTransaction,
+    names: &SegmentNames,
     filter: &RunFilter,
     lo: (i64, u64),
     hi: (i64, u64),
@@ -409,32 +448,34 @@ fn keys(
         range: redb::Range<'static, K, ()>,
         key: fn(K::SelfType<'_>) -> (i64, u64),
     ) -> Keys {
-        Box::new(range.rev().map(move |item| {
-            item.map(|(k, _)| key(k.value()))
-                .map_err(|e| StoreError::Db(e.to_string()))
-        }))
+        let keys: Box<dyn Iterator<Item = StoreResult<(i64, u64)>>> =
+            Box::new(range.rev().map(move |item| {
+                item.map(|(k, _)| key(k.value()))
+                    .map_err(|e| StoreError::Db(e.to_string()))
+            }));
+        keys.peekable()
     }
     if let Some(p) = filter.parent {
-        let t = txn.open_table(RUNS_BY_PARENT)?;
+        let t = txn.open_table(def::<(u64, i64, u64), ()>(&names.by_parent))?;
         let range = t.range((p, lo.0, lo.1)..=(p, hi.0, hi.1))?;
         return Ok(boxed(range, |(_, at, id)| (at, id)));
     }
     if let Some(a) = &filter.automation {
-        let t = txn.open_table(RUNS_BY_AUTOMATION)?;
+        let t = txn.open_table(def::<(&str, i64, u64), ()>(&names.by_automation))?;
         let range = t.range((a.as_str(), lo.0, lo.1)..=(a.as_str(), hi.0, hi.1))?;
         return Ok(boxed(range, |(_, at, id)| (at, id)));
     }
     if let Some(l) = filter.listener {
-        let t = txn.open_table(RUNS_BY_LISTENER)?;
+        let t = txn.open_table(def::<(u64, i64, u64), ()>(&names.by_listener))?;
         let range = t.range((l, lo.0, lo.1)..=(l, hi.0, hi.1))?;
         return Ok(boxed(range, |(_, at, id)| (at, id)));
     }
     if let Some(e) = &filter.exit {
-        let t = txn.open_table(RUNS_BY_EXIT)?;
+        let t = txn.open_table(def::<(&str, i64, u64), ()>(&names.by_exit))?;
         let range = t.range((e.as_str(), lo.0, lo.1)..=(e.as_str(), hi.0, hi.1))?;
         return Ok(boxed(range, |(_, at, id)| (at, id)));
     }
-    let t = txn.open_table(RUNS_BY_TIME)?;
+    let t = txn.open_table(def::<(i64, u64), ()>(&names.by_time))?;
     let range = t.range(lo..=hi)?;
     Ok(boxed(range, |k| k))
 }

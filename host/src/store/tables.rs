@@ -41,6 +41,11 @@ pub const NAMED_RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("
 pub const METRIC_DEFS: TableDefinition<&str, &[u8]> = TableDefinition::new("metric_defs");
 /// Metric totals by `metric \x1f dimensions-json \x1f timestamp`.
 pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
+/// The run history's segments by number (JSON: id range, count, newest
+/// start, whether payloads are kept); see `segments.rs`. The run tables
+/// below are segment 0 (written before segments existed); segment `n`'s
+/// tables have the same names with `@n` appended.
+pub const RUN_SEGMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_segments");
 /// Run history by run id (JSON [`super::RunRecord`], without its payload);
 /// ids grow with time.
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
@@ -53,7 +58,8 @@ pub const RUN_PAYLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_
 /// smallest run id.
 pub const RUN_PAYLOAD_BLOBS: TableDefinition<u64, &[u8]> =
     TableDefinition::new("run_payload_blobs");
-/// How many runs still refer to each blob of [`RUN_PAYLOAD_BLOBS`].
+/// How many runs still refer to each blob of [`RUN_PAYLOAD_BLOBS`]
+/// (segment 0 only: later segments drop their blobs all at once).
 pub const RUN_PAYLOAD_BLOB_REFS: TableDefinition<u64, u64> =
     TableDefinition::new("run_payload_blob_refs");
 /// Runs by (at_ms, id): the history in time order.

@@ -86,7 +86,7 @@ impl RedbStore {
             named_resources: len!(NAMED_RESOURCES),
             metric_definitions: len!(METRIC_DEFS),
             metric_points: len!(METRICS),
-            runs: len!(RUNS),
+            runs: crate::store::segments::count_kept(&txn)?,
             webhook_deliveries: len!(WEBHOOK_DELIVERIES),
         })
     }
@@ -323,19 +323,14 @@ impl Snapshot {
                     .push((metric.to_string(), dims.to_string(), ts, v.value()));
             }
         }
-        let payloads = txn.open_table(RUN_PAYLOADS).map_err(redb_err)?;
-        let blobs = txn.open_table(RUN_PAYLOAD_BLOBS).map_err(redb_err)?;
-        for item in txn.open_table(RUNS).map_err(redb_err)?.iter()? {
-            let (k, v) = item?;
-            let doc = text(v.value())?;
+        crate::store::runs::for_each_kept(&txn, |id, doc, payload| {
+            let doc = text(doc)?;
             let mut run: RunRecord = serde_json::from_str(&doc)?;
-            run.id = k.value();
-            let payload = payloads
-                .get(k.value())?
-                .map(|p| crate::store::payloads::resolve(p.value(), &blobs).and_then(|j| text(&j)))
-                .transpose()?;
+            run.id = id;
+            let payload = payload.map(|j| text(&j)).transpose()?;
             s.runs.push((run, doc, payload));
-        }
+            Ok(())
+        })?;
         for item in txn
             .open_table(WEBHOOK_DELIVERIES)
             .map_err(redb_err)?
