@@ -2,14 +2,17 @@
 //! thread, in batches of one durable write transaction each (group commit).
 //!
 //! A webhook request pays a channel send instead of a redb commit; under
-//! load the batches grow, so one fsync covers many runs. Reading the history
+//! load the batches grow, so one fsync covers many runs. The redb store
+//! queues runs already encoded ([`EncodedRun`]): the request's worker
+//! serialises what it just built, while it is in its cache, and frees it
+//! itself. Reading the history
 //! ([`RedbStore::runs`](super::RedbStore)) first waits for everything queued
 //! before it, so a run is visible as soon as its request has been answered.
 //! Stopping the writer (dropping the store, or [`HistoryWriter::stop`])
 //! commits what is queued. A batch gathers runs for `batch_window` (default
 //! 10 ms), so a crash loses only the runs answered in the last window.
 
-use super::runs::{HistoryConfig, allocate_ids, raise_counter};
+use super::runs::{EncodedRun, HistoryConfig, allocate_ids, raise_counter};
 use super::segments;
 use super::{RunRecord, StoreResult};
 use redb::Database;
@@ -28,24 +31,24 @@ pub(super) const PRUNE_BATCH: usize = 2000;
 /// How often an idle writer prunes by age.
 const IDLE_PRUNE: Duration = Duration::from_secs(60);
 
-enum Msg {
-    Run(Box<RunRecord>),
+enum Msg<T> {
+    Run(Box<T>),
     /// Answered once every message before it is committed.
     Flush(SyncSender<()>),
 }
 
-/// The background writer of the run history.
-pub(super) struct HistoryWriter {
-    queue: Mutex<Option<SyncSender<Msg>>>,
+/// The background writer of the run history, queueing runs as `T`.
+pub(super) struct HistoryWriter<T: Send + Default + 'static> {
+    queue: Mutex<Option<SyncSender<Msg<T>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Runs queued and not yet committed (the metrics' queue depth).
     depth: Arc<AtomicUsize>,
 }
 
-/// Where a [`HistoryWriter`] commits its batches (redb or PostgreSQL).
-pub(super) trait HistorySink: Send + 'static {
+/// Where a [`HistoryWriter`] commits its batches of `T` (redb or PostgreSQL).
+pub(super) trait HistorySink<T>: Send + 'static {
     /// Appends `runs` in one durable transaction, numbering them.
-    fn write(&self, runs: &mut [RunRecord]) -> StoreResult<Vec<u64>>;
+    fn write(&self, runs: &mut [T]) -> StoreResult<Vec<u64>>;
     /// One bounded prune by age and count.
     fn prune(&self) -> StoreResult<()>;
 }
@@ -55,30 +58,32 @@ struct RedbSink {
     config: HistoryConfig,
 }
 
-impl HistorySink for RedbSink {
-    fn write(&self, runs: &mut [RunRecord]) -> StoreResult<Vec<u64>> {
-        write_batch(&self.db, runs, &self.config)
+impl HistorySink<EncodedRun> for RedbSink {
+    fn write(&self, runs: &mut [EncodedRun]) -> StoreResult<Vec<u64>> {
+        write_encoded(&self.db, runs, &self.config)
     }
     fn prune(&self) -> StoreResult<()> {
         prune(&self.db, &self.config)
     }
 }
 
-impl HistoryWriter {
+impl HistoryWriter<EncodedRun> {
     /// Starts the writer thread on `db`, keeping what `config` says.
     pub(super) fn start(
         db: Arc<Database>,
         config: HistoryConfig,
-    ) -> std::io::Result<HistoryWriter> {
+    ) -> std::io::Result<HistoryWriter<EncodedRun>> {
         let window = config.batch_window;
         HistoryWriter::start_with(Box::new(RedbSink { db, config }), window)
     }
+}
 
+impl<T: Send + Default + 'static> HistoryWriter<T> {
     /// Starts the writer thread on any sink, gathering runs for `window`.
     pub(super) fn start_with(
-        sink: Box<dyn HistorySink>,
+        sink: Box<dyn HistorySink<T>>,
         window: Duration,
-    ) -> std::io::Result<HistoryWriter> {
+    ) -> std::io::Result<HistoryWriter<T>> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
         let written = depth.clone();
@@ -93,7 +98,7 @@ impl HistoryWriter {
     }
 
     /// Queues `run`; gives it back when the writer has stopped.
-    pub(super) fn push(&self, run: RunRecord) -> Result<(), Box<RunRecord>> {
+    pub(super) fn push(&self, run: T) -> Result<(), Box<T>> {
         let run = Box::new(run);
         let Ok(queue) = self.queue.lock() else {
             return Err(run);
@@ -144,13 +149,18 @@ impl HistoryWriter {
     }
 }
 
-impl Drop for HistoryWriter {
+impl<T: Send + Default + 'static> Drop for HistoryWriter<T> {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
-fn write_loop(sink: &dyn HistorySink, rx: &Receiver<Msg>, window: Duration, depth: &AtomicUsize) {
+fn write_loop<T: 'static>(
+    sink: &dyn HistorySink<T>,
+    rx: &Receiver<Msg<T>>,
+    window: Duration,
+    depth: &AtomicUsize,
+) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut runs = Vec::new();
     let mut flushes = Vec::new();
@@ -207,58 +217,67 @@ fn prune(db: &Database, config: &HistoryConfig) -> StoreResult<()> {
     Ok(())
 }
 
-fn take(msg: Msg, runs: &mut Vec<RunRecord>, flushes: &mut Vec<SyncSender<()>>) {
+fn take<T>(msg: Msg<T>, runs: &mut Vec<T>, flushes: &mut Vec<SyncSender<()>>) {
     match msg {
         Msg::Run(run) => runs.push(*run),
         Msg::Flush(done) => flushes.push(done),
     }
 }
 
-/// Appends `runs` in one durable transaction, numbering them, then drops
-/// what `config` no longer keeps (whole segments: `segments.rs`).
+/// Appends `runs` in one durable transaction, numbering those without an
+/// id from the stored counter, then drops what `config` no longer keeps.
 pub(super) fn write_batch(
     db: &Database,
     runs: &mut [RunRecord],
     config: &HistoryConfig,
 ) -> StoreResult<Vec<u64>> {
-    let txn = db.begin_write()?;
-    let mut ids = Vec::with_capacity(runs.len());
-    {
-        // Runs come numbered by the store (when queued); any without an id
-        // gets one from the stored counter, which ends at the highest id.
-        let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
-        let mut next = if unnumbered > 0 {
-            allocate_ids(&txn, unnumbered)?
-        } else {
-            0
-        };
-        for run in runs.iter_mut() {
-            if run.id == 0 {
-                run.id = next;
-                next += 1;
-            }
-            ids.push(run.id);
+    let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
+    if unnumbered > 0 {
+        let txn = db.begin_write()?;
+        let mut next = allocate_ids(&txn, unnumbered)?;
+        txn.commit()?;
+        for run in runs.iter_mut().filter(|r| r.id == 0) {
+            run.id = next;
+            next += 1;
         }
-        segments::append(&txn, runs, config)?;
-        if let Some(highest) = runs.iter().map(|r| r.id).max() {
-            raise_counter(&txn, highest)?;
-        }
-        segments::retain(&txn, config, super::now_unix_ms())?;
     }
+    let mut encoded = runs
+        .iter()
+        .map(EncodedRun::new)
+        .collect::<StoreResult<Vec<_>>>()?;
+    write_encoded(db, &mut encoded, config)
+}
+
+/// Appends numbered `runs` in one durable transaction, then drops what
+/// `config` no longer keeps (whole segments: `segments.rs`).
+pub(super) fn write_encoded(
+    db: &Database,
+    runs: &mut [EncodedRun],
+    config: &HistoryConfig,
+) -> StoreResult<Vec<u64>> {
+    let txn = db.begin_write()?;
+    segments::append(&txn, runs, config)?;
+    if let Some(highest) = runs.iter().map(|r| r.id).max() {
+        raise_counter(&txn, highest)?;
+    }
+    segments::retain(&txn, config, super::now_unix_ms())?;
     txn.commit()?;
-    Ok(ids)
+    Ok(runs.iter().map(|r| r.id).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(path: &str) -> RunRecord {
-        RunRecord {
+    /// Run `id` (numbered as the store numbers it when queueing).
+    fn run(id: u64, path: &str) -> EncodedRun {
+        let run = RunRecord {
+            id,
             at_ms: crate::store::now_unix_ms(),
             request_path: path.into(),
             ..RunRecord::default()
-        }
+        };
+        EncodedRun::new(&run).expect("encode")
     }
 
     fn keep(max_runs: usize) -> HistoryConfig {
@@ -287,12 +306,12 @@ mod tests {
     }
 
     #[test]
-    fn queued_runs_are_visible_after_flush_and_numbered_in_order() {
+    fn queued_runs_are_visible_after_flush_in_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
         for i in 0..50 {
-            w.push(run(&format!("r{i}"))).expect("queued");
+            w.push(run(i + 1, &format!("r{i}"))).expect("queued");
         }
         w.flush();
         let rows = stored(&db);
@@ -307,7 +326,7 @@ mod tests {
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(10)).expect("start");
         for i in 0..35 {
-            w.push(run(&format!("r{i}"))).expect("queued");
+            w.push(run(i + 1, &format!("r{i}"))).expect("queued");
             if i % 7 == 0 {
                 w.flush();
             }
@@ -324,12 +343,12 @@ mod tests {
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
         for i in 0..20 {
-            w.push(run(&format!("r{i}"))).expect("queued");
+            w.push(run(i + 1, &format!("r{i}"))).expect("queued");
         }
         w.stop();
         assert_eq!(stored(&db).len(), 20);
-        let back = w.push(run("late")).expect_err("stopped");
-        assert_eq!(back.request_path, "late");
+        let back = w.push(run(21, "late")).expect_err("stopped");
+        assert_eq!(back.id, 21);
         w.flush(); // returns at once
     }
 }

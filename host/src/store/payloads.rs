@@ -102,7 +102,7 @@ impl<'t> PayloadTables<'t> {
 
     /// Stores the payloads of a batch, `(run id, JSON)` each, in blobs of
     /// at most [`BLOB_BYTES`] (a bigger payload gets a blob of its own).
-    pub(super) fn insert_all(&mut self, payloads: &[(u64, Vec<u8>)]) -> StoreResult<()> {
+    pub(super) fn insert_all(&mut self, payloads: &[(u64, &[u8])]) -> StoreResult<()> {
         let (mut start, mut size) = (0, 0);
         for (i, (_, json)) in payloads.iter().enumerate() {
             if i > start && size + json.len() > BLOB_BYTES {
@@ -114,7 +114,7 @@ impl<'t> PayloadTables<'t> {
         self.insert_blob(&payloads[start..])
     }
 
-    fn insert_blob(&mut self, chunk: &[(u64, Vec<u8>)]) -> StoreResult<()> {
+    fn insert_blob(&mut self, chunk: &[(u64, &[u8])]) -> StoreResult<()> {
         // Keyed by its smallest run id: unique, since a run id is in one blob.
         let Some(key) = chunk.iter().map(|(id, _)| *id).min() else {
             return Ok(());
@@ -191,7 +191,8 @@ mod tests {
             (2, big.clone()),
             (4, b"{}".to_vec()),
         ];
-        write(&db, |t| t.insert_all(&batch)).expect("insert");
+        let rows: Vec<(u64, &[u8])> = batch.iter().map(|(id, j)| (*id, j.as_slice())).collect();
+        write(&db, |t| t.insert_all(&rows)).expect("insert");
         for (id, json) in &batch {
             assert_eq!(read(&db, *id).as_ref(), Some(json), "run {id}");
         }

@@ -2,7 +2,7 @@
 
 use super::history::HistoryWriter;
 use super::lookup_cache::LookupCache;
-use super::runs::{HistoryConfig, RunFilter, RunPage};
+use super::runs::{EncodedRun, HistoryConfig, RunFilter, RunPage};
 use super::tables::*;
 use super::{
     AutomationChange, AutomationRow, ListenerInput, ListenerRecord, PackageRecord, RunRecord,
@@ -27,7 +27,7 @@ pub struct RedbStore {
     db: Arc<Database>,
     dir: PathBuf,
     config: StoreConfig,
-    history: HistoryWriter,
+    history: HistoryWriter<EncodedRun>,
     lookups: LookupCache,
     /// The last run id handed out: runs are numbered when queued, so the
     /// request log can name a run before the writer commits it.
@@ -510,10 +510,19 @@ impl Store for RedbStore {
         }
         let id = self.next_run_id();
         run.id = id;
-        if let Err(run) = self.history.push(run) {
+        // Encoded here, on the request's worker, which built the run.
+        let encoded = match EncodedRun::new(&run) {
+            Ok(encoded) => encoded,
+            Err(e) => {
+                eprintln!("katabox: warning: run {id} was not recorded in the history: {e}");
+                return None;
+            }
+        };
+        drop(run);
+        if let Err(encoded) = self.history.push(encoded) {
             // The writer has stopped (shutting down): write directly.
-            let mut runs = [*run];
-            super::history::write_batch(&self.db, &mut runs, &self.config.history).ok()?;
+            let mut runs = [*encoded];
+            super::history::write_encoded(&self.db, &mut runs, &self.config.history).ok()?;
         }
         Some(id)
     }

@@ -156,6 +156,38 @@ pub struct RunPage {
 /// than asked and a cursor to go on from) when the filters are rare.
 const SCAN_LIMIT: usize = 20_000;
 
+/// A run as the redb history stores it: its index keys and its JSON,
+/// encoded where the run was built (see `history.rs`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct EncodedRun {
+    pub id: u64,
+    pub at_ms: i64,
+    pub automation: Option<String>,
+    pub listener_id: Option<u64>,
+    pub exit: String,
+    pub parent_id: Option<u64>,
+    /// The JSON [`RunRecord`] (without its payload).
+    pub doc: Vec<u8>,
+    /// The JSON [`RunPayload`].
+    pub payload: Option<Vec<u8>>,
+}
+
+impl EncodedRun {
+    /// Encodes `run` (numbered: its id is part of the JSON).
+    pub(super) fn new(run: &RunRecord) -> StoreResult<EncodedRun> {
+        Ok(EncodedRun {
+            id: run.id,
+            at_ms: run.at_ms,
+            automation: run.automation.clone(),
+            listener_id: run.listener_id,
+            exit: run.exit.clone(),
+            parent_id: run.parent_id,
+            doc: serde_json::to_vec(run)?,
+            payload: run.payload.as_ref().map(serde_json::to_vec).transpose()?,
+        })
+    }
+}
+
 /// The tables of one history segment in a write transaction.
 pub(super) struct RunTables<'t> {
     runs: Table<'t, u64, &'static [u8]>,
@@ -184,30 +216,43 @@ impl<'t> RunTables<'t> {
 
     /// Stores `runs` (already numbered) with their index entries, and
     /// their payloads together (see `payloads.rs`).
-    pub(super) fn insert_all(&mut self, runs: &[RunRecord]) -> StoreResult<()> {
+    pub(super) fn insert_all(&mut self, runs: &[EncodedRun]) -> StoreResult<()> {
         let mut payloads = Vec::new();
         for run in runs {
-            self.runs
-                .insert(run.id, serde_json::to_vec(run)?.as_slice())?;
+            self.runs.insert(run.id, run.doc.as_slice())?;
             if let Some(payload) = &run.payload {
-                payloads.push((run.id, serde_json::to_vec(payload)?));
+                payloads.push((run.id, payload.as_slice()));
             }
-            self.index(run)?;
+            self.index(
+                run.id,
+                run.at_ms,
+                &run.automation,
+                run.listener_id,
+                &run.exit,
+                run.parent_id,
+            )?;
         }
         self.payloads.insert_all(&payloads)
     }
 
-    fn index(&mut self, run: &RunRecord) -> StoreResult<()> {
-        let (at, id) = (run.at_ms, run.id);
+    fn index(
+        &mut self,
+        id: u64,
+        at: i64,
+        automation: &Option<String>,
+        listener: Option<u64>,
+        exit: &str,
+        parent: Option<u64>,
+    ) -> StoreResult<()> {
         self.by_time.insert((at, id), ())?;
-        if let Some(a) = &run.automation {
+        if let Some(a) = automation {
             self.by_automation.insert((a.as_str(), at, id), ())?;
         }
-        if let Some(l) = run.listener_id {
+        if let Some(l) = listener {
             self.by_listener.insert((l, at, id), ())?;
         }
-        self.by_exit.insert((run.exit.as_str(), at, id), ())?;
-        if let Some(p) = run.parent_id {
+        self.by_exit.insert((exit, at, id), ())?;
+        if let Some(p) = parent {
             self.by_parent.insert((p, at, id), ())?;
         }
         Ok(())
@@ -226,8 +271,15 @@ impl<'t> RunTables<'t> {
                 all.push(run);
             }
         }
-        for run in &all {
-            self.index(run)?;
+        for r in &all {
+            self.index(
+                r.id,
+                r.at_ms,
+                &r.automation,
+                r.listener_id,
+                &r.exit,
+                r.parent_id,
+            )?;
         }
         Ok(())
     }

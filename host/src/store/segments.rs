@@ -17,9 +17,9 @@
 //! Segment 0 is the tables written before segments existed (`runs`,
 //! `runs_by_time`, ...); it is read like any other and dropped as a whole.
 
-use super::runs::HistoryConfig;
+use super::runs::{EncodedRun, HistoryConfig};
 use super::tables::*;
-use super::{RunRecord, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 use redb::{
     ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
     TableHandle, WriteTransaction,
@@ -64,7 +64,7 @@ impl Segment {
         self.first_id <= id && id <= self.last_id
     }
 
-    fn add(&mut self, runs: &[RunRecord]) {
+    fn add(&mut self, runs: &[EncodedRun]) {
         for run in runs {
             self.first_id = self.first_id.min(run.id);
             self.last_id = self.last_id.max(run.id);
@@ -223,7 +223,7 @@ fn segment_size(config: &HistoryConfig) -> u64 {
 /// the newest is full.
 pub(super) fn append(
     txn: &WriteTransaction,
-    runs: &[RunRecord],
+    runs: &[EncodedRun],
     config: &HistoryConfig,
 ) -> StoreResult<()> {
     if runs.is_empty() {
@@ -334,7 +334,7 @@ pub(super) fn count_kept(txn: &ReadTransaction) -> StoreResult<u64> {
 mod tests {
     use super::super::history::write_batch;
     use super::super::runs::{RunFilter, get, page};
-    use super::super::{RecordedBody, RecordedRequest, RunPayload};
+    use super::super::{RecordedBody, RecordedRequest, RunPayload, RunRecord};
     use super::*;
     use redb::{Database, ReadableDatabase};
 

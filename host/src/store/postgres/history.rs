@@ -18,7 +18,7 @@ use tokio_postgres::types::ToSql;
 /// The history writer's sink.
 pub(super) struct PgSink(pub(super) Arc<Inner>);
 
-impl HistorySink for PgSink {
+impl HistorySink<RunRecord> for PgSink {
     fn write(&self, runs: &mut [RunRecord]) -> StoreResult<Vec<u64>> {
         self.0.bridge.block(write_batch(&self.0, runs))
     }

@@ -406,7 +406,7 @@ impl Inner {
 /// The store on a shared PostgreSQL database.
 pub struct PgStore {
     // Field order is drop order: the writer commits its queue first.
-    history: HistoryWriter,
+    history: HistoryWriter<RunRecord>,
     /// This host's block of run ids: `[next, end)`.
     run_ids: std::sync::Mutex<(u64, u64)>,
     listener: tokio::task::JoinHandle<()>,
