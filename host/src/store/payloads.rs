@@ -15,7 +15,7 @@
 //! [`RUN_PAYLOAD_BLOBS`]: super::tables::RUN_PAYLOAD_BLOBS
 
 use super::segments::{SegmentNames, def};
-use super::{StoreError, StoreResult};
+use super::{RunPayload, StoreError, StoreResult};
 use redb::{ReadableTable, Table, WriteTransaction};
 
 /// A blob is closed once it holds this many bytes (a larger payload gets
@@ -65,7 +65,24 @@ impl PayloadRef {
     }
 }
 
-/// The payload JSON a payload row stands for.
+/// Encodes a payload for its blob as MessagePack: strings are kept as
+/// they are (a JSON body escaped inside JSON cost the request path more
+/// than twice as much: docs/performance.md, "Session 7").
+pub(super) fn encode(payload: &RunPayload) -> StoreResult<Vec<u8>> {
+    rmp_serde::to_vec_named(payload).map_err(|e| StoreError::Corrupt(format!("run payload: {e}")))
+}
+
+/// Decodes what [`encode`] wrote, or the JSON payloads of rows written
+/// before (a JSON object starts with `{`, a MessagePack map never does).
+pub(super) fn decode(bytes: &[u8]) -> StoreResult<RunPayload> {
+    match bytes.first() {
+        Some(b'{') => Ok(serde_json::from_slice(bytes)?),
+        _ => rmp_serde::from_slice(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("run payload: {e}"))),
+    }
+}
+
+/// The encoded payload a payload row stands for.
 pub(super) fn resolve(
     row: &[u8],
     blobs: &impl ReadableTable<u64, &'static [u8]>,
@@ -199,6 +216,36 @@ mod tests {
         // [3, 1] fit one blob, the big one closes it and stands alone, then [4].
         assert_eq!(blob_count(&db), 3);
         assert_eq!(read(&db, 5), None);
+    }
+
+    #[test]
+    fn payloads_round_trip_through_messagepack_and_old_json_still_reads() {
+        use super::super::{HeaderList, RecordedBody, RecordedRequest, RecordedResponse};
+        let payload = RunPayload {
+            request: Some(RecordedRequest {
+                method: "POST".into(),
+                path: "/webhooks/abc".into(),
+                query: Some("a=1&b=\"2\"".into()),
+                headers: HeaderList(vec![
+                    ("x-b".into(), "2".into()),
+                    ("x-a".into(), "[redacted]".into()),
+                ]),
+                body: RecordedBody::keep(&[0xff, 0x00, 0x80], usize::MAX),
+            }),
+            response: Some(RecordedResponse {
+                status: 201,
+                headers: HeaderList(vec![("content-type".into(), "text/plain".into())]),
+                body: RecordedBody::keep("line\n\"quoted\" é".as_bytes(), 8),
+            }),
+            inputs: Some(serde_json::json!({"z": [1, 2.5, null, true], "a": {"k": "v"}})),
+            returned: Some(serde_json::json!("done")),
+        };
+        let bytes = encode(&payload).expect("encode");
+        assert_ne!(bytes.first(), Some(&b'{'));
+        assert_eq!(decode(&bytes).expect("decode"), payload);
+        let json = serde_json::to_vec(&payload).expect("json");
+        assert_eq!(decode(&json).expect("decode json"), payload);
+        assert!(matches!(decode(&[0xc1]), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

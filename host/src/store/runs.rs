@@ -9,7 +9,7 @@
 //! a page; runs that arrive while a client pages are newer than its cursor
 //! and never shift the pages after it.
 
-use super::payloads::{PayloadTables, resolve};
+use super::payloads::{self, PayloadTables, resolve};
 use super::segments::{self, Horizon, SegmentNames, def};
 use super::tables::*;
 use super::{RunPayload, RunRecord, StoreError, StoreResult, now_unix_ms};
@@ -168,7 +168,7 @@ pub(super) struct EncodedRun {
     pub parent_id: Option<u64>,
     /// The JSON [`RunRecord`] (without its payload).
     pub doc: Vec<u8>,
-    /// The JSON [`RunPayload`].
+    /// The [`RunPayload`], encoded by `payloads::encode`.
     pub payload: Option<Vec<u8>>,
 }
 
@@ -183,7 +183,7 @@ impl EncodedRun {
             exit: run.exit.clone(),
             parent_id: run.parent_id,
             doc: serde_json::to_vec(run)?,
-            payload: run.payload.as_ref().map(serde_json::to_vec).transpose()?,
+            payload: run.payload.as_ref().map(payloads::encode).transpose()?,
         })
     }
 }
@@ -337,14 +337,14 @@ fn payload(
     names: &SegmentNames,
     id: u64,
 ) -> StoreResult<Option<RunPayload>> {
-    let Some(json) = payload_json(txn, names, id)? else {
-        return Ok(None);
-    };
-    Ok(Some(serde_json::from_slice(&json)?))
+    match payload_bytes(txn, names, id)? {
+        Some(bytes) => Ok(Some(payloads::decode(&bytes)?)),
+        None => Ok(None),
+    }
 }
 
-/// The stored JSON of run `id`'s payload in the segment named `names`.
-pub(super) fn payload_json(
+/// The stored bytes of run `id`'s payload in the segment named `names`.
+fn payload_bytes(
     txn: &ReadTransaction,
     names: &SegmentNames,
     id: u64,
@@ -358,10 +358,10 @@ pub(super) fn payload_json(
 }
 
 /// Every stored run past the count horizon, oldest segment first, with
-/// its stored JSON and payload JSON (what a transfer copies).
+/// its stored JSON and its payload (what a transfer copies).
 pub(super) fn for_each_kept(
     txn: &ReadTransaction,
-    mut each: impl FnMut(u64, &[u8], Option<Vec<u8>>) -> StoreResult<()>,
+    mut each: impl FnMut(u64, &[u8], Option<RunPayload>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let first_id = segments::kept_from(txn)?;
     for segment in segments::list(txn)? {
@@ -370,7 +370,7 @@ pub(super) fn for_each_kept(
         for item in runs.range(first_id..)? {
             let (k, v) = item?;
             let payload = match segment.payloads {
-                true => payload_json(txn, &names, k.value())?,
+                true => payload(txn, &names, k.value())?,
                 false => None,
             };
             each(k.value(), v.value(), payload)?;

@@ -327,7 +327,7 @@ impl Snapshot {
             let doc = text(doc)?;
             let mut run: RunRecord = serde_json::from_str(&doc)?;
             run.id = id;
-            let payload = payload.map(|j| text(&j)).transpose()?;
+            let payload = payload.map(|p| serde_json::to_string(&p)).transpose()?;
             s.runs.push((run, doc, payload));
             Ok(())
         })?;
