@@ -234,11 +234,10 @@ pub(super) fn write_batch(
     let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
     if unnumbered > 0 {
         let txn = db.begin_write()?;
-        let mut next = allocate_ids(&txn, unnumbered)?;
+        let first = allocate_ids(&txn, unnumbered)?;
         txn.commit()?;
-        for run in runs.iter_mut().filter(|r| r.id == 0) {
-            run.id = next;
-            next += 1;
+        for (id, run) in (first..).zip(runs.iter_mut().filter(|r| r.id == 0)) {
+            run.id = id;
         }
     }
     let mut encoded = runs

@@ -5,9 +5,10 @@
 //! Every index is keyed `(…, at_ms, id)`, so a page is a reverse range
 //! over one index of each segment (the automation's, the listener's, the
 //! exit's, or time's when none of those is filtered), merged newest first.
-//! The other filters are checked on the runs the ranges yield. A cursor is the `(at_ms, id)` of the last run of
-//! a page; runs that arrive while a client pages are newer than its cursor
-//! and never shift the pages after it.
+//! The other filters are checked on the runs the ranges yield. A cursor is
+//! the `(at_ms, id)` of the last run of a page; runs that arrive while a
+//! client pages are newer than its cursor and never shift the pages after
+//! it.
 
 use super::payloads::{self, PayloadTables, resolve};
 use super::segments::{self, Horizon, SegmentNames, def};
@@ -223,36 +224,22 @@ impl<'t> RunTables<'t> {
             if let Some(payload) = &run.payload {
                 payloads.push((run.id, payload.as_slice()));
             }
-            self.index(
-                run.id,
-                run.at_ms,
-                &run.automation,
-                run.listener_id,
-                &run.exit,
-                run.parent_id,
-            )?;
+            self.index(run)?;
         }
         self.payloads.insert_all(&payloads)
     }
 
-    fn index(
-        &mut self,
-        id: u64,
-        at: i64,
-        automation: &Option<String>,
-        listener: Option<u64>,
-        exit: &str,
-        parent: Option<u64>,
-    ) -> StoreResult<()> {
+    fn index(&mut self, run: &EncodedRun) -> StoreResult<()> {
+        let (at, id) = (run.at_ms, run.id);
         self.by_time.insert((at, id), ())?;
-        if let Some(a) = automation {
+        if let Some(a) = &run.automation {
             self.by_automation.insert((a.as_str(), at, id), ())?;
         }
-        if let Some(l) = listener {
+        if let Some(l) = run.listener_id {
             self.by_listener.insert((l, at, id), ())?;
         }
-        self.by_exit.insert((exit, at, id), ())?;
-        if let Some(p) = parent {
+        self.by_exit.insert((run.exit.as_str(), at, id), ())?;
+        if let Some(p) = run.parent_id {
             self.by_parent.insert((p, at, id), ())?;
         }
         Ok(())
@@ -271,15 +258,8 @@ impl<'t> RunTables<'t> {
                 all.push(run);
             }
         }
-        for r in &all {
-            self.index(
-                r.id,
-                r.at_ms,
-                &r.automation,
-                r.listener_id,
-                &r.exit,
-                r.parent_id,
-            )?;
+        for run in &all {
+            self.index(&EncodedRun::new(run)?)?;
         }
         Ok(())
     }
@@ -474,11 +454,8 @@ fn newest(sources: &mut [Source]) -> StoreResult<Option<(usize, (i64, u64))>> {
                     return Err(e);
                 }
             }
-            Some(Ok(key)) => {
-                if best.is_none_or(|(_, b)| *key > b) {
-                    best = Some((i, *key));
-                }
-            }
+            Some(Ok(key)) if best.is_none_or(|(_, b)| *key > b) => best = Some((i, *key)),
+            Some(Ok(_)) => {}
         }
     }
     if let Some((i, _)) = best {
