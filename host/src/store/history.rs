@@ -5,9 +5,9 @@
 //! load the batches grow, so one fsync covers many runs. The redb store
 //! queues runs already encoded ([`EncodedRun`]): the request's worker
 //! serialises what it just built, while it is in its cache, and frees it
-//! itself. Reading the history
-//! ([`RedbStore::runs`](super::RedbStore)) first waits for everything queued
-//! before it, so a run is visible as soon as its request has been answered.
+//! itself. Reading the history ([`RedbStore::runs`](super::RedbStore))
+//! first waits for everything queued before it, so a run is visible as
+//! soon as its request has been answered.
 //! Stopping the writer (dropping the store, or [`HistoryWriter::stop`])
 //! commits what is queued. A batch gathers runs for `batch_window` (default
 //! 10 ms), so a crash loses only the runs answered in the last window.
@@ -334,6 +334,23 @@ mod tests {
         let rows = stored(&db);
         let ids: Vec<u64> = rows.iter().map(|r| r.0).collect();
         assert_eq!(ids, (26..=35).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn runs_without_an_id_are_numbered_after_the_stored_counter() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = open(dir.path());
+        let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
+        w.push(run(7, "queued")).expect("queued");
+        w.stop();
+        let mut direct = [RunRecord::default(), RunRecord::default()];
+        direct
+            .iter_mut()
+            .for_each(|r| r.at_ms = crate::store::now_unix_ms());
+        let ids = write_batch(&db, &mut direct, &keep(100)).expect("write");
+        assert_eq!(ids, [8, 9]);
+        let ids: Vec<u64> = stored(&db).iter().map(|r| r.0).collect();
+        assert_eq!(ids, [7, 8, 9]);
     }
 
     #[test]
