@@ -42,6 +42,10 @@ pub(super) struct Segment {
     pub first_id: u64,
     pub last_id: u64,
     pub count: u64,
+    /// When its oldest run started (`i64::MAX` in segments written
+    /// before it was kept: they close by count only).
+    #[serde(default = "unknown_start")]
+    pub min_at_ms: i64,
     pub max_at_ms: i64,
     /// Whether its payload tables are still there.
     pub payloads: bool,
@@ -54,6 +58,7 @@ impl Segment {
             first_id: u64::MAX,
             last_id: 0,
             count: 0,
+            min_at_ms: i64::MAX,
             max_at_ms: i64::MIN,
             payloads: true,
         }
@@ -68,6 +73,7 @@ impl Segment {
         for run in runs {
             self.first_id = self.first_id.min(run.id);
             self.last_id = self.last_id.max(run.id);
+            self.min_at_ms = self.min_at_ms.min(run.at_ms);
             self.max_at_ms = self.max_at_ms.max(run.at_ms);
         }
         self.count += runs.len() as u64;
@@ -214,9 +220,32 @@ pub(super) fn list(txn: &ReadTransaction) -> StoreResult<Vec<Segment>> {
     }
 }
 
+fn unknown_start() -> i64 {
+    i64::MAX
+}
+
 /// Runs one segment holds at most before the next is started.
 fn segment_size(config: &HistoryConfig) -> u64 {
     (config.max_runs / SEGMENTS).max(1) as u64
+}
+
+/// How long one segment may span before the next is started: an eighth
+/// of the shorter age limit, so that what expired leaves the file at most
+/// that much later (payloads must not outstay `--history-payload-days` on
+/// disk when traffic is too low to fill segments by count); but at least
+/// 1/64 of `--history-days`, so that age alone keeps at most ≈ 65 segments.
+fn segment_span_ms(config: &HistoryConfig) -> i64 {
+    let shorter = config.max_age_ms.min(config.payload_age_ms) / SEGMENTS as i64;
+    shorter.max(config.max_age_ms / 64).max(1000)
+}
+
+/// Whether `segment` takes `runs` too.
+fn takes(segment: &Segment, runs: &[EncodedRun], config: &HistoryConfig) -> bool {
+    let newest = runs.iter().map(|r| r.at_ms).max().unwrap_or(i64::MIN);
+    segment.number > 0
+        && segment.payloads
+        && segment.count < segment_size(config)
+        && newest.saturating_sub(segment.min_at_ms) <= segment_span_ms(config)
 }
 
 /// Appends `runs` (numbered) to the newest segment, or to a new one when
@@ -235,7 +264,7 @@ pub(super) fn append(
         None => None,
     };
     let mut segment = match newest {
-        Some(s) if s.number > 0 && s.count < segment_size(config) && s.payloads => s,
+        Some(s) if takes(&s, runs, config) => s,
         Some(s) => Segment::empty(s.number + 1),
         None => Segment::empty(1),
     };
@@ -313,6 +342,7 @@ pub(super) fn adopt_legacy(txn: &WriteTransaction) -> StoreResult<()> {
     }
     segment.first_id = runs.first()?.map(|(k, _)| k.value()).unwrap_or(0);
     segment.last_id = runs.last()?.map(|(k, _)| k.value()).unwrap_or(0);
+    segment.min_at_ms = by_time.first()?.map(|(k, _)| k.value().0).unwrap_or(0);
     segment.max_at_ms = by_time.last()?.map(|(k, _)| k.value().0).unwrap_or(0);
     table.insert(0, serde_json::to_vec(&segment)?.as_slice())?;
     Ok(())
@@ -466,6 +496,42 @@ mod tests {
         txn.commit().expect("commit");
         assert_eq!(tables(&db), 8);
         assert_eq!(ids(&db, &keep, 10), [2]);
+    }
+
+    #[test]
+    fn a_segment_spans_at_most_an_eighth_of_the_shorter_age_limit() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = Database::create(dir.path().join("s.redb")).expect("db");
+        let now = super::super::now_unix_ms();
+        let keep = HistoryConfig {
+            max_age_ms: 64_000,
+            payload_age_ms: 16_000, // segments span at most 2 s
+            ..config(1_000_000)
+        };
+        for (id, at) in [(1, now - 5000), (2, now - 3500), (3, now - 2500), (4, now)] {
+            write(&db, vec![run(id, at)], &keep);
+        }
+        let txn = db.begin_read().expect("read");
+        let spans: Vec<(u64, u64)> = list(&txn)
+            .expect("segments")
+            .iter()
+            .map(|s| (s.first_id, s.last_id))
+            .collect();
+        // A quiet history still leaves the file soon after it expires.
+        assert_eq!(spans, [(1, 2), (3, 3), (4, 4)]);
+    }
+
+    #[test]
+    fn expiring_payloads_at_once_does_not_start_a_segment_a_second() {
+        let day = super::super::DAY_MS;
+        let keep = HistoryConfig {
+            max_age_ms: 14 * day,
+            payload_age_ms: 0,
+            ..config(1_000_000)
+        };
+        assert_eq!(segment_span_ms(&keep), 14 * day / 64);
+        let default = HistoryConfig::default();
+        assert_eq!(segment_span_ms(&default), 14 * day / 8);
     }
 
     #[test]
