@@ -1,4 +1,4 @@
-//! Run payloads, written a batch at a time: the JSON payloads of one
+//! Run payloads, written a batch at a time: the encoded payloads of one
 //! history batch are stored together as one value ("blob") of
 //! [`RUN_PAYLOAD_BLOBS`], and [`RUN_PAYLOADS`] maps each run to its slice
 //! of a blob.
@@ -117,7 +117,7 @@ impl<'t> PayloadTables<'t> {
         })
     }
 
-    /// Stores the payloads of a batch, `(run id, JSON)` each, in blobs of
+    /// Stores the payloads of a batch, `(run id, encoded)` each, in blobs of
     /// at most [`BLOB_BYTES`] (a bigger payload gets a blob of its own).
     pub(super) fn insert_all(&mut self, payloads: &[(u64, &[u8])]) -> StoreResult<()> {
         let (mut start, mut size) = (0, 0);

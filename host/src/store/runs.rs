@@ -305,35 +305,33 @@ pub(super) fn get(
             return Ok(None);
         }
         if segment.payloads && horizon.shows_payload(run.at_ms) {
-            run.payload = payload(txn, &names, id)?;
+            run.payload = PayloadReader::open(txn, &names)?.get(id)?;
         }
         return Ok(Some(run));
     }
     Ok(None)
 }
 
-fn payload(
-    txn: &ReadTransaction,
-    names: &SegmentNames,
-    id: u64,
-) -> StoreResult<Option<RunPayload>> {
-    match payload_bytes(txn, names, id)? {
-        Some(bytes) => Ok(Some(payloads::decode(&bytes)?)),
-        None => Ok(None),
-    }
+/// A segment's payload tables in a read transaction, opened once.
+struct PayloadReader {
+    rows: redb::ReadOnlyTable<u64, &'static [u8]>,
+    blobs: redb::ReadOnlyTable<u64, &'static [u8]>,
 }
 
-/// The stored bytes of run `id`'s payload in the segment named `names`.
-fn payload_bytes(
-    txn: &ReadTransaction,
-    names: &SegmentNames,
-    id: u64,
-) -> StoreResult<Option<Vec<u8>>> {
-    let payloads = txn.open_table(def::<u64, &[u8]>(&names.payloads))?;
-    let blobs = txn.open_table(def::<u64, &[u8]>(&names.blobs))?;
-    match payloads.get(id)? {
-        Some(row) => Ok(Some(resolve(row.value(), &blobs)?)),
-        None => Ok(None),
+impl PayloadReader {
+    fn open(txn: &ReadTransaction, names: &SegmentNames) -> StoreResult<PayloadReader> {
+        Ok(PayloadReader {
+            rows: txn.open_table(def(&names.payloads))?,
+            blobs: txn.open_table(def(&names.blobs))?,
+        })
+    }
+
+    /// Run `id`'s payload.
+    fn get(&self, id: u64) -> StoreResult<Option<RunPayload>> {
+        match self.rows.get(id)? {
+            Some(row) => Ok(Some(payloads::decode(&resolve(row.value(), &self.blobs)?)?)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -347,11 +345,15 @@ pub(super) fn for_each_kept(
     for segment in segments::list(txn)? {
         let names = SegmentNames::of(segment.number);
         let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
+        let payloads = match segment.payloads {
+            true => Some(PayloadReader::open(txn, &names)?),
+            false => None,
+        };
         for item in runs.range(first_id..)? {
             let (k, v) = item?;
-            let payload = match segment.payloads {
-                true => payload(txn, &names, k.value())?,
-                false => None,
+            let payload = match &payloads {
+                Some(p) => p.get(k.value())?,
+                None => None,
             };
             each(k.value(), v.value(), payload)?;
         }
@@ -396,7 +398,7 @@ pub(super) fn page(
     }
     let mut sources = Vec::new();
     for segment in segments::list(txn)? {
-        if segment.last_id < horizon.first_id || segment.max_at_ms < lo.0 {
+        if !horizon.keeps(&segment) || segment.max_at_ms < lo.0 {
             continue;
         }
         let names = SegmentNames::of(segment.number);

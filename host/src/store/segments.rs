@@ -42,9 +42,7 @@ pub(super) struct Segment {
     pub first_id: u64,
     pub last_id: u64,
     pub count: u64,
-    /// When its oldest run started (`i64::MAX` in segments written
-    /// before it was kept: they close by count only).
-    #[serde(default = "unknown_start")]
+    /// When its oldest run started.
     pub min_at_ms: i64,
     pub max_at_ms: i64,
     /// Whether its payload tables are still there.
@@ -181,7 +179,7 @@ impl Horizon {
     }
 
     /// Whether any run of `segment` is kept.
-    fn keeps(&self, segment: &Segment) -> bool {
+    pub(super) fn keeps(&self, segment: &Segment) -> bool {
         segment.last_id >= self.first_id && segment.max_at_ms >= self.min_at_ms
     }
 }
@@ -189,10 +187,14 @@ impl Horizon {
 /// The oldest run id kept by count (the stored horizon).
 pub(super) fn kept_from(txn: &ReadTransaction) -> StoreResult<u64> {
     match txn.open_table(COUNTERS) {
-        Ok(t) => Ok(t.get(HORIZON_KEY)?.map(|v| v.value()).unwrap_or(0)),
+        Ok(t) => stored_horizon(&t),
         Err(TableError::TableDoesNotExist(_)) => Ok(0),
         Err(e) => Err(e.into()),
     }
+}
+
+fn stored_horizon(counters: &impl ReadableTable<&'static str, u64>) -> StoreResult<u64> {
+    Ok(counters.get(HORIZON_KEY)?.map(|v| v.value()).unwrap_or(0))
 }
 
 fn decode(number: u64, raw: &[u8]) -> StoreResult<Segment> {
@@ -218,10 +220,6 @@ pub(super) fn list(txn: &ReadTransaction) -> StoreResult<Vec<Segment>> {
         Err(TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }
-}
-
-fn unknown_start() -> i64 {
-    i64::MAX
 }
 
 /// Runs one segment holds at most before the next is started.
@@ -286,7 +284,7 @@ pub(super) fn retain(
     let mut table = txn.open_table(RUN_SEGMENTS)?;
     let segments = read_all(&table)?;
     let mut counters = txn.open_table(COUNTERS)?;
-    let stored = counters.get(HORIZON_KEY)?.map(|v| v.value()).unwrap_or(0);
+    let stored = stored_horizon(&counters)?;
     let newest = segments.iter().map(|s| s.last_id).max().unwrap_or(0);
     let by_count = (newest + 1).saturating_sub(config.max_runs.max(1) as u64);
     let mut changed = false;

@@ -41,8 +41,8 @@ pub const NAMED_RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("
 pub const METRIC_DEFS: TableDefinition<&str, &[u8]> = TableDefinition::new("metric_defs");
 /// Metric totals by `metric \x1f dimensions-json \x1f timestamp`.
 pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
-/// The run history's segments by number (JSON: id range, count, newest
-/// start, whether payloads are kept); see `segments.rs`. The run tables
+/// The run history's segments by number (JSON: id range, count, oldest
+/// and newest start, whether payloads are kept); see `segments.rs`. The run tables
 /// below are segment 0 (written before segments existed); segment `n`'s
 /// tables have the same names with `@n` appended.
 pub const RUN_SEGMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_segments");
@@ -54,8 +54,8 @@ pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
 /// existed, the JSON [`super::RunPayload`] itself); see `payloads.rs`.
 /// They may expire before the run itself.
 pub const RUN_PAYLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_payloads");
-/// The JSON payloads of one history batch, concatenated, by the batch's
-/// smallest run id.
+/// The encoded payloads of one history batch (`payloads::encode`),
+/// concatenated, by the batch's smallest run id.
 pub const RUN_PAYLOAD_BLOBS: TableDefinition<u64, &[u8]> =
     TableDefinition::new("run_payload_blobs");
 /// How many runs still refer to each blob of [`RUN_PAYLOAD_BLOBS`]
