@@ -5,16 +5,18 @@
 //! load the batches grow, so one fsync covers many runs. The redb store
 //! queues runs already encoded ([`EncodedRun`]): the request's worker
 //! serialises what it just built, while it is in its cache, and frees it
-//! itself. Reading the history ([`RedbStore::runs`](super::RedbStore))
+//! itself. [`HistoryWriter::push`] numbers a run while it holds the queue,
+//! so ids grow in queue order and every batch holds ids above the last
+//! one's (what the run log's lookups rely on: `run_log.rs`). Reading the history ([`RedbStore::runs`](super::RedbStore))
 //! first waits for everything queued before it, so a run is visible as
 //! soon as its request has been answered.
 //! Stopping the writer (dropping the store, or [`HistoryWriter::stop`])
 //! commits what is queued. A batch gathers runs for `batch_window` (default
 //! 10 ms), so a crash loses only the runs answered in the last window.
 
+use super::StoreResult;
 use super::runs::{EncodedRun, HistoryConfig, allocate_ids, raise_counter};
 use super::segments;
-use super::{RunRecord, StoreResult};
 use redb::Database;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -32,7 +34,9 @@ pub(super) const PRUNE_BATCH: usize = 2000;
 const IDLE_PRUNE: Duration = Duration::from_secs(60);
 
 enum Msg<T> {
-    Run(Box<T>),
+    /// A run, and whom to answer once it is committed (then the writer
+    /// commits at once instead of gathering a batch).
+    Run(Box<T>, Option<SyncSender<()>>),
     /// Answered once every message before it is committed.
     Flush(SyncSender<()>),
 }
@@ -97,19 +101,39 @@ impl<T: Send + Default + 'static> HistoryWriter<T> {
         })
     }
 
-    /// Queues `run`; gives it back when the writer has stopped.
-    pub(super) fn push(&self, run: T) -> Result<(), Box<T>> {
-        let run = Box::new(run);
+    /// Queues `run`, numbered by `number` while the queue is held (so in
+    /// queue order); gives it back when the writer has stopped.
+    pub(super) fn push(&self, run: T, number: impl FnOnce(&mut T)) -> Result<(), Box<T>> {
+        self.send(run, number, None)
+    }
+
+    /// Queues `run` like [`push`](Self::push) and waits until it is
+    /// committed, which the writer does at once.
+    pub(super) fn push_and_wait(&self, run: T, number: impl FnOnce(&mut T)) -> Result<(), Box<T>> {
+        let (done, wait) = sync_channel(1);
+        self.send(run, number, Some(done))?;
+        let _ = wait.recv();
+        Ok(())
+    }
+
+    fn send(
+        &self,
+        run: T,
+        number: impl FnOnce(&mut T),
+        done: Option<SyncSender<()>>,
+    ) -> Result<(), Box<T>> {
+        let mut run = Box::new(run);
         let Ok(queue) = self.queue.lock() else {
             return Err(run);
         };
         match queue.as_ref() {
             Some(tx) => {
+                number(&mut run);
                 self.depth.fetch_add(1, Ordering::Relaxed);
-                tx.send(Msg::Run(run)).map_err(|e| {
+                tx.send(Msg::Run(run, done)).map_err(|e| {
                     self.depth.fetch_sub(1, Ordering::Relaxed);
                     match e.0 {
-                        Msg::Run(run) => run,
+                        Msg::Run(run, _) => run,
                         Msg::Flush(_) => Box::default(),
                     }
                 })
@@ -180,7 +204,7 @@ fn write_loop<T: 'static>(
         // full batch) into one transaction: one fsync for many runs. The
         // writer sleeps instead of waiting on the channel meanwhile, so a
         // request that queues a run does not have to wake it.
-        let urgent = matches!(first, Msg::Flush(_));
+        let urgent = matches!(first, Msg::Flush(_) | Msg::Run(_, Some(_)));
         take(first, &mut runs, &mut flushes);
         if !urgent {
             std::thread::sleep(window);
@@ -219,35 +243,36 @@ fn prune(db: &Database, config: &HistoryConfig) -> StoreResult<()> {
 
 fn take<T>(msg: Msg<T>, runs: &mut Vec<T>, flushes: &mut Vec<SyncSender<()>>) {
     match msg {
-        Msg::Run(run) => runs.push(*run),
+        Msg::Run(run, done) => {
+            runs.push(*run);
+            flushes.extend(done);
+        }
         Msg::Flush(done) => flushes.push(done),
     }
 }
 
 /// Appends `runs` in one durable transaction, numbering those without an
-/// id from the stored counter, then drops what `config` no longer keeps.
+/// id from the stored counter, then drops what `config` no longer keeps
+/// (the tests' way of writing runs with given ids and times).
+#[cfg(test)]
 pub(super) fn write_batch(
     db: &Database,
-    runs: &mut [RunRecord],
+    runs: &mut [super::RunRecord],
     config: &HistoryConfig,
 ) -> StoreResult<Vec<u64>> {
-    let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
-    if unnumbered > 0 {
-        let txn = db.begin_write()?;
-        let first = allocate_ids(&txn, unnumbered)?;
-        txn.commit()?;
-        for (id, run) in (first..).zip(runs.iter_mut().filter(|r| r.id == 0)) {
-            run.id = id;
-        }
-    }
     let mut encoded = runs
         .iter()
         .map(EncodedRun::new)
         .collect::<StoreResult<Vec<_>>>()?;
-    write_encoded(db, &mut encoded, config)
+    let ids = write_encoded(db, &mut encoded, config)?;
+    for (run, id) in runs.iter_mut().zip(&ids) {
+        run.id = *id;
+    }
+    Ok(ids)
 }
 
-/// Appends numbered `runs` in one durable transaction, then drops what
+/// Appends `runs` in one durable transaction, numbering those without an
+/// id (0) from the stored counter in the same transaction, then drops what
 /// `config` no longer keeps (whole segments: `segments.rs`).
 pub(super) fn write_encoded(
     db: &Database,
@@ -255,6 +280,13 @@ pub(super) fn write_encoded(
     config: &HistoryConfig,
 ) -> StoreResult<Vec<u64>> {
     let txn = db.begin_write()?;
+    let unnumbered = runs.iter().filter(|r| r.id == 0).count() as u64;
+    if unnumbered > 0 {
+        let first = allocate_ids(&txn, unnumbered)?;
+        for (id, run) in (first..).zip(runs.iter_mut().filter(|r| r.id == 0)) {
+            run.id = id;
+        }
+    }
     segments::append(&txn, runs, config)?;
     if let Some(highest) = runs.iter().map(|r| r.id).max() {
         raise_counter(&txn, highest)?;
@@ -310,7 +342,8 @@ mod tests {
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
         for i in 0..50 {
-            w.push(run(i + 1, &format!("r{i}"))).expect("queued");
+            w.push(run(i + 1, &format!("r{i}")), |_| {})
+                .expect("queued");
         }
         w.flush();
         let rows = stored(&db);
@@ -325,7 +358,8 @@ mod tests {
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(10)).expect("start");
         for i in 0..35 {
-            w.push(run(i + 1, &format!("r{i}"))).expect("queued");
+            w.push(run(i + 1, &format!("r{i}")), |_| {})
+                .expect("queued");
             if i % 7 == 0 {
                 w.flush();
             }
@@ -341,7 +375,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
-        w.push(run(7, "queued")).expect("queued");
+        w.push(run(7, "queued"), |_| {}).expect("queued");
         w.stop();
         let mut direct = [RunRecord::default(), RunRecord::default()];
         direct
@@ -359,11 +393,12 @@ mod tests {
         let db = open(dir.path());
         let w = HistoryWriter::start(db.clone(), keep(100)).expect("start");
         for i in 0..20 {
-            w.push(run(i + 1, &format!("r{i}"))).expect("queued");
+            w.push(run(i + 1, &format!("r{i}")), |_| {})
+                .expect("queued");
         }
         w.stop();
         assert_eq!(stored(&db).len(), 20);
-        let back = w.push(run(21, "late")).expect_err("stopped");
+        let back = w.push(run(21, "late"), |_| {}).expect_err("stopped");
         assert_eq!(back.id, 21);
         w.flush(); // returns at once
     }

@@ -29,6 +29,7 @@ mod payloads;
 pub mod postgres;
 mod records;
 mod redb_store;
+mod run_log;
 pub(crate) mod runs;
 mod segments;
 mod sweep;

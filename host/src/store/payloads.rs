@@ -1,31 +1,31 @@
-//! Run payloads, written a batch at a time: the encoded payloads of one
-//! history batch are stored together as one value ("blob") of
-//! [`RUN_PAYLOAD_BLOBS`], and [`RUN_PAYLOADS`] maps each run to its slice
-//! of a blob.
+//! Run payloads: how they are encoded (MessagePack), and how the layout
+//! before the run log (`run_log.rs`) stored them, which the upgrade of an
+//! older data directory reads (`segments::upgrade`).
 //!
-//! One large value per batch costs redb one allocation and one copy,
-//! where a payload per row (1–2 KiB each, two to a page) cost a leaf split
-//! every other run: the writer spent more on payload rows than on
-//! everything else (docs/performance.md, "Session 6"). Blobs go with
-//! their segment's payload tables (`segments.rs`). Rows written before
-//! blobs existed hold the JSON itself (it starts with `{`) and are read as
-//! before.
+//! Before the run log, the encoded payloads of one history batch were
+//! stored together as one value ("blob") of [`RUN_PAYLOAD_BLOBS`], and
+//! [`RUN_PAYLOADS`] mapped each run to its slice of a blob; rows written
+//! before blobs existed hold the JSON itself (it starts with `{`).
 //!
 //! [`RUN_PAYLOADS`]: super::tables::RUN_PAYLOADS
 //! [`RUN_PAYLOAD_BLOBS`]: super::tables::RUN_PAYLOAD_BLOBS
 
+#[cfg(test)]
 use super::segments::{SegmentNames, def};
 use super::{RunPayload, StoreError, StoreResult};
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::ReadableTable;
+#[cfg(test)]
+use redb::{Table, WriteTransaction};
 
-/// A blob is closed once it holds this many bytes (a larger payload gets
-/// a blob of its own), so reading one run's payload reads little more
-/// than it.
+/// A blob was closed once it held this many bytes (a larger payload got
+/// a blob of its own).
+#[cfg(test)]
 pub(super) const BLOB_BYTES: usize = 256 * 1024;
 
 /// The first byte of a reference row (a JSON payload starts with `{`).
 const REF_TAG: u8 = 0;
 /// Tag, blob key, offset, length.
+#[cfg(test)]
 const REF_LEN: usize = 1 + 8 + 8 + 8;
 
 /// Where a run's payload is: `len` bytes at `offset` of blob `blob`.
@@ -37,6 +37,7 @@ struct PayloadRef {
 }
 
 impl PayloadRef {
+    #[cfg(test)]
     fn encode(&self) -> [u8; REF_LEN] {
         let mut out = [0u8; REF_LEN];
         out[0] = REF_TAG;
@@ -68,8 +69,17 @@ impl PayloadRef {
 /// Encodes a payload for its blob as MessagePack: strings are kept as
 /// they are (a JSON body escaped inside JSON cost the request path more
 /// than twice as much: docs/performance.md, "Session 7").
+#[cfg(test)]
 pub(super) fn encode(payload: &RunPayload) -> StoreResult<Vec<u8>> {
-    rmp_serde::to_vec_named(payload).map_err(|e| StoreError::Corrupt(format!("run payload: {e}")))
+    let mut out = Vec::new();
+    encode_into(&mut out, payload)?;
+    Ok(out)
+}
+
+/// [`encode`], appending to `out`.
+pub(super) fn encode_into(out: &mut Vec<u8>, payload: &RunPayload) -> StoreResult<()> {
+    rmp_serde::encode::write_named(out, payload)
+        .map_err(|e| StoreError::Corrupt(format!("run payload: {e}")))
 }
 
 /// Decodes what [`encode`] wrote, or the JSON payloads of rows written
@@ -99,12 +109,15 @@ pub(super) fn resolve(
         .ok_or_else(missing)
 }
 
-/// The payload tables of a segment in a write transaction.
+/// The payload tables of a segment as written before the run log
+/// (`run_log.rs`): kept for the tests that build such data directories.
+#[cfg(test)]
 pub(super) struct PayloadTables<'t> {
     rows: Table<'t, u64, &'static [u8]>,
     blobs: Table<'t, u64, &'static [u8]>,
 }
 
+#[cfg(test)]
 impl<'t> PayloadTables<'t> {
     /// Opens (creating) the payload tables named in `names`.
     pub(super) fn open(

@@ -78,7 +78,7 @@ impl RedbStore {
             txn.open_table(WEBHOOK_DELIVERIES)?;
             txn.open_table(AUTOMATION_VERSIONS)?;
             txn.open_table(TIMER_CONTINUATIONS)?;
-            super::segments::adopt_legacy(&txn)?;
+            super::segments::upgrade(&txn)?;
             index_timers_if_needed(&txn)?;
         }
         let last_run = txn
@@ -112,6 +112,33 @@ impl RedbStore {
         self.run_ids
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             .saturating_add(1)
+    }
+
+    /// Queues `run` for the writer, numbered in queue order (and waits
+    /// for its commit when `wait`); written directly (numbered from the
+    /// stored counter) once the writer stopped.
+    fn enqueue(&self, run: EncodedRun, wait: bool) -> StoreResult<u64> {
+        let mut id = 0;
+        let number = |run: &mut EncodedRun| {
+            run.id = self.next_run_id();
+            id = run.id;
+        };
+        let queued = match wait {
+            true => self.history.push_and_wait(run, number),
+            false => self.history.push(run, number),
+        };
+        match queued {
+            Ok(()) => Ok(id),
+            Err(run) => {
+                let mut run = *run;
+                run.id = 0;
+                let mut runs = [run];
+                let ids = super::history::write_encoded(&self.db, &mut runs, &self.config.history)?;
+                ids.first()
+                    .copied()
+                    .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
+            }
+        }
     }
 
     /// Runs queued for the history and not yet committed.
@@ -495,36 +522,25 @@ impl Store for RedbStore {
         self.read_json(PACKAGES, key)
     }
 
-    fn record_run(&self, mut run: RunRecord) -> StoreResult<u64> {
-        run.id = self.next_run_id();
-        let mut runs = [run];
-        let ids = super::history::write_batch(&self.db, &mut runs, &self.config.history)?;
-        ids.first()
-            .copied()
-            .ok_or_else(|| StoreError::Db("the run was not numbered".into()))
+    fn record_run(&self, run: RunRecord) -> StoreResult<u64> {
+        // Recorded means committed: the writer commits it at once.
+        self.enqueue(EncodedRun::new(&run)?, true)
     }
 
-    fn queue_run(&self, mut run: RunRecord) -> Option<u64> {
+    fn queue_run(&self, run: RunRecord) -> Option<u64> {
         if !self.config.history.save.keeps(&run) {
             return None;
         }
-        let id = self.next_run_id();
-        run.id = id;
         // Encoded here, on the request's worker, which built the run.
-        let encoded = match EncodedRun::new(&run) {
-            Ok(encoded) => encoded,
-            Err(e) => {
-                eprintln!("katabox: warning: run {id} was not recorded in the history: {e}");
-                return None;
-            }
-        };
+        let encoded = EncodedRun::new(&run);
         drop(run);
-        if let Err(encoded) = self.history.push(encoded) {
-            // The writer has stopped (shutting down): write directly.
-            let mut runs = [*encoded];
-            super::history::write_encoded(&self.db, &mut runs, &self.config.history).ok()?;
+        match encoded.and_then(|encoded| self.enqueue(encoded, false)) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                eprintln!("katabox: warning: a run was not recorded in the history: {e}");
+                None
+            }
         }
-        Some(id)
     }
 
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRecord>> {

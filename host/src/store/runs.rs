@@ -1,20 +1,22 @@
-//! The run history's tables: runs written with their indexes into the
-//! newest segment (`segments.rs`), pages read by filter through an index
-//! (never a scan of the whole history).
+//! The run history's reads and writes: runs written a batch at a time
+//! into the newest segment's log (`segments.rs`, `run_log.rs`), pages read
+//! by filter through postings (never a scan of the whole history).
 //!
-//! Every index is keyed `(…, at_ms, id)`, so a page is a reverse range
-//! over one index of each segment (the automation's, the listener's, the
-//! exit's, or time's when none of those is filtered), merged newest first.
-//! The other filters are checked on the runs the ranges yield. A cursor is
-//! the `(at_ms, id)` of the last run of a page; runs that arrive while a
-//! client pages are newer than its cursor and never shift the pages after
-//! it.
+//! A page is ordered by `(at_ms, id)`, newest first. Its runs come from
+//! the postings of the most selective filter (the parent's, the
+//! automation's, the listener's, the exit's, or time's when none of those
+//! is filtered) of each segment, merged: a posting is opened only once
+//! its newest run may come before every run already taken. The other
+//! filters are checked on the runs the postings yield. A cursor is the
+//! `(at_ms, id)` of the last run of a page; runs that arrive while a client
+//! pages are newer than its cursor and never shift the pages after it.
 
-use super::payloads::{self, PayloadTables, resolve};
+use super::payloads;
+use super::run_log::{self, LogReader};
 use super::segments::{self, Horizon, SegmentNames, def};
 use super::tables::*;
-use super::{RunPayload, RunRecord, StoreError, StoreResult, now_unix_ms};
-use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
+use super::{RunPayload, RunRecord, StoreResult, now_unix_ms};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use std::fmt;
 use std::str::FromStr;
 
@@ -157,111 +159,110 @@ pub struct RunPage {
 /// than asked and a cursor to go on from) when the filters are rare.
 const SCAN_LIMIT: usize = 20_000;
 
-/// A run as the redb history stores it: its index keys and its JSON,
-/// encoded where the run was built (see `history.rs`).
+/// A run as the redb history stores it, encoded where the run was built
+/// (see `history.rs`), numbered when it is queued (the JSON's `id` may be
+/// 0: the log's directory numbers it). One allocation holds the JSON
+/// summary, the encoded payload and the automation and exit the postings
+/// need, so the writer frees one buffer per run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct EncodedRun {
     pub id: u64,
     pub at_ms: i64,
-    pub automation: Option<String>,
     pub listener_id: Option<u64>,
-    pub exit: String,
+    pub parent_id: Option<u64>,
+    /// The summary, the payload, the automation, the exit, in this order.
+    bytes: Vec<u8>,
+    /// Where the summary, the payload and the automation end in `bytes`.
+    ends: [usize; 3],
+    has_payload: bool,
+    has_automation: bool,
+}
+
+/// What [`EncodedRun::from_parts`] is made of.
+pub(super) struct RunParts<'a> {
+    pub id: u64,
+    pub at_ms: i64,
+    pub automation: Option<&'a str>,
+    pub listener_id: Option<u64>,
+    pub exit: &'a str,
     pub parent_id: Option<u64>,
     /// The JSON [`RunRecord`] (without its payload).
-    pub doc: Vec<u8>,
+    pub doc: &'a [u8],
     /// The [`RunPayload`], encoded by `payloads::encode`.
-    pub payload: Option<Vec<u8>>,
+    pub payload: Option<&'a [u8]>,
 }
 
 impl EncodedRun {
-    /// Encodes `run` (numbered: its id is part of the JSON).
+    /// Encodes `run` (numbered or not).
     pub(super) fn new(run: &RunRecord) -> StoreResult<EncodedRun> {
+        let mut bytes = Vec::with_capacity(4096);
+        serde_json::to_writer(&mut bytes, run)?;
+        let doc_end = bytes.len();
+        if let Some(p) = &run.payload {
+            payloads::encode_into(&mut bytes, p)?;
+        }
+        let payload_end = bytes.len();
+        let automation = run.automation.as_deref();
+        bytes.extend_from_slice(automation.unwrap_or("").as_bytes());
+        let automation_end = bytes.len();
+        bytes.extend_from_slice(run.exit.as_bytes());
         Ok(EncodedRun {
             id: run.id,
             at_ms: run.at_ms,
-            automation: run.automation.clone(),
             listener_id: run.listener_id,
-            exit: run.exit.clone(),
             parent_id: run.parent_id,
-            doc: serde_json::to_vec(run)?,
-            payload: run.payload.as_ref().map(payloads::encode).transpose()?,
-        })
-    }
-}
-
-/// The tables of one history segment in a write transaction.
-pub(super) struct RunTables<'t> {
-    runs: Table<'t, u64, &'static [u8]>,
-    payloads: PayloadTables<'t>,
-    by_time: Table<'t, (i64, u64), ()>,
-    by_automation: Table<'t, (&'static str, i64, u64), ()>,
-    by_listener: Table<'t, (u64, i64, u64), ()>,
-    by_exit: Table<'t, (&'static str, i64, u64), ()>,
-    by_parent: Table<'t, (u64, i64, u64), ()>,
-}
-
-impl<'t> RunTables<'t> {
-    /// Opens (creating) the tables of segment `segment`.
-    pub(super) fn open(txn: &'t WriteTransaction, segment: u64) -> StoreResult<RunTables<'t>> {
-        let n = SegmentNames::of(segment);
-        Ok(RunTables {
-            runs: txn.open_table(def(&n.runs))?,
-            payloads: PayloadTables::open(txn, &n)?,
-            by_time: txn.open_table(def(&n.by_time))?,
-            by_automation: txn.open_table(def(&n.by_automation))?,
-            by_listener: txn.open_table(def(&n.by_listener))?,
-            by_exit: txn.open_table(def(&n.by_exit))?,
-            by_parent: txn.open_table(def(&n.by_parent))?,
+            bytes,
+            ends: [doc_end, payload_end, automation_end],
+            has_payload: run.payload.is_some(),
+            has_automation: automation.is_some(),
         })
     }
 
-    /// Stores `runs` (already numbered) with their index entries, and
-    /// their payloads together (see `payloads.rs`).
-    pub(super) fn insert_all(&mut self, runs: &[EncodedRun]) -> StoreResult<()> {
-        let mut payloads = Vec::new();
-        for run in runs {
-            self.runs.insert(run.id, run.doc.as_slice())?;
-            if let Some(payload) = &run.payload {
-                payloads.push((run.id, payload.as_slice()));
-            }
-            self.index(run)?;
+    /// A run from its parts, already encoded (a data directory's upgrade).
+    pub(super) fn from_parts(parts: RunParts<'_>) -> EncodedRun {
+        let payload = parts.payload.unwrap_or_default();
+        let automation = parts.automation.unwrap_or_default();
+        let mut bytes = Vec::with_capacity(
+            parts.doc.len() + payload.len() + automation.len() + parts.exit.len(),
+        );
+        bytes.extend_from_slice(parts.doc);
+        bytes.extend_from_slice(payload);
+        bytes.extend_from_slice(automation.as_bytes());
+        bytes.extend_from_slice(parts.exit.as_bytes());
+        let doc_end = parts.doc.len();
+        let payload_end = doc_end + payload.len();
+        EncodedRun {
+            id: parts.id,
+            at_ms: parts.at_ms,
+            listener_id: parts.listener_id,
+            parent_id: parts.parent_id,
+            bytes,
+            ends: [doc_end, payload_end, payload_end + automation.len()],
+            has_payload: parts.payload.is_some(),
+            has_automation: parts.automation.is_some(),
         }
-        self.payloads.insert_all(&payloads)
     }
 
-    fn index(&mut self, run: &EncodedRun) -> StoreResult<()> {
-        let (at, id) = (run.at_ms, run.id);
-        self.by_time.insert((at, id), ())?;
-        if let Some(a) = &run.automation {
-            self.by_automation.insert((a.as_str(), at, id), ())?;
-        }
-        if let Some(l) = run.listener_id {
-            self.by_listener.insert((l, at, id), ())?;
-        }
-        self.by_exit.insert((run.exit.as_str(), at, id), ())?;
-        if let Some(p) = run.parent_id {
-            self.by_parent.insert((p, at, id), ())?;
-        }
-        Ok(())
+    /// The JSON summary.
+    pub(super) fn doc(&self) -> &[u8] {
+        &self.bytes[..self.ends[0]]
     }
 
-    /// Rebuilds the index entries of every stored run (a data directory
-    /// written before the indexes existed).
-    pub(super) fn reindex_if_needed(&mut self) -> StoreResult<()> {
-        if !self.by_time.is_empty()? || self.runs.is_empty()? {
-            return Ok(());
-        }
-        let mut all = Vec::new();
-        for item in self.runs.iter()? {
-            let (_, v) = item?;
-            if let Ok(run) = serde_json::from_slice::<RunRecord>(v.value()) {
-                all.push(run);
-            }
-        }
-        for run in &all {
-            self.index(&EncodedRun::new(run)?)?;
-        }
-        Ok(())
+    /// The encoded payload, if the run has one.
+    pub(super) fn payload(&self) -> Option<&[u8]> {
+        self.has_payload
+            .then(|| &self.bytes[self.ends[0]..self.ends[1]])
+    }
+
+    /// The automation that ran, if one did.
+    pub(super) fn automation(&self) -> Option<&str> {
+        self.has_automation
+            .then(|| std::str::from_utf8(&self.bytes[self.ends[1]..self.ends[2]]).unwrap_or(""))
+    }
+
+    /// How the run ended.
+    pub(super) fn exit(&self) -> &str {
+        std::str::from_utf8(&self.bytes[self.ends[2]..]).unwrap_or("")
     }
 }
 
@@ -293,80 +294,52 @@ pub(super) fn get(
     if id < horizon.first_id {
         return Ok(None);
     }
-    // Batches can interleave ids, so neighbouring segments may overlap.
+    // Batches written with given ids can interleave, so neighbouring
+    // segments may overlap.
     for segment in segments::list(txn)?.iter().rev().filter(|s| s.may_hold(id)) {
         let names = SegmentNames::of(segment.number);
-        let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
-        let Some(raw) = runs.get(id)? else {
+        let mut log = LogReader::open(txn, &names, segment.payloads, segment.interleaved)?;
+        let Some(mut run) = log.run(id)? else {
             continue;
         };
-        let mut run: RunRecord = serde_json::from_slice(raw.value())?;
         if !horizon.shows(id, run.at_ms) {
             return Ok(None);
         }
-        if segment.payloads && horizon.shows_payload(run.at_ms) {
-            run.payload = PayloadReader::open(txn, &names)?.get(id)?;
+        if horizon.shows_payload(run.at_ms) {
+            run.payload = log.payload(id)?;
         }
         return Ok(Some(run));
     }
     Ok(None)
 }
 
-/// A segment's payload tables in a read transaction, opened once.
-struct PayloadReader {
-    rows: redb::ReadOnlyTable<u64, &'static [u8]>,
-    blobs: redb::ReadOnlyTable<u64, &'static [u8]>,
-}
-
-impl PayloadReader {
-    fn open(txn: &ReadTransaction, names: &SegmentNames) -> StoreResult<PayloadReader> {
-        Ok(PayloadReader {
-            rows: txn.open_table(def(&names.payloads))?,
-            blobs: txn.open_table(def(&names.blobs))?,
-        })
-    }
-
-    /// Run `id`'s payload.
-    fn get(&self, id: u64) -> StoreResult<Option<RunPayload>> {
-        match self.rows.get(id)? {
-            Some(row) => Ok(Some(payloads::decode(&resolve(row.value(), &self.blobs)?)?)),
-            None => Ok(None),
-        }
-    }
-}
-
 /// Every stored run past the count horizon, oldest segment first, with
-/// its stored JSON and its payload (what a transfer copies).
+/// its payload (what a transfer copies).
 pub(super) fn for_each_kept(
     txn: &ReadTransaction,
-    mut each: impl FnMut(u64, &[u8], Option<RunPayload>) -> StoreResult<()>,
+    mut each: impl FnMut(RunRecord, Option<RunPayload>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let first_id = segments::kept_from(txn)?;
     for segment in segments::list(txn)? {
         let names = SegmentNames::of(segment.number);
-        let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
-        let payloads = match segment.payloads {
-            true => Some(PayloadReader::open(txn, &names)?),
-            false => None,
-        };
-        for item in runs.range(first_id..)? {
-            let (k, v) = item?;
-            let payload = match &payloads {
-                Some(p) => p.get(k.value())?,
-                None => None,
-            };
-            each(k.value(), v.value(), payload)?;
-        }
+        let mut log = LogReader::open(txn, &names, false, segment.interleaved)?;
+        let mut payloads = LogReader::open(txn, &names, segment.payloads, segment.interleaved)?;
+        log.for_each(first_id, |run| {
+            let payload = payloads.payload(run.id)?;
+            each(run, payload)
+        })?;
     }
     Ok(())
 }
 
-type Keys = std::iter::Peekable<Box<dyn Iterator<Item = StoreResult<(i64, u64)>>>>;
+type Postings = std::iter::Peekable<
+    std::iter::Rev<redb::Range<'static, (&'static str, i64, u64), &'static [u8]>>,
+>;
 
-/// One segment's keys in a page's range, and its runs.
+/// One segment's postings in a page's range, and its log.
 struct Source {
-    keys: Keys,
-    runs: redb::ReadOnlyTable<u64, &'static [u8]>,
+    postings: Postings,
+    log: LogReader,
 }
 
 /// The newest `limit` kept runs passing `filter`, before `cursor`.
@@ -396,46 +369,59 @@ pub(super) fn page(
     if lo > hi {
         return Ok(RunPage::default());
     }
+    let key = posting_key(filter);
     let mut sources = Vec::new();
     for segment in segments::list(txn)? {
-        if !horizon.keeps(&segment) || segment.max_at_ms < lo.0 {
+        if !horizon.keeps(&segment) || segment.max_at_ms < lo.0 || segment.min_at_ms > hi.0 {
             continue;
         }
         let names = SegmentNames::of(segment.number);
+        let postings = txn.open_table(def::<(&str, i64, u64), &[u8]>(&names.postings))?;
+        // A posting's key is its newest run: one newer than the page's end
+        // by more than the segment's spread holds none of the page.
+        let top = hi.0.saturating_add(segment.spread_ms);
+        let range = postings.range((key.as_str(), lo.0, 0)..=(key.as_str(), top, u64::MAX))?;
         sources.push(Source {
-            keys: keys(txn, &names, filter, lo, hi)?,
-            runs: txn.open_table(def(&names.runs))?,
+            postings: range.rev().peekable(),
+            log: LogReader::open(txn, &names, false, segment.interleaved)?,
         });
     }
     let mut page = RunPage::default();
+    let mut taken = std::collections::BinaryHeap::new();
     let mut scanned = 0;
-    while let Some((source, (at, id))) = newest(&mut sources)? {
+    loop {
+        if let Some(source) = next_posting(&mut sources, taken.peek())? {
+            if let Some(item) = sources[source].postings.next() {
+                let (_, v) = item?;
+                for at_id in run_log::posting(v.value())? {
+                    if lo <= at_id && at_id <= hi {
+                        taken.push((at_id, source));
+                    }
+                }
+            }
+            continue;
+        }
+        let Some(((at, id), source)) = taken.pop() else {
+            break;
+        };
         scanned += 1;
         if id >= horizon.first_id
-            && let Some(raw) = sources[source].runs.get(id)?
+            && let Some(run) = sources[source].log.run(id)?
+            && filter.matches(&run)
         {
-            let run: RunRecord = serde_json::from_slice(raw.value())?;
-            if filter.matches(&run) {
-                if page.runs.len() == limit {
-                    // One more exists: the page ends at its last run.
-                    page.next_cursor = page.runs.last().map(|r| RunCursor {
-                        at_ms: r.at_ms,
-                        id: r.id,
-                    });
-                    return Ok(page);
-                }
-                page.runs.push(run);
+            if page.runs.len() == limit {
+                // One more exists: the page ends at its last run.
+                page.next_cursor = page.runs.last().map(cursor_of);
+                return Ok(page);
             }
+            page.runs.push(run);
         }
         if scanned >= SCAN_LIMIT {
             page.next_cursor = Some(match page.runs.len() == limit {
                 true => page
                     .runs
                     .last()
-                    .map(|r| RunCursor {
-                        at_ms: r.at_ms,
-                        id: r.id,
-                    })
+                    .map(cursor_of)
                     .unwrap_or(RunCursor { at_ms: at, id }),
                 false => RunCursor { at_ms: at, id },
             });
@@ -445,68 +431,55 @@ pub(super) fn page(
     Ok(page)
 }
 
-/// Takes the newest key of all sources: which source, and the key.
-fn newest(sources: &mut [Source]) -> StoreResult<Option<(usize, (i64, u64))>> {
-    let mut best: Option<(usize, (i64, u64))> = None;
-    for (i, source) in sources.iter_mut().enumerate() {
-        match source.keys.peek() {
-            None => {}
-            Some(Err(_)) => {
-                if let Some(Err(e)) = source.keys.next() {
-                    return Err(e);
-                }
-            }
-            Some(Ok(key)) if best.is_none_or(|(_, b)| *key > b) => best = Some((i, *key)),
-            Some(Ok(_)) => {}
-        }
+fn cursor_of(run: &RunRecord) -> RunCursor {
+    RunCursor {
+        at_ms: run.at_ms,
+        id: run.id,
     }
-    if let Some((i, _)) = best {
-        sources[i].keys.next();
-    }
-    Ok(best)
 }
 
-/// A segment's index keys in `lo..=hi`, newest first, through the most
-/// selective index.
-fn keys(
-    txn: &ReadTransaction,
-    names: &SegmentNames,
-    filter: &RunFilter,
-    lo: (i64, u64),
-    hi: (i64, u64),
-) -> StoreResult<Keys> {
-    fn boxed<K: redb::Key + 'static>(
-        range: redb::Range<'static, K, ()>,
-        key: fn(K::SelfType<'_>) -> (i64, u64),
-    ) -> Keys {
-        let keys: Box<dyn Iterator<Item = StoreResult<(i64, u64)>>> =
-            Box::new(range.rev().map(move |item| {
-                item.map(|(k, _)| key(k.value()))
-                    .map_err(|e| StoreError::Db(e.to_string()))
-            }));
-        keys.peekable()
+/// The source whose next posting must be opened before the newest run
+/// taken so far can be given out: the one whose next posting's newest run
+/// is the newest, when it is not older than `newest_taken`.
+fn next_posting(
+    sources: &mut [Source],
+    newest_taken: Option<&((i64, u64), usize)>,
+) -> StoreResult<Option<usize>> {
+    let mut best: Option<(usize, i64)> = None;
+    for (i, source) in sources.iter_mut().enumerate() {
+        match source.postings.peek() {
+            None => {}
+            Some(Err(_)) => {
+                if let Some(Err(e)) = source.postings.next() {
+                    return Err(e.into());
+                }
+            }
+            Some(Ok((k, _))) => {
+                let newest = k.value().1;
+                if best.is_none_or(|(_, b)| newest > b) {
+                    best = Some((i, newest));
+                }
+            }
+        }
     }
-    if let Some(p) = filter.parent {
-        let t = txn.open_table(def::<(u64, i64, u64), ()>(&names.by_parent))?;
-        let range = t.range((p, lo.0, lo.1)..=(p, hi.0, hi.1))?;
-        return Ok(boxed(range, |(_, at, id)| (at, id)));
-    }
-    if let Some(a) = &filter.automation {
-        let t = txn.open_table(def::<(&str, i64, u64), ()>(&names.by_automation))?;
-        let range = t.range((a.as_str(), lo.0, lo.1)..=(a.as_str(), hi.0, hi.1))?;
-        return Ok(boxed(range, |(_, at, id)| (at, id)));
-    }
-    if let Some(l) = filter.listener {
-        let t = txn.open_table(def::<(u64, i64, u64), ()>(&names.by_listener))?;
-        let range = t.range((l, lo.0, lo.1)..=(l, hi.0, hi.1))?;
-        return Ok(boxed(range, |(_, at, id)| (at, id)));
-    }
-    if let Some(e) = &filter.exit {
-        let t = txn.open_table(def::<(&str, i64, u64), ()>(&names.by_exit))?;
-        let range = t.range((e.as_str(), lo.0, lo.1)..=(e.as_str(), hi.0, hi.1))?;
-        return Ok(boxed(range, |(_, at, id)| (at, id)));
-    }
-    let t = txn.open_table(def::<(i64, u64), ()>(&names.by_time))?;
-    let range = t.range(lo..=hi)?;
-    Ok(boxed(range, |k| k))
+    Ok(best
+        .filter(|(_, newest)| newest_taken.is_none_or(|((at, _), _)| newest >= at))
+        .map(|(i, _)| i))
+}
+
+/// The posting key of the most selective filter.
+fn posting_key(filter: &RunFilter) -> String {
+    use run_log::PostingKey;
+    let key = if let Some(p) = filter.parent {
+        PostingKey::Parent(p)
+    } else if let Some(a) = &filter.automation {
+        PostingKey::Automation(a)
+    } else if let Some(l) = filter.listener {
+        PostingKey::Listener(l)
+    } else if let Some(e) = &filter.exit {
+        PostingKey::Exit(e)
+    } else {
+        PostingKey::Time
+    };
+    key.name()
 }

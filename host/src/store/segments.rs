@@ -1,5 +1,5 @@
 //! The run history in segments: runs are appended to the newest segment, a
-//! set of tables of its own (runs, payloads, indexes), and retention drops
+//! set of tables of its own (a run log: `run_log.rs`), and retention drops
 //! whole segments with `delete_table` instead of deleting runs one by one.
 //!
 //! Deleting rows from the front of a redb B-tree rebuilds a leaf page for
@@ -14,15 +14,17 @@
 //! `--history-payload-days`. A segment is dropped once the horizon hides
 //! all of it, so the file holds at most the kept runs plus one segment.
 //!
-//! Segment 0 is the tables written before segments existed (`runs`,
-//! `runs_by_time`, ...); it is read like any other and dropped as a whole.
+//! Data directories written before the run log hold segments of one row
+//! per run (`runs`, `run_payloads`, `runs_by_time`, ...; segment 0 is the
+//! tables written before segments existed): [`upgrade`] rewrites them into
+//! the log when the store is opened.
 
-use super::runs::{EncodedRun, HistoryConfig};
+use super::run_log::{self, LogTables};
+use super::runs::{EncodedRun, HistoryConfig, RunParts};
 use super::tables::*;
-use super::{StoreError, StoreResult};
+use super::{RunRecord, StoreError, StoreResult};
 use redb::{
-    ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
-    TableHandle, WriteTransaction,
+    ReadTransaction, ReadableTable, TableDefinition, TableError, TableHandle, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,18 @@ pub(super) struct Segment {
     pub max_at_ms: i64,
     /// Whether its payload tables are still there.
     pub payloads: bool,
+    /// Whether it is a run log (false: the layout before it, until
+    /// [`upgrade`] rewrites it).
+    #[serde(default)]
+    pub log: bool,
+    /// The widest span of `at_ms` in one of its postings: a posting whose
+    /// newest run started more than this after a page's end holds none of
+    /// the page's runs.
+    #[serde(default)]
+    pub spread_ms: i64,
+    /// Whether two of its batches hold interleaved ids (see `run_log.rs`).
+    #[serde(default)]
+    pub interleaved: bool,
 }
 
 impl Segment {
@@ -59,6 +73,9 @@ impl Segment {
             min_at_ms: i64::MAX,
             max_at_ms: i64::MIN,
             payloads: true,
+            log: true,
+            spread_ms: 0,
+            interleaved: false,
         }
     }
 
@@ -67,7 +84,10 @@ impl Segment {
         self.first_id <= id && id <= self.last_id
     }
 
-    fn add(&mut self, runs: &[EncodedRun]) {
+    fn add(&mut self, runs: &[EncodedRun], spread_ms: i64) {
+        let lowest = runs.iter().map(|r| r.id).min().unwrap_or(u64::MAX);
+        self.interleaved |= self.count > 0 && lowest <= self.last_id;
+        self.spread_ms = self.spread_ms.max(spread_ms);
         for run in runs {
             self.first_id = self.first_id.min(run.id);
             self.last_id = self.last_id.max(run.id);
@@ -81,6 +101,10 @@ impl Segment {
 /// The names of one segment's tables.
 #[derive(Debug, Clone)]
 pub(super) struct SegmentNames {
+    pub docs: String,
+    pub payload_log: String,
+    pub postings: String,
+    // The layout before the run log.
     pub runs: String,
     pub payloads: String,
     pub blobs: String,
@@ -101,6 +125,9 @@ impl SegmentNames {
             n => format!("{base}@{n}"),
         };
         SegmentNames {
+            docs: name(RUN_DOCS.name()),
+            payload_log: name(RUN_PAYLOAD_LOG.name()),
+            postings: name(RUN_POSTINGS.name()),
             runs: name(RUNS.name()),
             payloads: name(RUN_PAYLOADS.name()),
             blobs: name(RUN_PAYLOAD_BLOBS.name()),
@@ -113,12 +140,35 @@ impl SegmentNames {
         }
     }
 
-    fn payload_tables(&self) -> [&str; 3] {
-        [&self.payloads, &self.blobs, &self.blob_refs]
+    fn payload_tables(&self) -> [&str; 4] {
+        [
+            &self.payload_log,
+            &self.payloads,
+            &self.blobs,
+            &self.blob_refs,
+        ]
     }
 
-    fn all(&self) -> [&str; 9] {
+    /// The tables of the layout before the run log.
+    fn before_log(&self) -> [&str; 9] {
         [
+            &self.runs,
+            &self.payloads,
+            &self.blobs,
+            &self.blob_refs,
+            &self.by_time,
+            &self.by_automation,
+            &self.by_listener,
+            &self.by_exit,
+            &self.by_parent,
+        ]
+    }
+
+    fn all(&self) -> [&str; 12] {
+        [
+            &self.docs,
+            &self.payload_log,
+            &self.postings,
             &self.runs,
             &self.payloads,
             &self.blobs,
@@ -266,8 +316,8 @@ pub(super) fn append(
         Some(s) => Segment::empty(s.number + 1),
         None => Segment::empty(1),
     };
-    super::runs::RunTables::open(txn, segment.number)?.insert_all(runs)?;
-    segment.add(runs);
+    let spread = LogTables::open(txn, &SegmentNames::of(segment.number))?.append(runs)?;
+    segment.add(runs, spread);
     table.insert(segment.number, serde_json::to_vec(&segment)?.as_slice())?;
     Ok(())
 }
@@ -313,47 +363,159 @@ pub(super) fn retain(
     Ok(changed)
 }
 
-/// Makes the tables written before segments segment 0 (on opening a data
-/// directory): reindexed if they predate the indexes, listed in
-/// [`RUN_SEGMENTS`], or deleted when empty.
-pub(super) fn adopt_legacy(txn: &WriteTransaction) -> StoreResult<()> {
+/// Brings a data directory's history to the run log when the store is
+/// opened: the tables written before segments become segment 0, and every
+/// segment still in the layout before the log is rewritten into it, each
+/// run with its payload, then its old tables are deleted.
+pub(super) fn upgrade(txn: &WriteTransaction) -> StoreResult<()> {
+    adopt_legacy(txn)?;
+    let old: Vec<Segment> = read_all(&txn.open_table(RUN_SEGMENTS)?)?
+        .into_iter()
+        .filter(|s| !s.log)
+        .collect();
+    for segment in old {
+        rewrite_into_log(txn, segment)?;
+    }
+    Ok(())
+}
+
+/// Lists the tables written before segments as segment 0 (in the layout
+/// before the log), or deletes them when they hold no run.
+fn adopt_legacy(txn: &WriteTransaction) -> StoreResult<()> {
     let mut table = txn.open_table(RUN_SEGMENTS)?;
     let names = SegmentNames::of(0);
     let exists = txn.list_tables()?.any(|t| t.name() == names.runs);
     if !exists || table.get(0)?.is_some() {
         return Ok(());
     }
-    let mut segment = Segment::empty(0);
+    let mut segment = Segment {
+        log: false,
+        ..Segment::empty(0)
+    };
     {
-        let mut tables = super::runs::RunTables::open(txn, 0)?;
-        tables.reindex_if_needed()?;
+        let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
+        for item in runs.iter()? {
+            let (k, v) = item?;
+            if let Ok(run) = serde_json::from_slice::<RunRecord>(v.value()) {
+                let (id, at) = (k.value(), run.at_ms);
+                segment.first_id = segment.first_id.min(id);
+                segment.last_id = segment.last_id.max(id);
+                segment.min_at_ms = segment.min_at_ms.min(at);
+                segment.max_at_ms = segment.max_at_ms.max(at);
+                segment.count += 1;
+            }
+        }
     }
-    let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
-    let by_time = txn.open_table(def::<(i64, u64), ()>(&names.by_time))?;
-    segment.count = runs.len()?;
     if segment.count == 0 {
-        drop((runs, by_time));
         for name in names.all() {
             txn.delete_table(def::<u64, ()>(name))?;
         }
         return Ok(());
     }
-    segment.first_id = runs.first()?.map(|(k, _)| k.value()).unwrap_or(0);
-    segment.last_id = runs.last()?.map(|(k, _)| k.value()).unwrap_or(0);
-    segment.min_at_ms = by_time.first()?.map(|(k, _)| k.value().0).unwrap_or(0);
-    segment.max_at_ms = by_time.last()?.map(|(k, _)| k.value().0).unwrap_or(0);
     table.insert(0, serde_json::to_vec(&segment)?.as_slice())?;
     Ok(())
 }
 
+/// Rewrites one segment of the layout before the log into the log.
+fn rewrite_into_log(txn: &WriteTransaction, segment: Segment) -> StoreResult<()> {
+    let names = SegmentNames::of(segment.number);
+    let mut runs = Vec::new();
+    let mut unreadable = 0;
+    {
+        let docs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
+        let payloads = match segment.payloads {
+            true => Some((
+                txn.open_table(def::<u64, &[u8]>(&names.payloads))?,
+                txn.open_table(def::<u64, &[u8]>(&names.blobs))?,
+            )),
+            false => None,
+        };
+        for item in docs.iter()? {
+            let (k, v) = item?;
+            let Ok(run) = serde_json::from_slice::<RunRecord>(v.value()) else {
+                unreadable += 1;
+                continue;
+            };
+            let payload = match &payloads {
+                Some((rows, blobs)) => match rows.get(k.value())? {
+                    Some(row) => super::payloads::resolve(row.value(), blobs).ok(),
+                    None => None,
+                },
+                None => None,
+            };
+            runs.push(EncodedRun::from_parts(RunParts {
+                id: k.value(),
+                at_ms: run.at_ms,
+                automation: run.automation.as_deref(),
+                listener_id: run.listener_id,
+                exit: &run.exit,
+                parent_id: run.parent_id,
+                doc: v.value(),
+                payload: payload.as_deref(),
+            }));
+        }
+    }
+    if unreadable > 0 {
+        eprintln!(
+            "katabox: warning: {unreadable} unreadable runs of history segment {} were dropped",
+            segment.number
+        );
+    }
+    let mut table = txn.open_table(RUN_SEGMENTS)?;
+    if runs.is_empty() {
+        for name in names.all() {
+            txn.delete_table(def::<u64, ()>(name))?;
+        }
+        table.remove(segment.number)?;
+        return Ok(());
+    }
+    let mut rewritten = Segment {
+        log: true,
+        interleaved: false,
+        spread_ms: 0,
+        count: runs.len() as u64,
+        ..segment
+    };
+    {
+        let mut log = LogTables::open(txn, &names)?;
+        for batch in runs.chunks(super::history::BATCH) {
+            rewritten.spread_ms = rewritten.spread_ms.max(log.append(batch)?);
+        }
+    }
+    for name in names.before_log() {
+        txn.delete_table(def::<u64, ()>(name))?;
+    }
+    if !rewritten.payloads {
+        txn.delete_table(def::<u64, ()>(&names.payload_log))?;
+    }
+    table.insert(segment.number, serde_json::to_vec(&rewritten)?.as_slice())?;
+    Ok(())
+}
+
 /// Stored runs past the count horizon, in every segment (what a transfer
-/// copies).
+/// copies), counted from the time postings.
 pub(super) fn count_kept(txn: &ReadTransaction) -> StoreResult<u64> {
     let first_id = kept_from(txn)?;
     let mut count = 0;
     for segment in list(txn)? {
-        let runs = txn.open_table(def::<u64, &[u8]>(&SegmentNames::of(segment.number).runs))?;
-        count += runs.range(first_id..)?.count() as u64;
+        if segment.first_id >= first_id {
+            count += segment.count;
+            continue;
+        }
+        if segment.last_id < first_id {
+            continue;
+        }
+        let names = SegmentNames::of(segment.number);
+        let postings = txn.open_table(def::<(&str, i64, u64), &[u8]>(&names.postings))?;
+        let time = run_log::PostingKey::Time.name();
+        let range = (time.as_str(), i64::MIN, 0)..=(time.as_str(), i64::MAX, u64::MAX);
+        for item in postings.range(range)? {
+            let (_, v) = item?;
+            count += run_log::posting(v.value())?
+                .iter()
+                .filter(|(_, id)| *id >= first_id)
+                .count() as u64;
+        }
     }
     Ok(count)
 }
@@ -436,7 +598,7 @@ mod tests {
             live.iter().map(|s| s.number).collect::<Vec<_>>(),
             [7, 8, 9, 10]
         );
-        assert_eq!(tables(&db), 4 * 8, "a dropped segment's tables are gone");
+        assert_eq!(tables(&db), 4 * 3, "a dropped segment's tables are gone");
         assert!(
             get(&txn, 34, &keep).expect("get").is_none(),
             "hidden by count"
@@ -485,14 +647,14 @@ mod tests {
                 .is_some()
         );
         drop(txn);
-        assert_eq!(tables(&db), 8 + 6, "segment 1 lost its payload tables");
+        assert_eq!(tables(&db), 3 + 2, "segment 1 lost its payload table");
 
         keep.max_age_ms = 2 * super::super::DAY_MS;
         assert_eq!(ids(&db, &keep, 10), [2], "hidden before it is dropped");
         let txn = db.begin_write().expect("txn");
         assert!(retain(&txn, &keep, now).expect("retain"));
         txn.commit().expect("commit");
-        assert_eq!(tables(&db), 8);
+        assert_eq!(tables(&db), 3);
         assert_eq!(ids(&db, &keep, 10), [2]);
     }
 
@@ -551,11 +713,11 @@ mod tests {
         }
         txn.commit().expect("commit");
         let txn = db.begin_write().expect("txn");
-        adopt_legacy(&txn).expect("adopt");
+        upgrade(&txn).expect("upgrade");
         txn.commit().expect("commit");
 
         let keep = config(4);
-        assert_eq!(ids(&db, &keep, 10), [3, 2, 1], "reindexed and listed");
+        assert_eq!(ids(&db, &keep, 10), [3, 2, 1], "rewritten and listed");
         write(&db, vec![run(4, 2000), run(5, 2001)], &keep);
         assert_eq!(ids(&db, &keep, 10), [5, 4, 3, 2]);
         let txn = db.begin_read().expect("read");
@@ -566,5 +728,113 @@ mod tests {
         let txn = db.begin_read().expect("read");
         assert!(list(&txn).expect("list").iter().all(|s| s.number > 0));
         assert!(txn.open_table(RUNS).is_err(), "segment 0 was dropped");
+    }
+
+    #[test]
+    fn batches_that_interleave_in_one_segment_are_still_found() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = Database::create(dir.path().join("s.redb")).expect("db");
+        let keep = config(1_000_000); // one segment
+        write(&db, vec![run(1, 100), run(3, 500), run(5, 300)], &keep);
+        write(&db, vec![run(2, 200), run(4, 600), run(6, 400)], &keep);
+        let txn = db.begin_read().expect("read");
+        let segments = list(&txn).expect("segments");
+        assert_eq!(segments.len(), 1);
+        assert!(segments[0].interleaved);
+        for id in 1..=6 {
+            let found = get(&txn, id, &keep).expect("get").map(|r| r.id);
+            assert_eq!(found, Some(id));
+        }
+        drop(txn);
+        assert_eq!(ids(&db, &keep, 2), [4, 3, 6, 5, 2, 1]);
+    }
+
+    #[test]
+    fn a_page_takes_runs_from_a_batch_that_started_long_before_it_ended() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = Database::create(dir.path().join("s.redb")).expect("db");
+        let keep = config(1_000_000);
+        // Run 3 started long before the runs queued with it (a slow run).
+        write(&db, vec![run(1, 1000), run(2, 1001)], &keep);
+        write(&db, vec![run(3, 10), run(4, 5000), run(5, 5001)], &keep);
+        write(&db, vec![run(6, 9000)], &keep);
+        assert_eq!(ids(&db, &keep, 1), [6, 5, 4, 2, 1, 3]);
+        let txn = db.begin_read().expect("read");
+        let before = super::super::runs::RunCursor { at_ms: 1001, id: 2 };
+        let p = page(&txn, &RunFilter::default(), 10, Some(before), &keep).expect("page");
+        let got: Vec<u64> = p.runs.iter().map(|r| r.id).collect();
+        assert_eq!(
+            got,
+            [1, 3],
+            "the cursor is older than the batch's newest run"
+        );
+    }
+
+    #[test]
+    fn segments_in_the_layout_before_the_log_are_rewritten_with_their_payloads() {
+        use super::super::payloads::PayloadTables;
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = Database::create(dir.path().join("s.redb")).expect("db");
+        let names = SegmentNames::of(1);
+        let mut segment = Segment::empty(1);
+        let runs: Vec<RunRecord> = (1..=4u64).map(|id| run(id, 1000 + id as i64)).collect();
+        let txn = db.begin_write().expect("txn");
+        {
+            let mut docs = txn.open_table(def::<u64, &[u8]>(&names.runs)).expect("t");
+            let encoded: Vec<(u64, Vec<u8>)> = runs
+                .iter()
+                .map(|r| {
+                    (
+                        r.id,
+                        super::super::payloads::encode(r.payload.as_ref().expect("p")).expect("e"),
+                    )
+                })
+                .collect();
+            for r in &runs {
+                let doc = RunRecord {
+                    payload: None,
+                    ..r.clone()
+                };
+                docs.insert(r.id, serde_json::to_vec(&doc).expect("json").as_slice())
+                    .expect("insert");
+            }
+            let rows: Vec<(u64, &[u8])> = encoded.iter().map(|(i, b)| (*i, b.as_slice())).collect();
+            PayloadTables::open(&txn, &names)
+                .expect("payloads")
+                .insert_all(&rows)
+                .expect("insert");
+            for name in [&names.by_time, &names.by_exit] {
+                txn.open_table(def::<u64, ()>(name)).expect("index");
+            }
+            segment.first_id = 1;
+            segment.last_id = 4;
+            segment.count = 4;
+            segment.min_at_ms = 1001;
+            segment.max_at_ms = 1004;
+            // A row as that layout wrote it: without the log's fields.
+            let mut row = serde_json::to_value(segment).expect("json");
+            for field in ["log", "spread_ms", "interleaved"] {
+                row.as_object_mut().expect("object").remove(field);
+            }
+            let mut t = txn.open_table(RUN_SEGMENTS).expect("segments");
+            t.insert(1, serde_json::to_vec(&row).expect("json").as_slice())
+                .expect("insert");
+        }
+        txn.commit().expect("commit");
+        let txn = db.begin_write().expect("txn");
+        upgrade(&txn).expect("upgrade");
+        txn.commit().expect("commit");
+
+        let keep = config(100);
+        assert_eq!(ids(&db, &keep, 3), [4, 3, 2, 1]);
+        assert_eq!(tables(&db), 3, "only the log's tables are left");
+        let txn = db.begin_read().expect("read");
+        assert!(list(&txn).expect("list")[0].log);
+        for r in &runs {
+            let got = get(&txn, r.id, &keep).expect("get").expect("kept");
+            assert_eq!(got.payload, r.payload, "run {}", r.id);
+            assert_eq!(got.at_ms, r.at_ms);
+        }
+        assert_eq!(count_kept(&txn).expect("count"), 4);
     }
 }

@@ -42,10 +42,21 @@ pub const METRIC_DEFS: TableDefinition<&str, &[u8]> = TableDefinition::new("metr
 /// Metric totals by `metric \x1f dimensions-json \x1f timestamp`.
 pub const METRICS: TableDefinition<&str, f64> = TableDefinition::new("metrics");
 /// The run history's segments by number (JSON: id range, count, oldest
-/// and newest start, whether payloads are kept); see `segments.rs`. The run tables
-/// below are segment 0 (written before segments existed); segment `n`'s
-/// tables have the same names with `@n` appended.
+/// and newest start, whether payloads are kept); see `segments.rs`.
+/// Segment `n`'s tables have the names below with `@n` appended (segment 0,
+/// written before segments existed, has them without).
 pub const RUN_SEGMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_segments");
+/// A segment's run summaries in chunks (`run_log.rs`), by the chunk's
+/// smallest run id.
+pub const RUN_DOCS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_docs");
+/// A segment's encoded run payloads in chunks, by the chunk's smallest run id.
+pub const RUN_PAYLOAD_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("run_payload_log");
+/// A segment's postings: by (index key, newest `at_ms`, smallest id), the
+/// `(at_ms, id)` of one batch's runs with that key.
+pub const RUN_POSTINGS: TableDefinition<(&str, i64, u64), &[u8]> =
+    TableDefinition::new("run_postings");
+/// The tables below are the layout before the run log: a segment still in
+/// it is rewritten into the log when the data directory is opened.
 /// Run history by run id (JSON [`super::RunRecord`], without its payload);
 /// ids grow with time.
 pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");

@@ -1012,7 +1012,7 @@ impl Store for PgStore {
         // the run itself if no id could be had.
         run.id = self.next_run_id().unwrap_or(0);
         let id = (run.id > 0).then_some(run.id);
-        if let Err(run) = self.history.push(run) {
+        if let Err(run) = self.history.push(run, |_| {}) {
             return self.record_run(*run).ok();
         }
         id

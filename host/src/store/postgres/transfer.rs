@@ -323,10 +323,8 @@ impl Snapshot {
                     .push((metric.to_string(), dims.to_string(), ts, v.value()));
             }
         }
-        crate::store::runs::for_each_kept(&txn, |id, doc, payload| {
-            let doc = text(doc)?;
-            let mut run: RunRecord = serde_json::from_str(&doc)?;
-            run.id = id;
+        crate::store::runs::for_each_kept(&txn, |run, payload| {
+            let doc = serde_json::to_string(&run)?;
             let payload = payload.map(|p| serde_json::to_string(&p)).transpose()?;
             s.runs.push((run, doc, payload));
             Ok(())
