@@ -298,6 +298,7 @@ pub(super) fn write_encoded(
 
 #[cfg(test)]
 mod tests {
+    use super::super::RunRecord;
     use super::*;
 
     /// Run `id` (numbered as the store numbers it when queueing).
@@ -327,9 +328,8 @@ mod tests {
         use redb::ReadableDatabase;
         let txn = db.begin_read().expect("read");
         let mut out = Vec::new();
-        super::super::runs::for_each_kept(&txn, |id, doc, _| {
-            let r: RunRecord = serde_json::from_slice(doc).expect("json");
-            out.push((id, r.request_path));
+        super::super::runs::for_each_kept(&txn, |r, _| {
+            out.push((r.id, r.request_path));
             Ok(())
         })
         .expect("runs");

@@ -66,9 +66,7 @@ impl PayloadRef {
     }
 }
 
-/// Encodes a payload for its blob as MessagePack: strings are kept as
-/// they are (a JSON body escaped inside JSON cost the request path more
-/// than twice as much: docs/performance.md, "Session 7").
+/// [`encode_into`] a new buffer.
 #[cfg(test)]
 pub(super) fn encode(payload: &RunPayload) -> StoreResult<Vec<u8>> {
     let mut out = Vec::new();
@@ -76,13 +74,15 @@ pub(super) fn encode(payload: &RunPayload) -> StoreResult<Vec<u8>> {
     Ok(out)
 }
 
-/// [`encode`], appending to `out`.
+/// Encodes a payload as MessagePack, appending to `out`: strings are kept
+/// as they are (a JSON body escaped inside JSON cost the request path more
+/// than twice as much: docs/performance.md, "Session 7").
 pub(super) fn encode_into(out: &mut Vec<u8>, payload: &RunPayload) -> StoreResult<()> {
     rmp_serde::encode::write_named(out, payload)
         .map_err(|e| StoreError::Corrupt(format!("run payload: {e}")))
 }
 
-/// Decodes what [`encode`] wrote, or the JSON payloads of rows written
+/// Decodes what [`encode_into`] wrote, or the JSON payloads of rows written
 /// before (a JSON object starts with `{`, a MessagePack map never does).
 pub(super) fn decode(bytes: &[u8]) -> StoreResult<RunPayload> {
     match bytes.first() {

@@ -700,3 +700,52 @@ impl Store for RedbStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_queued_from_many_threads_are_numbered_in_queue_order() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = RedbStore::open(dir.path(), StoreConfig::default()).expect("open");
+        let ids: Vec<u64> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..8)
+                .map(|t| {
+                    let store = &store;
+                    s.spawn(move || {
+                        (0..300)
+                            .filter_map(|i| {
+                                store.queue_run(RunRecord {
+                                    at_ms: super::super::now_unix_ms(),
+                                    request_path: format!("/t{t}/{i}"),
+                                    exit: "return".into(),
+                                    ..RunRecord::default()
+                                })
+                            })
+                            .collect::<Vec<u64>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("worker"))
+                .collect()
+        });
+        assert_eq!(ids.len(), 2400);
+        store.history.flush();
+        let txn = store.db.begin_read().expect("read");
+        let segments = super::super::segments::list(&txn).expect("segments");
+        assert!(
+            segments.iter().all(|s| !s.interleaved),
+            "every batch holds ids above the last one's: {segments:?}"
+        );
+        drop(txn);
+        for id in ids {
+            let run = store.run(id).expect("run").expect("stored");
+            assert_eq!(run.id, id);
+        }
+        let page = store.runs(5000).expect("runs");
+        assert_eq!(page.len(), 2400);
+    }
+}

@@ -376,20 +376,19 @@ impl ChunkReader {
         })
     }
 
-    /// Whether the last chunk read may hold `id`.
-    fn cached_holds(&self, id: u64) -> bool {
-        self.last
-            .as_ref()
-            .is_some_and(|(first, last, _)| *first <= id && id <= *last)
-    }
-
     /// Loads the chunk that holds `id` into `last`; false when none does.
     fn load(&mut self, id: u64) -> StoreResult<bool> {
-        if self.cached_holds(id) {
-            return Ok(true);
+        if let Some((first, last, plain)) = &self.last
+            && *first <= id
+            && id <= *last
+        {
+            // Only interleaved chunks can leave an id in the range to another.
+            let found = Chunk::parse(plain)?.get(id)?.is_some();
+            if found || !self.interleaved {
+                return Ok(found);
+            }
         }
-        let mut candidates = self.table.range(..=id)?.rev();
-        while let Some(item) = candidates.next() {
+        for item in self.table.range(..=id)?.rev() {
             let (k, v) = item?;
             let plain = unpack(v.value())?;
             let chunk = Chunk::parse(&plain)?;

@@ -188,7 +188,7 @@ pub(super) struct RunParts<'a> {
     pub parent_id: Option<u64>,
     /// The JSON [`RunRecord`] (without its payload).
     pub doc: &'a [u8],
-    /// The [`RunPayload`], encoded by `payloads::encode`.
+    /// The [`RunPayload`], encoded by `payloads::encode_into`.
     pub payload: Option<&'a [u8]>,
 }
 

@@ -65,7 +65,7 @@ pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
 /// existed, the JSON [`super::RunPayload`] itself); see `payloads.rs`.
 /// They may expire before the run itself.
 pub const RUN_PAYLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("run_payloads");
-/// The encoded payloads of one history batch (`payloads::encode`),
+/// The encoded payloads of one history batch (`payloads::encode_into`),
 /// concatenated, by the batch's smallest run id.
 pub const RUN_PAYLOAD_BLOBS: TableDefinition<u64, &[u8]> =
     TableDefinition::new("run_payload_blobs");
