@@ -224,6 +224,9 @@ def main():
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--history-conns", type=int, default=32,
                     help="connections of the history on/off comparison (0: skip it)")
+    ap.add_argument("--history-rounds", type=int, default=5,
+                    help="wrk runs per mode in the history comparison (A B A B ...: a round "
+                         "on this shared machine varies by up to 10%%, so one pair is not enough)")
     ap.add_argument("--timer-conns", type=int, default=32,
                     help="connections of the scheduler on/off comparison (0: skip it)")
     ap.add_argument("--log-conns", type=int, default=32,
@@ -360,10 +363,10 @@ def ab_report(title, note, column, stats, on, off, targets):
 def history_compare(a, work, lua):
     """The seed webhook with the run history on (`--history-save all`, the
     default) and off (`none`), same run."""
-    c = a.history_conns
-    stats = ab_runs(a, work, lua, "history", c, 2,
+    c, rounds = a.history_conns, a.history_rounds
+    stats = ab_runs(a, work, lua, "history", c, rounds,
                     [(m, ("--history-save", m), None) for m in ("all", "none")])
-    note = (f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode twice (A B A B), same run; "
+    note = (f"Seed webhook, wrk -c{c} -d{a.duration}s, each mode {rounds} times (A B A B ...), same run; "
             "`all` records every run with its request and response (bodies up to 1 MiB).")
     return ab_report("Run history on vs off (issue 13)", note, "--history-save", stats, "all", "none",
                      [("history on within 10% of off (throughput)", "rps", 0.9)])
