@@ -164,21 +164,11 @@ impl SegmentNames {
         ]
     }
 
-    fn all(&self) -> [&str; 12] {
-        [
-            &self.docs,
-            &self.payload_log,
-            &self.postings,
-            &self.runs,
-            &self.payloads,
-            &self.blobs,
-            &self.blob_refs,
-            &self.by_time,
-            &self.by_automation,
-            &self.by_listener,
-            &self.by_exit,
-            &self.by_parent,
-        ]
+    /// Every table a segment may have, in either layout.
+    fn all(&self) -> impl Iterator<Item = &str> {
+        [self.docs.as_str(), &self.payload_log, &self.postings]
+            .into_iter()
+            .chain(self.before_log())
     }
 }
 
