@@ -79,21 +79,21 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// Builds one chunk: `(id, bytes)` added in increasing id order.
+#[derive(Default)]
 struct ChunkBuilder {
     entries: Vec<(u64, u32, u32)>,
     bytes: Vec<u8>,
 }
 
-impl Default for ChunkBuilder {
-    fn default() -> Self {
+impl ChunkBuilder {
+    /// A builder for about `bytes` bytes (a small batch allocates little).
+    fn with_capacity(bytes: usize) -> ChunkBuilder {
         ChunkBuilder {
             entries: Vec::new(),
-            bytes: Vec::with_capacity(PAYLOAD_CHUNK / 4),
+            bytes: Vec::with_capacity(bytes),
         }
     }
-}
 
-impl ChunkBuilder {
     fn push(&mut self, id: u64, bytes: &[u8]) -> StoreResult<()> {
         let too_big = || corrupt("a run is larger than 4 GiB");
         let offset = u32::try_from(self.bytes.len()).map_err(|_| too_big())?;
@@ -314,7 +314,14 @@ impl<'t> LogTables<'t> {
     pub(super) fn append(&mut self, runs: &[EncodedRun]) -> StoreResult<i64> {
         let mut sorted: Vec<&EncodedRun> = runs.iter().collect();
         sorted.sort_by_key(|r| r.id);
-        let (mut docs, mut payloads) = (ChunkBuilder::default(), ChunkBuilder::default());
+        let doc_bytes: usize = sorted.iter().map(|r| r.doc().len()).sum();
+        let payload_bytes: usize = sorted
+            .iter()
+            .filter_map(|r| r.payload())
+            .map(<[u8]>::len)
+            .sum();
+        let mut docs = ChunkBuilder::with_capacity(doc_bytes.min(DOC_CHUNK) + 1024);
+        let mut payloads = ChunkBuilder::with_capacity(payload_bytes.min(PAYLOAD_CHUNK) + 1024);
         for run in &sorted {
             docs.push(run.id, run.doc())?;
             if docs.bytes.len() >= DOC_CHUNK {
