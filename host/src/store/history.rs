@@ -7,9 +7,10 @@
 //! serialises what it just built, while it is in its cache, and frees it
 //! itself. [`HistoryWriter::push`] numbers a run while it holds the queue,
 //! so ids grow in queue order and every batch holds ids above the last
-//! one's (what the run log's lookups rely on: `run_log.rs`). Reading the history ([`RedbStore::runs`](super::RedbStore))
-//! first waits for everything queued before it, so a run is visible as
-//! soon as its request has been answered.
+//! one's (what the run log's lookups rely on: `run_log.rs`). Reading the
+//! history ([`RedbStore::runs`](super::RedbStore)) first waits for
+//! everything queued before it, so a run is visible as soon as its request
+//! has been answered.
 //! Stopping the writer (dropping the store, or [`HistoryWriter::stop`])
 //! commits what is queued. A batch gathers runs for `batch_window` (default
 //! 10 ms), so a crash loses only the runs answered in the last window.
@@ -34,11 +35,12 @@ pub(super) const PRUNE_BATCH: usize = 2000;
 const IDLE_PRUNE: Duration = Duration::from_secs(60);
 
 enum Msg<T> {
-    /// A run, and whom to answer once it is committed (then the writer
-    /// commits at once instead of gathering a batch).
-    Run(Box<T>, Option<SyncSender<()>>),
-    /// Answered once every message before it is committed.
-    Flush(SyncSender<()>),
+    /// A run, and whom to answer (whether its batch was committed) once
+    /// it is written (then the writer commits at once instead of
+    /// gathering a batch).
+    Run(Box<T>, Option<SyncSender<bool>>),
+    /// Answered once every message before it is written.
+    Flush(SyncSender<bool>),
 }
 
 /// The background writer of the run history, queueing runs as `T`.
@@ -108,19 +110,23 @@ impl<T: Send + Default + 'static> HistoryWriter<T> {
     }
 
     /// Queues `run` like [`push`](Self::push) and waits until it is
-    /// committed, which the writer does at once.
-    pub(super) fn push_and_wait(&self, run: T, number: impl FnOnce(&mut T)) -> Result<(), Box<T>> {
+    /// written, which the writer does at once: `Ok(false)` when its batch
+    /// could not be committed.
+    pub(super) fn push_and_wait(
+        &self,
+        run: T,
+        number: impl FnOnce(&mut T),
+    ) -> Result<bool, Box<T>> {
         let (done, wait) = sync_channel(1);
         self.send(run, number, Some(done))?;
-        let _ = wait.recv();
-        Ok(())
+        Ok(wait.recv().unwrap_or(false))
     }
 
     fn send(
         &self,
         run: T,
         number: impl FnOnce(&mut T),
-        done: Option<SyncSender<()>>,
+        done: Option<SyncSender<bool>>,
     ) -> Result<(), Box<T>> {
         let mut run = Box::new(run);
         let Ok(queue) = self.queue.lock() else {
@@ -215,17 +221,19 @@ fn write_loop<T: 'static>(
                 Err(_) => break,
             }
         }
+        let mut committed = true;
         if !runs.is_empty() {
             let count = runs.len();
             if let Err(e) = sink.write(&mut runs) {
                 // Never the run's data: only the count and the store's error.
                 eprintln!("katabox: warning: {count} runs were not recorded in the history: {e}");
+                committed = false;
             }
             runs.clear();
             depth.fetch_sub(count, Ordering::Relaxed);
         }
         for done in flushes.drain(..) {
-            let _ = done.send(());
+            let _ = done.send(committed);
         }
     }
 }
@@ -241,7 +249,7 @@ fn prune(db: &Database, config: &HistoryConfig) -> StoreResult<()> {
     Ok(())
 }
 
-fn take<T>(msg: Msg<T>, runs: &mut Vec<T>, flushes: &mut Vec<SyncSender<()>>) {
+fn take<T>(msg: Msg<T>, runs: &mut Vec<T>, flushes: &mut Vec<SyncSender<bool>>) {
     match msg {
         Msg::Run(run, done) => {
             runs.push(*run);

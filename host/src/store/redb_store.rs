@@ -125,10 +125,13 @@ impl RedbStore {
         };
         let queued = match wait {
             true => self.history.push_and_wait(run, number),
-            false => self.history.push(run, number),
+            false => self.history.push(run, number).map(|()| true),
         };
         match queued {
-            Ok(()) => Ok(id),
+            Ok(true) => Ok(id),
+            Ok(false) => Err(StoreError::Db(
+                "the run history could not commit the run (the server log has the reason)".into(),
+            )),
             Err(run) => {
                 let mut run = *run;
                 run.id = 0;
