@@ -13,8 +13,9 @@
 //!   `(index key, newest at_ms, smallest id)`.
 //!
 //! A chunk is one redb value: the runs' bytes, then a directory of
-//! `(id, offset, length)` sorted by id and its length, compressed with LZ4 (runs of one webhook
-//! repeat their headers, their JSON keys, often their bodies). A posting
+//! `(id, offset, length)` sorted by id and its length, compressed with
+//! LZ4 (runs of one webhook repeat their headers, their JSON keys, often
+//! their bodies). A posting
 //! is its `(at_ms, id)` pairs as deltas, a varint each. Writing a run
 //! costs copies into a chunk instead of seven B-tree inserts (a summary
 //! row, a payload row and five index rows), and the disk gets a fraction
