@@ -30,7 +30,7 @@
 //! marked `interleaved`, and its chunks are searched one by one.
 
 use super::runs::EncodedRun;
-use super::segments::{SegmentNames, def};
+use super::segments::{Segment, SegmentNames, def};
 use super::{RunPayload, RunRecord, StoreError, StoreResult};
 use redb::{ReadTransaction, Table, WriteTransaction};
 use std::collections::HashMap;
@@ -412,13 +412,13 @@ impl ChunkReader {
         Ok(false)
     }
 
-    /// Run `id`'s bytes, copied out of its chunk.
-    fn get(&mut self, id: u64) -> StoreResult<Option<Vec<u8>>> {
+    /// Run `id`'s bytes, in the chunk that holds them.
+    fn find(&mut self, id: u64) -> StoreResult<Option<&[u8]>> {
         if !self.load(id)? {
             return Ok(None);
         }
         match &self.last {
-            Some((_, _, plain)) => Ok(Chunk::parse(plain)?.get(id)?.map(<[u8]>::to_vec)),
+            Some((_, _, plain)) => Chunk::parse(plain)?.get(id),
             None => Ok(None),
         }
     }
@@ -431,17 +431,19 @@ pub(super) struct LogReader {
 }
 
 impl LogReader {
-    /// Opens the segment named `names`; its payloads when `payloads`.
+    /// Opens `segment`'s log; its payloads too when `payloads` (and it
+    /// still has them).
     pub(super) fn open(
         txn: &ReadTransaction,
-        names: &SegmentNames,
+        segment: &Segment,
         payloads: bool,
-        interleaved: bool,
     ) -> StoreResult<LogReader> {
+        let names = SegmentNames::of(segment.number);
+        let chunks = |name: &str| ChunkReader::open(txn, name, segment.interleaved);
         Ok(LogReader {
-            docs: ChunkReader::open(txn, &names.docs, interleaved)?,
-            payloads: match payloads {
-                true => Some(ChunkReader::open(txn, &names.payload_log, interleaved)?),
+            docs: chunks(&names.docs)?,
+            payloads: match payloads && segment.payloads {
+                true => Some(chunks(&names.payload_log)?),
                 false => None,
             },
         })
@@ -449,45 +451,43 @@ impl LogReader {
 
     /// Run `id`'s summary (without its payload).
     pub(super) fn run(&mut self, id: u64) -> StoreResult<Option<RunRecord>> {
-        if !self.docs.load(id)? {
-            return Ok(None);
-        }
-        let Some((_, _, plain)) = &self.docs.last else {
-            return Ok(None);
-        };
-        match Chunk::parse(plain)?.get(id)? {
-            Some(doc) => Ok(Some(decode_doc(id, doc)?)),
-            None => Ok(None),
-        }
+        self.docs
+            .find(id)?
+            .map(|doc| decode_doc(id, doc))
+            .transpose()
     }
 
     /// Run `id`'s payload, when the segment still keeps payloads.
     pub(super) fn payload(&mut self, id: u64) -> StoreResult<Option<RunPayload>> {
         match &mut self.payloads {
-            Some(p) => p.get(id)?.map(|b| super::payloads::decode(&b)).transpose(),
+            Some(p) => p.find(id)?.map(super::payloads::decode).transpose(),
             None => Ok(None),
         }
     }
 
-    /// Every run of the segment from `first_id` on, in id order.
+    /// Every run of the segment from `first_id` on, in id order, with its
+    /// payload when the log was opened with them.
     pub(super) fn for_each(
         &mut self,
         first_id: u64,
-        mut each: impl FnMut(RunRecord) -> StoreResult<()>,
+        mut each: impl FnMut(RunRecord, Option<RunPayload>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         // The chunk that may hold `first_id`, then every later one.
-        let start = match self.docs.table.range(..=first_id)?.next_back() {
-            Some(item) => item?.0.value(),
-            None => 0,
+        let start = match self.docs.interleaved {
+            true => 0,
+            false => match self.docs.table.range(..=first_id)?.next_back() {
+                Some(item) => item?.0.value(),
+                None => 0,
+            },
         };
-        let start = if self.docs.interleaved { 0 } else { start };
         for item in self.docs.table.range(start..)? {
             let (_, v) = item?;
             let plain = unpack(v.value())?;
             for entry in Chunk::parse(&plain)?.entries() {
                 let (id, doc) = entry?;
                 if id >= first_id {
-                    each(decode_doc(id, doc)?)?;
+                    let payload = self.payload(id)?;
+                    each(decode_doc(id, doc)?, payload)?;
                 }
             }
         }
@@ -589,16 +589,15 @@ mod tests {
     #[test]
     fn postings_index_every_key_of_a_batch_newest_first() {
         let run = |id: u64, at_ms: i64, automation: &str, exit: &str| {
-            EncodedRun::from_parts(super::super::runs::RunParts {
+            EncodedRun::new(&RunRecord {
                 id,
                 at_ms,
-                automation: Some(automation),
+                automation: Some(automation.into()),
                 listener_id: Some(7),
-                exit,
-                parent_id: None,
-                doc: b"{}",
-                payload: None,
+                exit: exit.into(),
+                ..RunRecord::default()
             })
+            .expect("encode")
         };
         let runs = [
             run(1, 100, "a", "return"),

@@ -178,20 +178,6 @@ pub(super) struct EncodedRun {
     has_automation: bool,
 }
 
-/// What [`EncodedRun::from_parts`] is made of.
-pub(super) struct RunParts<'a> {
-    pub id: u64,
-    pub at_ms: i64,
-    pub automation: Option<&'a str>,
-    pub listener_id: Option<u64>,
-    pub exit: &'a str,
-    pub parent_id: Option<u64>,
-    /// The JSON [`RunRecord`] (without its payload).
-    pub doc: &'a [u8],
-    /// The [`RunPayload`], encoded by `payloads::encode_into`.
-    pub payload: Option<&'a [u8]>,
-}
-
 impl EncodedRun {
     /// Encodes `run` (numbered or not).
     pub(super) fn new(run: &RunRecord) -> StoreResult<EncodedRun> {
@@ -216,31 +202,6 @@ impl EncodedRun {
             has_payload: run.payload.is_some(),
             has_automation: automation.is_some(),
         })
-    }
-
-    /// A run from its parts, already encoded (a data directory's upgrade).
-    pub(super) fn from_parts(parts: RunParts<'_>) -> EncodedRun {
-        let payload = parts.payload.unwrap_or_default();
-        let automation = parts.automation.unwrap_or_default();
-        let mut bytes = Vec::with_capacity(
-            parts.doc.len() + payload.len() + automation.len() + parts.exit.len(),
-        );
-        bytes.extend_from_slice(parts.doc);
-        bytes.extend_from_slice(payload);
-        bytes.extend_from_slice(automation.as_bytes());
-        bytes.extend_from_slice(parts.exit.as_bytes());
-        let doc_end = parts.doc.len();
-        let payload_end = doc_end + payload.len();
-        EncodedRun {
-            id: parts.id,
-            at_ms: parts.at_ms,
-            listener_id: parts.listener_id,
-            parent_id: parts.parent_id,
-            bytes,
-            ends: [doc_end, payload_end, payload_end + automation.len()],
-            has_payload: parts.payload.is_some(),
-            has_automation: parts.automation.is_some(),
-        }
     }
 
     /// The JSON summary.
@@ -297,8 +258,7 @@ pub(super) fn get(
     // Batches written with given ids can interleave, so neighbouring
     // segments may overlap.
     for segment in segments::list(txn)?.iter().rev().filter(|s| s.may_hold(id)) {
-        let names = SegmentNames::of(segment.number);
-        let mut log = LogReader::open(txn, &names, segment.payloads, segment.interleaved)?;
+        let mut log = LogReader::open(txn, segment, true)?;
         let Some(mut run) = log.run(id)? else {
             continue;
         };
@@ -321,13 +281,7 @@ pub(super) fn for_each_kept(
 ) -> StoreResult<()> {
     let first_id = segments::kept_from(txn)?;
     for segment in segments::list(txn)? {
-        let names = SegmentNames::of(segment.number);
-        let mut log = LogReader::open(txn, &names, false, segment.interleaved)?;
-        let mut payloads = LogReader::open(txn, &names, segment.payloads, segment.interleaved)?;
-        log.for_each(first_id, |run| {
-            let payload = payloads.payload(run.id)?;
-            each(run, payload)
-        })?;
+        LogReader::open(txn, &segment, true)?.for_each(first_id, &mut each)?;
     }
     Ok(())
 }
@@ -383,7 +337,7 @@ pub(super) fn page(
         let range = postings.range((key.as_str(), lo.0, 0)..=(key.as_str(), top, u64::MAX))?;
         sources.push(Source {
             postings: range.rev().peekable(),
-            log: LogReader::open(txn, &names, false, segment.interleaved)?,
+            log: LogReader::open(txn, &segment, false)?,
         });
     }
     let mut page = RunPage::default();

@@ -20,7 +20,7 @@
 //! the log when the store is opened.
 
 use super::run_log::{self, LogTables};
-use super::runs::{EncodedRun, HistoryConfig, RunParts};
+use super::runs::{EncodedRun, HistoryConfig};
 use super::tables::*;
 use super::{RunRecord, StoreError, StoreResult};
 use redb::{
@@ -354,66 +354,34 @@ pub(super) fn retain(
 }
 
 /// Brings a data directory's history to the run log when the store is
-/// opened: the tables written before segments become segment 0, and every
-/// segment still in the layout before the log is rewritten into it, each
-/// run with its payload, then its old tables are deleted.
+/// opened: every segment still in the layout before the log, and the
+/// tables written before segments (as segment 0), is rewritten into it,
+/// each run with its payload, then its old tables are deleted.
 pub(super) fn upgrade(txn: &WriteTransaction) -> StoreResult<()> {
-    adopt_legacy(txn)?;
-    let old: Vec<Segment> = read_all(&txn.open_table(RUN_SEGMENTS)?)?
+    let mut old: Vec<Segment> = read_all(&txn.open_table(RUN_SEGMENTS)?)?
         .into_iter()
         .filter(|s| !s.log)
         .collect();
+    let legacy = SegmentNames::of(0).runs;
+    if txn.list_tables()?.any(|t| t.name() == legacy) && !old.iter().any(|s| s.number == 0) {
+        old.insert(0, Segment::empty(0));
+    }
     for segment in old {
-        rewrite_into_log(txn, segment)?;
+        rewrite_into_log(txn, segment.number, segment.payloads)?;
     }
     Ok(())
 }
 
-/// Lists the tables written before segments as segment 0 (in the layout
-/// before the log), or deletes them when they hold no run.
-fn adopt_legacy(txn: &WriteTransaction) -> StoreResult<()> {
-    let mut table = txn.open_table(RUN_SEGMENTS)?;
-    let names = SegmentNames::of(0);
-    let exists = txn.list_tables()?.any(|t| t.name() == names.runs);
-    if !exists || table.get(0)?.is_some() {
-        return Ok(());
-    }
-    let mut segment = Segment {
-        log: false,
-        ..Segment::empty(0)
-    };
-    {
-        let runs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
-        for item in runs.iter()? {
-            let (k, v) = item?;
-            if let Ok(run) = serde_json::from_slice::<RunRecord>(v.value()) {
-                let (id, at) = (k.value(), run.at_ms);
-                segment.first_id = segment.first_id.min(id);
-                segment.last_id = segment.last_id.max(id);
-                segment.min_at_ms = segment.min_at_ms.min(at);
-                segment.max_at_ms = segment.max_at_ms.max(at);
-                segment.count += 1;
-            }
-        }
-    }
-    if segment.count == 0 {
-        for name in names.all() {
-            txn.delete_table(def::<u64, ()>(name))?;
-        }
-        return Ok(());
-    }
-    table.insert(0, serde_json::to_vec(&segment)?.as_slice())?;
-    Ok(())
-}
-
-/// Rewrites one segment of the layout before the log into the log.
-fn rewrite_into_log(txn: &WriteTransaction, segment: Segment) -> StoreResult<()> {
-    let names = SegmentNames::of(segment.number);
+/// Rewrites segment `number`, in the layout before the log (its payloads
+/// still there when `payloads`), into the log: its row is computed anew
+/// from the runs it holds, or dropped with its tables when none is left.
+fn rewrite_into_log(txn: &WriteTransaction, number: u64, payloads: bool) -> StoreResult<()> {
+    let names = SegmentNames::of(number);
     let mut runs = Vec::new();
     let mut unreadable = 0;
     {
         let docs = txn.open_table(def::<u64, &[u8]>(&names.runs))?;
-        let payloads = match segment.payloads {
+        let payloads = match payloads {
             true => Some((
                 txn.open_table(def::<u64, &[u8]>(&names.payloads))?,
                 txn.open_table(def::<u64, &[u8]>(&names.blobs))?,
@@ -422,33 +390,28 @@ fn rewrite_into_log(txn: &WriteTransaction, segment: Segment) -> StoreResult<()>
         };
         for item in docs.iter()? {
             let (k, v) = item?;
-            let Ok(run) = serde_json::from_slice::<RunRecord>(v.value()) else {
+            let Ok(mut run) = serde_json::from_slice::<RunRecord>(v.value()) else {
                 unreadable += 1;
                 continue;
             };
-            let payload = match &payloads {
+            run.id = k.value();
+            // A payload that cannot be read was never shown: the run keeps
+            // its summary, as when its payload expired.
+            run.payload = match &payloads {
                 Some((rows, blobs)) => match rows.get(k.value())? {
-                    Some(row) => super::payloads::resolve(row.value(), blobs).ok(),
+                    Some(row) => super::payloads::resolve(row.value(), blobs)
+                        .and_then(|bytes| super::payloads::decode(&bytes))
+                        .ok(),
                     None => None,
                 },
                 None => None,
             };
-            runs.push(EncodedRun::from_parts(RunParts {
-                id: k.value(),
-                at_ms: run.at_ms,
-                automation: run.automation.as_deref(),
-                listener_id: run.listener_id,
-                exit: &run.exit,
-                parent_id: run.parent_id,
-                doc: v.value(),
-                payload: payload.as_deref(),
-            }));
+            runs.push(EncodedRun::new(&run)?);
         }
     }
     if unreadable > 0 {
         eprintln!(
-            "katabox: warning: {unreadable} unreadable runs of history segment {} were dropped",
-            segment.number
+            "katabox: warning: {unreadable} unreadable runs of history segment {number} were dropped"
         );
     }
     let mut table = txn.open_table(RUN_SEGMENTS)?;
@@ -456,29 +419,27 @@ fn rewrite_into_log(txn: &WriteTransaction, segment: Segment) -> StoreResult<()>
         for name in names.all() {
             txn.delete_table(def::<u64, ()>(name))?;
         }
-        table.remove(segment.number)?;
+        table.remove(number)?;
         return Ok(());
     }
     let mut rewritten = Segment {
-        log: true,
-        interleaved: false,
-        spread_ms: 0,
-        count: runs.len() as u64,
-        ..segment
+        payloads,
+        ..Segment::empty(number)
     };
     {
         let mut log = LogTables::open(txn, &names)?;
         for batch in runs.chunks(super::history::BATCH) {
-            rewritten.spread_ms = rewritten.spread_ms.max(log.append(batch)?);
+            let spread = log.append(batch)?;
+            rewritten.add(batch, spread);
         }
     }
     for name in names.before_log() {
         txn.delete_table(def::<u64, ()>(name))?;
     }
-    if !rewritten.payloads {
+    if !payloads {
         txn.delete_table(def::<u64, ()>(&names.payload_log))?;
     }
-    table.insert(segment.number, serde_json::to_vec(&rewritten)?.as_slice())?;
+    table.insert(number, serde_json::to_vec(&rewritten)?.as_slice())?;
     Ok(())
 }
 
